@@ -1,0 +1,164 @@
+//! Standard Webhooks v1: `webhook-id`, `webhook-timestamp` and `webhook-signature` headers.
+//!
+//! The signed content is `"{id}.{timestamp}.{body}"`, the key is the base64-decoded part of a `whsec_`
+//! secret, and each signature is `v1,` followed by the padded standard-base64 HMAC-SHA256. Several
+//! signatures (one per live secret, during a roll) are separated by single spaces.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
+
+/// The prefix every Standard Webhooks secret carries.
+pub const SECRET_PREFIX: &str = "whsec_";
+
+/// How far a `webhook-timestamp` may be from the receiver's clock, in seconds (inclusive).
+pub const DEFAULT_TOLERANCE_SECONDS: i64 = 300;
+
+/// The shortest and longest key the Standard Webhooks libraries accept.
+const KEY_LENGTHS: std::ops::RangeInclusive<usize> = 24..=64;
+
+/// Why a secret or a signature was not accepted.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SignatureError {
+    #[error("the secret must start with \"{SECRET_PREFIX}\"")]
+    MissingPrefix,
+    #[error("the secret is not valid padded standard base64")]
+    BadBase64,
+    #[error("the secret's key is {0} bytes long; it must be 24 to 64 bytes")]
+    BadKeyLength(usize),
+    #[error("the webhook-timestamp header is not an integer number of seconds")]
+    BadTimestamp,
+    #[error("the webhook-timestamp is more than {DEFAULT_TOLERANCE_SECONDS} seconds from now")]
+    StaleTimestamp,
+    #[error("no signature in the webhook-signature header matches")]
+    NoMatch,
+}
+
+/// A signing secret, with its HMAC key prepared once so that signing an attempt costs only the hash.
+#[derive(Clone)]
+pub struct SigningSecret {
+    key: Vec<u8>,
+    mac: Hmac<Sha256>,
+}
+
+impl std::fmt::Debug for SigningSecret {
+    // Secrets never appear in logs, so Debug shows only that one is there.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SigningSecret(..)")
+    }
+}
+
+impl SigningSecret {
+    /// Parses `whsec_<base64>`, as shown to merchants and accepted by every Standard Webhooks library.
+    pub fn parse(text: &str) -> Result<Self, SignatureError> {
+        let encoded = text.strip_prefix(SECRET_PREFIX).ok_or(SignatureError::MissingPrefix)?;
+        let key = BASE64.decode(encoded).map_err(|_| SignatureError::BadBase64)?;
+        Self::from_key(key)
+    }
+
+    /// Builds a secret from raw key bytes (24 to 64 of them).
+    pub fn from_key(key: Vec<u8>) -> Result<Self, SignatureError> {
+        if !KEY_LENGTHS.contains(&key.len()) {
+            return Err(SignatureError::BadKeyLength(key.len()));
+        }
+        let mac = Hmac::<Sha256>::new_from_slice(&key).expect("HMAC accepts keys of any length");
+        Ok(Self { key, mac })
+    }
+
+    /// The raw key bytes.
+    pub fn key(&self) -> &[u8] {
+        &self.key
+    }
+
+    /// The `whsec_…` form, with padded standard base64 (some libraries reject anything else).
+    pub fn to_whsec(&self) -> String {
+        format!("{SECRET_PREFIX}{}", BASE64.encode(&self.key))
+    }
+
+    fn mac_of(&self, id: &str, timestamp: &str, body: &[u8]) -> [u8; 32] {
+        let mut mac = self.mac.clone();
+        mac.update(id.as_bytes());
+        mac.update(b".");
+        mac.update(timestamp.as_bytes());
+        mac.update(b".");
+        mac.update(body);
+        mac.finalize().into_bytes().into()
+    }
+
+    /// One `v1,<base64>` signature of a message.
+    pub fn sign(&self, id: &str, timestamp: i64, body: &[u8]) -> String {
+        let digest = self.mac_of(id, &timestamp.to_string(), body);
+        format!("v1,{}", BASE64.encode(digest))
+    }
+}
+
+/// The whole `webhook-signature` header value: one `v1` signature per live secret, space-separated.
+pub fn sign_header(secrets: &[&SigningSecret], id: &str, timestamp: i64, body: &[u8]) -> String {
+    let signatures: Vec<String> = secrets.iter().map(|s| s.sign(id, timestamp, body)).collect();
+    signatures.join(" ")
+}
+
+/// Checks a delivery as a receiver would: the timestamp must be within the default tolerance of `now`
+/// (unix seconds) and at least one `v1` signature in the header must match. Other schemes (`v1a`) are skipped.
+pub fn verify(
+    secret: &SigningSecret,
+    id: &str,
+    timestamp: &str,
+    signature_header: &str,
+    body: &[u8],
+    now: i64,
+) -> Result<(), SignatureError> {
+    let sent_at: i64 = timestamp.trim().parse().map_err(|_| SignatureError::BadTimestamp)?;
+    if (now - sent_at).abs() > DEFAULT_TOLERANCE_SECONDS {
+        return Err(SignatureError::StaleTimestamp);
+    }
+    let expected = secret.mac_of(id, timestamp.trim(), body);
+    let matches = signature_header.split(' ').filter_map(|entry| entry.strip_prefix("v1,")).any(|candidate| {
+        BASE64.decode(candidate).is_ok_and(|given| given.ct_eq(&expected).into())
+    });
+    if matches { Ok(()) } else { Err(SignatureError::NoMatch) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_secrets_that_libraries_reject() {
+        assert_eq!(SigningSecret::parse("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap_err(), SignatureError::MissingPrefix);
+        assert_eq!(SigningSecret::parse("whsec_***").unwrap_err(), SignatureError::BadBase64);
+        assert_eq!(SigningSecret::parse("whsec_c2hvcnQ=").unwrap_err(), SignatureError::BadKeyLength(5));
+    }
+
+    #[test]
+    fn round_trips_the_whsec_form() {
+        let secret = SigningSecret::from_key(vec![7; 32]).unwrap();
+        assert_eq!(SigningSecret::parse(&secret.to_whsec()).unwrap().key(), secret.key());
+    }
+
+    #[test]
+    fn tolerance_is_inclusive_at_300_seconds_both_ways() {
+        let secret = SigningSecret::from_key(vec![1; 24]).unwrap();
+        let header = secret.sign("evt_1", 1000, b"{}");
+        assert!(verify(&secret, "evt_1", "1000", &header, b"{}", 1300).is_ok());
+        assert!(verify(&secret, "evt_1", "1000", &header, b"{}", 700).is_ok());
+        assert_eq!(verify(&secret, "evt_1", "1000", &header, b"{}", 1301), Err(SignatureError::StaleTimestamp));
+        assert_eq!(verify(&secret, "evt_1", "1000", &header, b"{}", 699), Err(SignatureError::StaleTimestamp));
+    }
+
+    #[test]
+    fn any_live_secret_in_a_multi_signature_header_verifies() {
+        let old = SigningSecret::from_key(vec![1; 32]).unwrap();
+        let new = SigningSecret::from_key(vec![2; 32]).unwrap();
+        let other = SigningSecret::from_key(vec![3; 32]).unwrap();
+        let header = sign_header(&[&new, &old], "evt_1", 5, b"x");
+        assert_eq!(header.split(' ').count(), 2);
+        assert!(verify(&old, "evt_1", "5", &header, b"x", 5).is_ok());
+        assert!(verify(&new, "evt_1", "5", &header, b"x", 5).is_ok());
+        assert_eq!(verify(&other, "evt_1", "5", &header, b"x", 5), Err(SignatureError::NoMatch));
+        assert_eq!(verify(&new, "evt_2", "5", &header, b"x", 5), Err(SignatureError::NoMatch));
+        assert_eq!(verify(&new, "evt_1", "5", &header, b"y", 5), Err(SignatureError::NoMatch));
+    }
+}

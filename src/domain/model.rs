@@ -1,0 +1,232 @@
+//! The records Herald keeps: accounts, the event-type catalog, webhooks, events, deliveries and attempts.
+//!
+//! These are plain data shared by the store (which reads and writes them) and the API (which shows them).
+
+use bytes::Bytes;
+
+use super::event_type::Subscription;
+use super::{AccountId, AttemptId, DeliveryId, EventId, EventTypeName, Timestamp, WebhookId, WebhookUrl};
+
+/// A merchant: one tenant whose webhooks and events are invisible to every other account.
+#[derive(Clone, Debug)]
+pub struct Account {
+    pub id: AccountId,
+    pub name: String,
+    /// The public half of the merchant's API credentials (PayPal's "client id").
+    pub client_id: String,
+    pub created_at: Timestamp,
+}
+
+/// One entry of the event-type catalog that the operator maintains.
+#[derive(Clone, Debug)]
+pub struct EventType {
+    pub name: EventTypeName,
+    pub description: String,
+    pub resource_type: Option<String>,
+    pub resource_version: Option<String>,
+    /// The resource that simulated events of this type carry, as JSON text.
+    pub sample: Option<String>,
+    pub status: EventTypeStatus,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventTypeStatus {
+    Enabled,
+    Deprecated,
+}
+
+impl EventTypeStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Enabled => "ENABLED",
+            Self::Deprecated => "DEPRECATED",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "ENABLED" => Some(Self::Enabled),
+            "DEPRECATED" => Some(Self::Deprecated),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WebhookStatus {
+    Enabled,
+    /// Gets no new deliveries; its pending ones wait until it is enabled again.
+    Disabled,
+}
+
+impl WebhookStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Enabled => "ENABLED",
+            Self::Disabled => "DISABLED",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "ENABLED" => Some(Self::Enabled),
+            "DISABLED" => Some(Self::Disabled),
+            _ => None,
+        }
+    }
+}
+
+/// The body and headers a webhook receives. Only Standard Webhooks exists so far; the field is stored so
+/// that other formats can be chosen per webhook.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeliveryFormat {
+    Standard,
+}
+
+impl DeliveryFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Standard => "standard",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "standard" => Some(Self::Standard),
+            _ => None,
+        }
+    }
+}
+
+/// A merchant's endpoint and what it subscribes to. Its signing secrets live apart, encrypted.
+#[derive(Clone, Debug)]
+pub struct Webhook {
+    pub id: WebhookId,
+    pub account_id: AccountId,
+    pub url: WebhookUrl,
+    pub event_types: Vec<Subscription>,
+    pub status: WebhookStatus,
+    pub format: DeliveryFormat,
+    pub description: Option<String>,
+    /// Why Herald disabled it (for example, the endpoint answered 410 Gone).
+    pub disabled_reason: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// A published event. `body` is the exact JSON every delivery sends, fixed at publish time.
+#[derive(Clone, Debug)]
+pub struct Event {
+    pub id: EventId,
+    pub account_id: AccountId,
+    pub event_type: EventTypeName,
+    pub created_at: Timestamp,
+    pub body: Bytes,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeliveryState {
+    /// Waiting for its next attempt (or for its webhook to be enabled again).
+    Pending,
+    Succeeded,
+    /// Every scheduled attempt failed.
+    Failed,
+    /// Its webhook was deleted before it succeeded.
+    Cancelled,
+}
+
+impl DeliveryState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "pending" => Some(Self::Pending),
+            "succeeded" => Some(Self::Succeeded),
+            "failed" => Some(Self::Failed),
+            "cancelled" => Some(Self::Cancelled),
+            _ => None,
+        }
+    }
+}
+
+/// What started an attempt: the retry schedule, or a person (resend, recover).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Trigger {
+    Scheduled,
+    Manual,
+}
+
+impl Trigger {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Scheduled => "scheduled",
+            Self::Manual => "manual",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "scheduled" => Some(Self::Scheduled),
+            "manual" => Some(Self::Manual),
+            _ => None,
+        }
+    }
+}
+
+/// One event on its way to one webhook.
+#[derive(Clone, Debug)]
+pub struct Delivery {
+    pub id: DeliveryId,
+    pub event_id: EventId,
+    pub webhook_id: WebhookId,
+    pub event_type: EventTypeName,
+    pub state: DeliveryState,
+    pub trigger: Trigger,
+    pub attempt_count: u32,
+    pub last_status_code: Option<u16>,
+    pub created_at: Timestamp,
+    pub next_attempt_at: Option<Timestamp>,
+}
+
+/// One HTTP try, as the attempt log keeps it. The request body is the event's body and is not copied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attempt {
+    pub id: AttemptId,
+    pub delivery_id: DeliveryId,
+    /// 1 for the first try of the delivery.
+    pub number: u32,
+    pub started_at: Timestamp,
+    pub duration_ms: u64,
+    pub trigger: Trigger,
+    pub request_url: String,
+    pub request_headers: Vec<(String, String)>,
+    pub response: Option<AttemptResponse>,
+    pub error: Option<AttemptError>,
+}
+
+/// What the receiver answered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AttemptResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    /// At most the configured number of bytes (16 KiB by default).
+    pub body: Vec<u8>,
+    /// True when the receiver sent more than was kept.
+    pub truncated: bool,
+}
+
+/// Why an attempt failed without (or despite) a response, as a stable code and a sentence.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AttemptError {
+    pub code: String,
+    pub message: String,
+}

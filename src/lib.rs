@@ -1,0 +1,11 @@
+//! Herald: a self-hosted webhook delivery service.
+//!
+//! The data path is publish → store → fan-out → deliver → attempt log → retry; `ARCHITECTURE.md` at the
+//! repository root maps the modules onto it and states the invariants.
+
+pub mod attempt_log;
+pub mod domain;
+pub mod fanout;
+pub mod keyring;
+pub mod retry;
+pub mod store;

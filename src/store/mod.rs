@@ -1,0 +1,214 @@
+//! The one storage contract, [`Store`], that every backend implements with the same behaviour.
+//!
+//! All SQL lives below this module. Callers speak in domain records and the small request types defined
+//! here; they never see a connection or a row. Writes that must happen together (an event and all its
+//! deliveries; an attempt and its delivery's new state) are single calls, so a backend can make each one
+//! transaction. `store` depends on `domain` only.
+
+pub mod sqlite;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+
+use crate::domain::event_type::Subscription;
+use crate::domain::model::{
+    Account, Attempt, Delivery, DeliveryFormat, DeliveryState, Event, EventType, Trigger, Webhook,
+};
+use crate::domain::{AccountId, DeliveryId, EventId, EventTypeName, Timestamp, WebhookId, WebhookUrl};
+
+/// Why a store call failed. Business conflicts are distinct variants so the API can answer precisely.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the account already has the maximum of {limit} webhooks")]
+    WebhookLimitReached { limit: u32 },
+    #[error("the account already has a webhook for this URL")]
+    WebhookUrlTaken,
+    #[error("the idempotency key was already used with a different request")]
+    IdempotencyKeyReused,
+    #[error("the store is shutting down")]
+    Closed,
+    #[error("the stored data is not what this version of Herald expects: {0}")]
+    Corrupt(String),
+    #[error("the database failed")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A page of a list ordered by id (that is, by creation time).
+#[derive(Clone, Debug)]
+pub struct PageRequest {
+    /// Return items with ids after this one (the previous page's last id).
+    pub after: Option<String>,
+    pub limit: u32,
+}
+
+/// A new merchant account. The client secret itself is never stored, only its keyed hash.
+pub struct NewAccount {
+    pub account: Account,
+    pub secret_hash: [u8; 32],
+}
+
+/// What authenticating a merchant needs.
+pub struct AccountCredentials {
+    pub account_id: AccountId,
+    pub secret_hash: [u8; 32],
+}
+
+/// A catalog entry as the operator writes it.
+pub struct EventTypeDraft {
+    pub name: EventTypeName,
+    pub description: String,
+    pub resource_type: Option<String>,
+    pub resource_version: Option<String>,
+    pub sample: Option<String>,
+    pub now: Timestamp,
+}
+
+/// A webhook to create, with its first signing secret already encrypted.
+pub struct NewWebhook {
+    pub webhook: Webhook,
+    pub sealed_secret: Vec<u8>,
+    /// The most webhooks one account may have.
+    pub limit: u32,
+}
+
+/// An enabled webhook with everything needed to deliver to it. Secrets are still sealed, newest first.
+#[derive(Clone, Debug)]
+pub struct StoredTarget {
+    pub webhook_id: WebhookId,
+    pub url: WebhookUrl,
+    pub format: DeliveryFormat,
+    pub subscriptions: Vec<Subscription>,
+    pub sealed_secrets: Vec<Vec<u8>>,
+}
+
+/// A claim on a delivery: whoever holds `token` may record its result until `until`.
+/// A newer claim changes the token, so a late writer with the old one cannot overwrite it (fencing).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Lease {
+    pub token: i64,
+    pub until: Timestamp,
+}
+
+/// A delivery to create with its event.
+pub struct NewDelivery {
+    pub id: DeliveryId,
+    pub event_id: EventId,
+    pub webhook_id: WebhookId,
+    pub account_id: AccountId,
+    pub trigger: Trigger,
+    pub next_attempt_at: Timestamp,
+    /// Set when the publisher hands the delivery straight to a worker, so no poller claims it meanwhile.
+    pub lease: Option<Lease>,
+}
+
+/// An idempotency key with the request it guards and the answer to replay.
+pub struct IdempotencyRecord {
+    pub key: String,
+    pub request_hash: [u8; 32],
+    pub response: Bytes,
+}
+
+/// Everything one publish call writes, in one transaction.
+pub struct PublishBatch {
+    pub idempotency: Option<IdempotencyRecord>,
+    pub events: Vec<Event>,
+    pub deliveries: Vec<NewDelivery>,
+}
+
+/// Whether a publish wrote anything.
+#[derive(Debug)]
+pub enum PublishOutcome {
+    Committed,
+    /// The idempotency key was seen before with the same request: nothing was written.
+    Replayed { response: Bytes },
+}
+
+/// Which due deliveries to claim.
+pub struct ClaimRequest {
+    pub now: Timestamp,
+    pub lease: Lease,
+    pub limit: u32,
+}
+
+/// A claimed delivery with the bytes to send and the target to send them to.
+pub struct ClaimedDelivery {
+    pub delivery_id: DeliveryId,
+    pub event_id: EventId,
+    pub trigger: Trigger,
+    pub attempt_count: u32,
+    pub body: Bytes,
+    pub target: StoredTarget,
+}
+
+/// The new state of a delivery after an attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeliveryTransition {
+    Succeeded,
+    RetryAt(Timestamp),
+    Exhausted,
+}
+
+/// One attempt to append to the log, and what it does to its delivery (and perhaps its webhook).
+pub struct AttemptRecord {
+    pub attempt: Attempt,
+    pub status_code: Option<u16>,
+    pub lease_token: i64,
+    pub transition: DeliveryTransition,
+    /// Disable the delivery's webhook with this reason (it answered 410 Gone).
+    pub disable_webhook: Option<String>,
+}
+
+/// Whether an attempt's result still applied to its delivery.
+#[derive(Debug, PartialEq, Eq)]
+pub enum RecordOutcome {
+    Applied,
+    /// The lease had been taken over (or the delivery cancelled): the attempt is logged, the state untouched.
+    Stale,
+}
+
+/// The storage contract. Every method is one atomic unit on every backend.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Is the database reachable?
+    async fn ping(&self) -> StoreResult<()>;
+
+    async fn create_account(&self, account: NewAccount) -> StoreResult<()>;
+    async fn list_accounts(&self, page: PageRequest) -> StoreResult<Vec<Account>>;
+    async fn get_account(&self, id: &AccountId) -> StoreResult<Option<Account>>;
+    async fn find_credentials(&self, client_id: &str) -> StoreResult<Option<AccountCredentials>>;
+
+    /// Creates or replaces a catalog entry; true when it was created.
+    async fn put_event_type(&self, draft: EventTypeDraft) -> StoreResult<(EventType, bool)>;
+    async fn list_event_types(&self) -> StoreResult<Vec<EventType>>;
+    async fn get_event_type(&self, name: &EventTypeName) -> StoreResult<Option<EventType>>;
+
+    /// Creates a webhook unless the account is at its limit or already has one for the URL.
+    async fn create_webhook(&self, new: NewWebhook) -> StoreResult<()>;
+    async fn list_webhooks(&self, account: &AccountId) -> StoreResult<Vec<Webhook>>;
+    async fn get_webhook(&self, account: &AccountId, id: &WebhookId) -> StoreResult<Option<Webhook>>;
+    /// Deletes a webhook and cancels its pending deliveries; false when there was no such webhook.
+    async fn delete_webhook(&self, account: &AccountId, id: &WebhookId, now: Timestamp) -> StoreResult<bool>;
+    /// The account's enabled webhooks, ready for fan-out and delivery.
+    async fn delivery_targets(&self, account: &AccountId, now: Timestamp) -> StoreResult<Vec<StoredTarget>>;
+
+    /// Writes events and their deliveries (and the idempotency key) in one transaction.
+    async fn publish(&self, batch: PublishBatch) -> StoreResult<PublishOutcome>;
+    async fn get_event(&self, account: &AccountId, id: &EventId) -> StoreResult<Option<Event>>;
+
+    /// Leases up to `limit` due deliveries of enabled webhooks, oldest due first.
+    async fn claim_due_deliveries(&self, claim: ClaimRequest) -> StoreResult<Vec<ClaimedDelivery>>;
+    /// When the earliest pending, unleased delivery of an enabled webhook is due.
+    async fn next_due_at(&self) -> StoreResult<Option<Timestamp>>;
+    /// Appends an attempt and, if the lease still holds, moves its delivery on.
+    async fn record_attempt(&self, record: AttemptRecord) -> StoreResult<RecordOutcome>;
+
+    async fn list_deliveries(
+        &self,
+        webhook: &WebhookId,
+        state: Option<DeliveryState>,
+        page: PageRequest,
+    ) -> StoreResult<Vec<Delivery>>;
+    async fn list_attempts(&self, delivery: &DeliveryId) -> StoreResult<Vec<Attempt>>;
+}

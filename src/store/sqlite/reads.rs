@@ -1,0 +1,173 @@
+//! Read queries. Each takes a reader connection and returns domain records.
+
+use bytes::Bytes;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{backend, rows};
+use crate::domain::model::*;
+use crate::domain::*;
+use crate::store::{AccountCredentials, PageRequest, StoreResult, StoredTarget};
+
+pub fn list_accounts(conn: &Connection, page: &PageRequest) -> StoreResult<Vec<Account>> {
+    let sql = format!("SELECT {} FROM accounts WHERE id > ?1 ORDER BY id LIMIT ?2", rows::ACCOUNT_COLUMNS);
+    let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
+    let after = page.after.as_deref().unwrap_or("");
+    let found = stmt.query_map(params![after, page.limit], rows::account).map_err(backend)?;
+    found.collect::<Result<_, _>>().map_err(backend)
+}
+
+pub fn get_account(conn: &Connection, id: &AccountId) -> StoreResult<Option<Account>> {
+    let sql = format!("SELECT {} FROM accounts WHERE id = ?1", rows::ACCOUNT_COLUMNS);
+    conn.prepare_cached(&sql)
+        .and_then(|mut stmt| stmt.query_row([id.as_str()], rows::account).optional())
+        .map_err(backend)
+}
+
+pub fn find_credentials(conn: &Connection, client_id: &str) -> StoreResult<Option<AccountCredentials>> {
+    let found: Option<(String, Vec<u8>)> = conn
+        .prepare_cached("SELECT id, secret_hash FROM accounts WHERE client_id = ?1")
+        .and_then(|mut stmt| stmt.query_row([client_id], |row| Ok((row.get(0)?, row.get(1)?))).optional())
+        .map_err(backend)?;
+    let Some((id, hash)) = found else { return Ok(None) };
+    let secret_hash = hash.try_into().map_err(|_| crate::store::StoreError::Corrupt("secret hash length".into()))?;
+    Ok(Some(AccountCredentials { account_id: AccountId::from_trusted(id), secret_hash }))
+}
+
+pub fn list_event_types(conn: &Connection) -> StoreResult<Vec<EventType>> {
+    let sql = format!("SELECT {} FROM event_types ORDER BY name", rows::EVENT_TYPE_COLUMNS);
+    let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
+    let found = stmt.query_map([], rows::event_type).map_err(backend)?;
+    found.collect::<Result<_, _>>().map_err(backend)
+}
+
+pub fn get_event_type(conn: &Connection, name: &EventTypeName) -> StoreResult<Option<EventType>> {
+    let sql = format!("SELECT {} FROM event_types WHERE name = ?1", rows::EVENT_TYPE_COLUMNS);
+    conn.prepare_cached(&sql)
+        .and_then(|mut stmt| stmt.query_row([name.as_str()], rows::event_type).optional())
+        .map_err(backend)
+}
+
+pub fn list_webhooks(conn: &Connection, account: &AccountId) -> StoreResult<Vec<Webhook>> {
+    let sql = format!(
+        "SELECT {} FROM webhooks WHERE account_id = ?1 AND deleted_at IS NULL ORDER BY id",
+        rows::WEBHOOK_COLUMNS
+    );
+    let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
+    let found = stmt.query_map([account.as_str()], rows::webhook).map_err(backend)?;
+    found.collect::<Result<_, _>>().map_err(backend)
+}
+
+pub fn get_webhook(conn: &Connection, account: &AccountId, id: &WebhookId) -> StoreResult<Option<Webhook>> {
+    let sql = format!(
+        "SELECT {} FROM webhooks WHERE id = ?1 AND account_id = ?2 AND deleted_at IS NULL",
+        rows::WEBHOOK_COLUMNS
+    );
+    conn.prepare_cached(&sql)
+        .and_then(|mut stmt| stmt.query_row([id.as_str(), account.as_str()], rows::webhook).optional())
+        .map_err(backend)
+}
+
+/// The live secrets of a webhook, newest first (the newest signs first in the header).
+pub fn sealed_secrets(conn: &Connection, webhook: &str, now: Timestamp) -> StoreResult<Vec<Vec<u8>>> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT sealed FROM webhook_secrets WHERE webhook_id = ?1 AND (expires_at IS NULL OR expires_at > ?2) \
+             ORDER BY created_at DESC",
+        )
+        .map_err(backend)?;
+    let found = stmt.query_map(params![webhook, now.as_millis()], |row| row.get(0)).map_err(backend)?;
+    found.collect::<Result<_, _>>().map_err(backend)
+}
+
+pub fn delivery_targets(conn: &Connection, account: &AccountId, now: Timestamp) -> StoreResult<Vec<StoredTarget>> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT id, url, format, event_types FROM webhooks \
+             WHERE account_id = ?1 AND deleted_at IS NULL AND status = 'ENABLED' ORDER BY id",
+        )
+        .map_err(backend)?;
+    let found = stmt
+        .query_map([account.as_str()], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, String>(2)?, row.get::<_, String>(3)?))
+        })
+        .map_err(backend)?;
+    let mut targets = Vec::new();
+    for found in found {
+        let (id, url, format, subscriptions) = found.map_err(backend)?;
+        targets.push(target_from_parts(conn, id, url, &format, &subscriptions, now)?);
+    }
+    Ok(targets)
+}
+
+pub fn target_from_parts(
+    conn: &Connection,
+    id: String,
+    url: String,
+    format: &str,
+    subscriptions: &str,
+    now: Timestamp,
+) -> StoreResult<StoredTarget> {
+    let corrupt = |what: &str| crate::store::StoreError::Corrupt(format!("webhook {id}: {what}"));
+    Ok(StoredTarget {
+        format: DeliveryFormat::parse(format).ok_or_else(|| corrupt("format"))?,
+        subscriptions: rows::subscriptions_from_json(subscriptions).ok_or_else(|| corrupt("event types"))?,
+        sealed_secrets: sealed_secrets(conn, &id, now)?,
+        url: WebhookUrl::from_trusted(url),
+        webhook_id: WebhookId::from_trusted(id),
+    })
+}
+
+pub fn get_event(conn: &Connection, account: &AccountId, id: &EventId) -> StoreResult<Option<Event>> {
+    conn.prepare_cached("SELECT event_type, created_at, body FROM events WHERE id = ?1 AND account_id = ?2")
+        .and_then(|mut stmt| {
+            stmt.query_row([id.as_str(), account.as_str()], |row| {
+                Ok(Event {
+                    id: id.clone(),
+                    account_id: account.clone(),
+                    event_type: EventTypeName::from_trusted(row.get(0)?),
+                    created_at: Timestamp::from_millis(row.get(1)?),
+                    body: Bytes::from(row.get::<_, Vec<u8>>(2)?),
+                })
+            })
+            .optional()
+        })
+        .map_err(backend)
+}
+
+pub fn next_due_at(conn: &Connection) -> StoreResult<Option<Timestamp>> {
+    conn.prepare_cached(
+        // A leased delivery becomes claimable again when its lease runs out, not before.
+        "SELECT MIN(MAX(d.next_attempt_at, COALESCE(d.leased_until, 0))) FROM deliveries d \
+         JOIN webhooks w ON w.id = d.webhook_id \
+         WHERE d.state = 'pending' AND w.status = 'ENABLED' AND w.deleted_at IS NULL",
+    )
+    .and_then(|mut stmt| stmt.query_row([], |row| row.get::<_, Option<i64>>(0)))
+    .map(|found| found.map(Timestamp::from_millis))
+    .map_err(backend)
+}
+
+pub fn list_deliveries(
+    conn: &Connection,
+    webhook: &WebhookId,
+    state: Option<DeliveryState>,
+    page: &PageRequest,
+) -> StoreResult<Vec<Delivery>> {
+    // Newest first, as the attempts list shows them; the cursor is the last (oldest) id of the page.
+    let sql = format!(
+        "SELECT {} FROM deliveries d JOIN events e ON e.id = d.event_id \
+         WHERE d.webhook_id = ?1 AND (?2 IS NULL OR d.state = ?2) AND (?3 IS NULL OR d.id < ?3) \
+         ORDER BY d.id DESC LIMIT ?4",
+        rows::DELIVERY_COLUMNS
+    );
+    let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
+    let state = state.map(DeliveryState::as_str);
+    let found = stmt.query_map(params![webhook.as_str(), state, page.after, page.limit], rows::delivery).map_err(backend)?;
+    found.collect::<Result<_, _>>().map_err(backend)
+}
+
+pub fn list_attempts(conn: &Connection, delivery: &DeliveryId) -> StoreResult<Vec<Attempt>> {
+    let sql = format!("SELECT {} FROM attempts WHERE delivery_id = ?1 ORDER BY number, id", rows::ATTEMPT_COLUMNS);
+    let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
+    let found = stmt.query_map([delivery.as_str()], rows::attempt).map_err(backend)?;
+    found.collect::<Result<_, _>>().map_err(backend)
+}

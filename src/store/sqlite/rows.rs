@@ -1,0 +1,131 @@
+//! Rows to domain records. Each `*_COLUMNS` list and its mapper go together.
+
+use rusqlite::Row;
+use rusqlite::types::Type;
+
+use crate::domain::event_type::Subscription;
+use crate::domain::model::*;
+use crate::domain::*;
+
+pub const ACCOUNT_COLUMNS: &str = "id, name, client_id, created_at";
+pub const EVENT_TYPE_COLUMNS: &str =
+    "name, description, resource_type, resource_version, sample, status, created_at, updated_at";
+pub const WEBHOOK_COLUMNS: &str =
+    "id, account_id, url, event_types, status, format, description, disabled_reason, created_at, updated_at";
+pub const DELIVERY_COLUMNS: &str = "d.id, d.event_id, d.webhook_id, e.event_type, d.state, d.trigger, \
+     d.attempt_count, d.last_status_code, d.created_at, d.next_attempt_at";
+pub const ATTEMPT_COLUMNS: &str = "id, delivery_id, number, started_at, duration_ms, trigger, request_url, \
+     request_headers, response_status, response_headers, response_body, response_truncated, error_code, error_message";
+
+/// A stored value this version cannot read back is an error, not a silent default.
+fn bad(column: usize, what: impl Into<String>) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(column, Type::Text, what.into().into())
+}
+
+fn parsed<T>(row: &Row, column: usize, parse: impl FnOnce(&str) -> Option<T>) -> rusqlite::Result<T> {
+    let text: String = row.get(column)?;
+    parse(&text).ok_or_else(|| bad(column, format!("unexpected value {text:?}")))
+}
+
+fn time(row: &Row, column: usize) -> rusqlite::Result<Timestamp> {
+    row.get(column).map(Timestamp::from_millis)
+}
+
+pub fn account(row: &Row) -> rusqlite::Result<Account> {
+    Ok(Account {
+        id: AccountId::from_trusted(row.get(0)?),
+        name: row.get(1)?,
+        client_id: row.get(2)?,
+        created_at: time(row, 3)?,
+    })
+}
+
+pub fn event_type(row: &Row) -> rusqlite::Result<EventType> {
+    Ok(EventType {
+        name: EventTypeName::from_trusted(row.get(0)?),
+        description: row.get(1)?,
+        resource_type: row.get(2)?,
+        resource_version: row.get(3)?,
+        sample: row.get(4)?,
+        status: parsed(row, 5, EventTypeStatus::parse)?,
+        created_at: time(row, 6)?,
+        updated_at: time(row, 7)?,
+    })
+}
+
+pub fn subscriptions_to_json(subscriptions: &[Subscription]) -> String {
+    let names: Vec<&str> = subscriptions.iter().map(Subscription::as_str).collect();
+    serde_json::to_string(&names).expect("strings serialise")
+}
+
+pub fn subscriptions_from_json(text: &str) -> Option<Vec<Subscription>> {
+    let names: Vec<String> = serde_json::from_str(text).ok()?;
+    names.iter().map(|name| Subscription::parse(name).ok()).collect()
+}
+
+pub fn webhook(row: &Row) -> rusqlite::Result<Webhook> {
+    Ok(Webhook {
+        id: WebhookId::from_trusted(row.get(0)?),
+        account_id: AccountId::from_trusted(row.get(1)?),
+        url: WebhookUrl::from_trusted(row.get(2)?),
+        event_types: parsed(row, 3, subscriptions_from_json)?,
+        status: parsed(row, 4, WebhookStatus::parse)?,
+        format: parsed(row, 5, DeliveryFormat::parse)?,
+        description: row.get(6)?,
+        disabled_reason: row.get(7)?,
+        created_at: time(row, 8)?,
+        updated_at: time(row, 9)?,
+    })
+}
+
+pub fn delivery(row: &Row) -> rusqlite::Result<Delivery> {
+    Ok(Delivery {
+        id: DeliveryId::from_trusted(row.get(0)?),
+        event_id: EventId::from_trusted(row.get(1)?),
+        webhook_id: WebhookId::from_trusted(row.get(2)?),
+        event_type: EventTypeName::from_trusted(row.get(3)?),
+        state: parsed(row, 4, DeliveryState::parse)?,
+        trigger: parsed(row, 5, Trigger::parse)?,
+        attempt_count: row.get(6)?,
+        last_status_code: row.get(7)?,
+        created_at: time(row, 8)?,
+        next_attempt_at: row.get::<_, Option<i64>>(9)?.map(Timestamp::from_millis),
+    })
+}
+
+pub fn headers_to_json(headers: &[(String, String)]) -> String {
+    serde_json::to_string(headers).expect("strings serialise")
+}
+
+fn headers_from_json(row: &Row, column: usize) -> rusqlite::Result<Vec<(String, String)>> {
+    let text: String = row.get(column)?;
+    serde_json::from_str(&text).map_err(|e| bad(column, e.to_string()))
+}
+
+pub fn attempt(row: &Row) -> rusqlite::Result<Attempt> {
+    let response = match row.get::<_, Option<u16>>(8)? {
+        Some(status) => Some(AttemptResponse {
+            status,
+            headers: headers_from_json(row, 9)?,
+            body: row.get::<_, Option<Vec<u8>>>(10)?.unwrap_or_default(),
+            truncated: row.get(11)?,
+        }),
+        None => None,
+    };
+    let error = match row.get::<_, Option<String>>(12)? {
+        Some(code) => Some(AttemptError { code, message: row.get::<_, Option<String>>(13)?.unwrap_or_default() }),
+        None => None,
+    };
+    Ok(Attempt {
+        id: AttemptId::from_trusted(row.get(0)?),
+        delivery_id: DeliveryId::from_trusted(row.get(1)?),
+        number: row.get(2)?,
+        started_at: time(row, 3)?,
+        duration_ms: row.get(4)?,
+        trigger: parsed(row, 5, Trigger::parse)?,
+        request_url: row.get(6)?,
+        request_headers: headers_from_json(row, 7)?,
+        response,
+        error,
+    })
+}

@@ -1,0 +1,285 @@
+//! Write operations. Each runs on the writer thread inside its own savepoint of a group transaction.
+
+use bytes::Bytes;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{backend, reads, rows};
+use crate::domain::model::*;
+use crate::domain::*;
+use crate::store::*;
+
+pub fn insert_account(conn: &Connection, new: &NewAccount) -> StoreResult<()> {
+    let account = &new.account;
+    conn.prepare_cached("INSERT INTO accounts (id, name, client_id, secret_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)")
+        .and_then(|mut stmt| {
+            stmt.execute(params![
+                account.id.as_str(),
+                account.name,
+                account.client_id,
+                new.secret_hash.as_slice(),
+                account.created_at.as_millis()
+            ])
+        })
+        .map_err(backend)?;
+    Ok(())
+}
+
+pub fn put_event_type(conn: &Connection, draft: EventTypeDraft) -> StoreResult<(EventType, bool)> {
+    let existed = reads::get_event_type(conn, &draft.name)?;
+    conn.prepare_cached(
+        "INSERT INTO event_types (name, description, resource_type, resource_version, sample, status, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, 'ENABLED', ?6, ?6) \
+         ON CONFLICT (name) DO UPDATE SET description = excluded.description, resource_type = excluded.resource_type, \
+         resource_version = excluded.resource_version, sample = excluded.sample, updated_at = excluded.updated_at",
+    )
+    .and_then(|mut stmt| {
+        stmt.execute(params![
+            draft.name.as_str(),
+            draft.description,
+            draft.resource_type,
+            draft.resource_version,
+            draft.sample,
+            draft.now.as_millis()
+        ])
+    })
+    .map_err(backend)?;
+    let stored = reads::get_event_type(conn, &draft.name)?
+        .ok_or_else(|| StoreError::Corrupt("event type vanished after upsert".into()))?;
+    Ok((stored, existed.is_none()))
+}
+
+pub fn insert_webhook(conn: &Connection, new: &NewWebhook) -> StoreResult<()> {
+    let webhook = &new.webhook;
+    let existing = reads::list_webhooks(conn, &webhook.account_id)?;
+    if existing.len() as u32 >= new.limit {
+        return Err(StoreError::WebhookLimitReached { limit: new.limit });
+    }
+    if existing.iter().any(|w| w.url == webhook.url) {
+        return Err(StoreError::WebhookUrlTaken);
+    }
+    conn.prepare_cached(
+        "INSERT INTO webhooks (id, account_id, url, event_types, status, format, description, disabled_reason, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )
+    .and_then(|mut stmt| {
+        stmt.execute(params![
+            webhook.id.as_str(),
+            webhook.account_id.as_str(),
+            webhook.url.as_str(),
+            rows::subscriptions_to_json(&webhook.event_types),
+            webhook.status.as_str(),
+            webhook.format.as_str(),
+            webhook.description,
+            webhook.disabled_reason,
+            webhook.created_at.as_millis(),
+            webhook.updated_at.as_millis(),
+        ])
+    })
+    .map_err(backend)?;
+    conn.prepare_cached("INSERT INTO webhook_secrets (webhook_id, sealed, created_at) VALUES (?1, ?2, ?3)")
+        .and_then(|mut stmt| stmt.execute(params![webhook.id.as_str(), new.sealed_secret, webhook.created_at.as_millis()]))
+        .map_err(backend)?;
+    Ok(())
+}
+
+pub fn delete_webhook(conn: &Connection, account: &AccountId, id: &WebhookId, now: Timestamp) -> StoreResult<bool> {
+    let deleted = conn
+        .prepare_cached(
+            "UPDATE webhooks SET deleted_at = ?3, updated_at = ?3 WHERE id = ?1 AND account_id = ?2 AND deleted_at IS NULL",
+        )
+        .and_then(|mut stmt| stmt.execute(params![id.as_str(), account.as_str(), now.as_millis()]))
+        .map_err(backend)?;
+    if deleted == 0 {
+        return Ok(false);
+    }
+    conn.prepare_cached(
+        "UPDATE deliveries SET state = 'cancelled', next_attempt_at = NULL, leased_until = NULL, updated_at = ?2 \
+         WHERE webhook_id = ?1 AND state = 'pending'",
+    )
+    .and_then(|mut stmt| stmt.execute(params![id.as_str(), now.as_millis()]))
+    .map_err(backend)?;
+    Ok(true)
+}
+
+pub fn publish(conn: &Connection, batch: &PublishBatch) -> StoreResult<PublishOutcome> {
+    if let Some(record) = &batch.idempotency {
+        if let Some(response) = claim_idempotency_key(conn, record)? {
+            return Ok(PublishOutcome::Replayed { response });
+        }
+    }
+    let mut insert_event = conn
+        .prepare_cached("INSERT INTO events (id, account_id, event_type, created_at, body) VALUES (?1, ?2, ?3, ?4, ?5)")
+        .map_err(backend)?;
+    for event in &batch.events {
+        insert_event
+            .execute(params![
+                event.id.as_str(),
+                event.account_id.as_str(),
+                event.event_type.as_str(),
+                event.created_at.as_millis(),
+                event.body.as_ref()
+            ])
+            .map_err(backend)?;
+    }
+    let mut insert_delivery = conn
+        .prepare_cached(
+            "INSERT INTO deliveries (id, event_id, webhook_id, account_id, state, trigger, created_at, updated_at, \
+             next_attempt_at, leased_until, lease_token) VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6, ?6, ?6, ?7, ?8)",
+        )
+        .map_err(backend)?;
+    for delivery in &batch.deliveries {
+        insert_delivery
+            .execute(params![
+                delivery.id.as_str(),
+                delivery.event_id.as_str(),
+                delivery.webhook_id.as_str(),
+                delivery.account_id.as_str(),
+                delivery.trigger.as_str(),
+                delivery.next_attempt_at.as_millis(),
+                delivery.lease.map(|l| l.until.as_millis()),
+                delivery.lease.map(|l| l.token),
+            ])
+            .map_err(backend)?;
+    }
+    Ok(PublishOutcome::Committed)
+}
+
+/// Records the key, or returns the stored answer if the same request was made with it before.
+fn claim_idempotency_key(conn: &Connection, record: &IdempotencyRecord) -> StoreResult<Option<Bytes>> {
+    let seen: Option<(Vec<u8>, Vec<u8>)> = conn
+        .prepare_cached("SELECT request_hash, response FROM idempotency_keys WHERE key = ?1")
+        .and_then(|mut stmt| stmt.query_row([&record.key], |row| Ok((row.get(0)?, row.get(1)?))).optional())
+        .map_err(backend)?;
+    match seen {
+        Some((hash, _)) if hash != record.request_hash => Err(StoreError::IdempotencyKeyReused),
+        Some((_, response)) => Ok(Some(Bytes::from(response))),
+        None => {
+            conn.prepare_cached("INSERT INTO idempotency_keys (key, request_hash, response, created_at) VALUES (?1, ?2, ?3, ?4)")
+                .and_then(|mut stmt| {
+                    let now = Timestamp::now().as_millis();
+                    stmt.execute(params![record.key, record.request_hash.as_slice(), record.response.as_ref(), now])
+                })
+                .map_err(backend)?;
+            Ok(None)
+        }
+    }
+}
+
+pub fn claim_due(conn: &Connection, claim: &ClaimRequest) -> StoreResult<Vec<ClaimedDelivery>> {
+    let ids: Vec<String> = {
+        let mut stmt = conn
+            .prepare_cached(
+                "UPDATE deliveries SET leased_until = ?1, lease_token = ?2 WHERE id IN ( \
+                   SELECT d.id FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id \
+                   WHERE d.state = 'pending' AND d.next_attempt_at <= ?3 \
+                     AND (d.leased_until IS NULL OR d.leased_until <= ?3) \
+                     AND w.status = 'ENABLED' AND w.deleted_at IS NULL \
+                   ORDER BY d.next_attempt_at LIMIT ?4) \
+                 RETURNING id",
+            )
+            .map_err(backend)?;
+        let params = params![claim.lease.until.as_millis(), claim.lease.token, claim.now.as_millis(), claim.limit];
+        stmt.query_map(params, |row| row.get(0)).map_err(backend)?.collect::<Result<_, _>>().map_err(backend)?
+    };
+    ids.into_iter().map(|id| load_claimed(conn, id, claim.now)).collect()
+}
+
+fn load_claimed(conn: &Connection, id: String, now: Timestamp) -> StoreResult<ClaimedDelivery> {
+    type Parts = (String, String, String, u32, Vec<u8>, String, String, String);
+    let parts: Parts = conn
+        .prepare_cached(
+            "SELECT d.event_id, d.trigger, d.webhook_id, d.attempt_count, e.body, w.url, w.format, w.event_types \
+             FROM deliveries d JOIN events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id WHERE d.id = ?1",
+        )
+        .and_then(|mut stmt| {
+            stmt.query_row([&id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
+            })
+        })
+        .map_err(backend)?;
+    let (event_id, trigger, webhook_id, attempt_count, body, url, format, subscriptions) = parts;
+    Ok(ClaimedDelivery {
+        delivery_id: DeliveryId::from_trusted(id),
+        event_id: EventId::from_trusted(event_id),
+        trigger: Trigger::parse(&trigger).ok_or_else(|| StoreError::Corrupt(format!("trigger {trigger:?}")))?,
+        attempt_count,
+        body: Bytes::from(body),
+        target: reads::target_from_parts(conn, webhook_id, url, &format, &subscriptions, now)?,
+    })
+}
+
+pub fn record_attempt(conn: &Connection, record: &AttemptRecord) -> StoreResult<RecordOutcome> {
+    insert_attempt(conn, &record.attempt)?;
+    let (state, next_attempt_at) = match record.transition {
+        DeliveryTransition::Succeeded => (DeliveryState::Succeeded, None),
+        DeliveryTransition::RetryAt(at) => (DeliveryState::Pending, Some(at.as_millis())),
+        DeliveryTransition::Exhausted => (DeliveryState::Failed, None),
+    };
+    let now = Timestamp::now().as_millis();
+    let changed = conn
+        .prepare_cached(
+            "UPDATE deliveries SET state = ?3, next_attempt_at = ?4, attempt_count = attempt_count + 1, \
+             last_status_code = ?5, leased_until = NULL, lease_token = NULL, updated_at = ?6 \
+             WHERE id = ?1 AND lease_token = ?2 AND state = 'pending'",
+        )
+        .and_then(|mut stmt| {
+            stmt.execute(params![
+                record.attempt.delivery_id.as_str(),
+                record.lease_token,
+                state.as_str(),
+                next_attempt_at,
+                record.status_code,
+                now
+            ])
+        })
+        .map_err(backend)?;
+    if let Some(reason) = &record.disable_webhook {
+        conn.prepare_cached(
+            "UPDATE webhooks SET status = 'DISABLED', disabled_reason = ?2, updated_at = ?3 \
+             WHERE id = (SELECT webhook_id FROM deliveries WHERE id = ?1)",
+        )
+        .and_then(|mut stmt| stmt.execute(params![record.attempt.delivery_id.as_str(), reason, now]))
+        .map_err(backend)?;
+    }
+    Ok(if changed == 1 { RecordOutcome::Applied } else { RecordOutcome::Stale })
+}
+
+fn insert_attempt(conn: &Connection, attempt: &Attempt) -> StoreResult<()> {
+    let response = attempt.response.as_ref();
+    let error = attempt.error.as_ref();
+    conn.prepare_cached(&format!(
+        "INSERT INTO attempts ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        rows::ATTEMPT_COLUMNS
+    ))
+    .and_then(|mut stmt| {
+        stmt.execute(params![
+            attempt.id.as_str(),
+            attempt.delivery_id.as_str(),
+            attempt.number,
+            attempt.started_at.as_millis(),
+            attempt.duration_ms,
+            attempt.trigger.as_str(),
+            attempt.request_url,
+            rows::headers_to_json(&attempt.request_headers),
+            response.map(|r| r.status),
+            response.map(|r| rows::headers_to_json(&r.headers)),
+            response.map(|r| r.body.as_slice()),
+            response.is_some_and(|r| r.truncated),
+            error.map(|e| e.code.as_str()),
+            error.map(|e| e.message.as_str()),
+        ])
+    })
+    .map_err(backend)?;
+    Ok(())
+}
+
+/// Frees every lease; only safe when no other process can hold one (see `SqliteStore::open`).
+pub fn release_all_leases(conn: &Connection) -> StoreResult<()> {
+    let released = conn
+        .execute("UPDATE deliveries SET leased_until = NULL, lease_token = NULL WHERE leased_until IS NOT NULL", [])
+        .map_err(backend)?;
+    if released > 0 {
+        tracing::info!(deliveries = released, "released the leases of a previous run");
+    }
+    Ok(())
+}
