@@ -118,7 +118,11 @@ fn status_error(status: u16) -> Option<AttemptError> {
 
 /// Keeps a bounded number of headers with bounded values, so a hostile receiver cannot bloat the log.
 fn sanitize_headers(headers: Vec<(String, String)>) -> Vec<(String, String)> {
-    headers.into_iter().take(MAX_KEPT_HEADERS).map(|(name, value)| (name, truncate_utf8(value, MAX_HEADER_VALUE))).collect()
+    headers
+        .into_iter()
+        .take(MAX_KEPT_HEADERS)
+        .map(|(name, value)| (name, truncate_utf8(value, MAX_HEADER_VALUE)))
+        .collect()
 }
 
 fn truncate_utf8(mut text: String, max: usize) -> String {

@@ -13,6 +13,16 @@ pub trait Subscriber {
     fn subscriptions(&self) -> &[Subscription];
 }
 
+impl<S: Subscriber> Subscriber for std::sync::Arc<S> {
+    fn status(&self) -> WebhookStatus {
+        (**self).status()
+    }
+
+    fn subscriptions(&self) -> &[Subscription] {
+        (**self).subscriptions()
+    }
+}
+
 /// The subscribers, among `candidates`, that must receive an event of type `event_type`.
 pub fn recipients<'a, S: Subscriber>(candidates: &'a [S], event_type: &EventTypeName) -> Vec<&'a S> {
     candidates

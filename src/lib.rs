@@ -3,9 +3,14 @@
 //! The data path is publish → store → fan-out → deliver → attempt log → retry; `ARCHITECTURE.md` at the
 //! repository root maps the modules onto it and states the invariants.
 
+pub mod api;
+pub mod app;
 pub mod attempt_log;
+pub mod config;
+pub mod deliver;
 pub mod domain;
 pub mod fanout;
 pub mod keyring;
+pub mod publish;
 pub mod retry;
 pub mod store;

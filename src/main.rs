@@ -1,1 +1,95 @@
-fn main() {}
+//! The `herald` command: `herald serve` runs the API and the delivery workers in one process.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use herald::app::Application;
+use herald::config::{ServeArgs, Settings};
+use herald::keyring::AdminToken;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Parser)]
+#[command(name = "herald", version, about = "Self-hosted webhook delivery")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the API and the delivery workers (embedded SQLite, zero configuration).
+    ///
+    /// Example: herald serve --listen 127.0.0.1:8080 --data-dir ./herald-data
+    Serve(ServeArgs),
+}
+
+fn main() -> ExitCode {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("HERALD_LOG").unwrap_or_else(|_| "info".into());
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => return fail(&error),
+    };
+    let result = match cli.command {
+        Command::Serve(args) => runtime.block_on(serve(args)),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => fail(error.as_ref()),
+    }
+}
+
+fn fail(error: &dyn std::error::Error) -> ExitCode {
+    let mut message = error.to_string();
+    let mut cause = error.source();
+    while let Some(next) = cause {
+        message.push_str(": ");
+        message.push_str(&next.to_string());
+        cause = next.source();
+    }
+    eprintln!("herald: {message}");
+    ExitCode::FAILURE
+}
+
+async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let settings = Settings::resolve(args)?;
+    let listener = tokio::net::TcpListener::bind(settings.bind_address()).await?;
+    let data_dir = settings.data_dir.clone();
+    let app = Application::build(settings, listener).await?;
+    if let AdminToken::Generated(token) = app.admin_token() {
+        let stored = data_dir.join("admin-token");
+        println!("generated the admin token (shown once; also stored in {}): {token}", stored.display());
+    }
+    let address = app.address();
+    tracing::info!(%address, data_dir = %data_dir.display(), "herald started");
+    println!("listening on http://{address}");
+    let shutdown = CancellationToken::new();
+    tokio::spawn(stop_on_signal(shutdown.clone()));
+    app.run_until_stopped(shutdown).await?;
+    tracing::info!("herald stopped");
+    Ok(())
+}
+
+/// Cancels `shutdown` on SIGINT or SIGTERM.
+async fn stop_on_signal(shutdown: CancellationToken) {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: no new work; letting attempts in flight finish");
+    shutdown.cancel();
+}

@@ -79,7 +79,9 @@ pub enum Decision {
     /// Every attempt of the schedule was used.
     Exhausted,
     /// Stop delivering to this webhook at all (it answered 410); the delivery waits for re-enabling.
-    DisableWebhook { retry_at: Timestamp },
+    DisableWebhook {
+        retry_at: Timestamp,
+    },
 }
 
 /// Decides what follows attempt number `attempt` (1-based) of a delivery.

@@ -8,9 +8,7 @@ pub struct EventTypeName(String);
 
 /// Why a string is not an event-type name.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error(
-    "an event type name is 1 to 128 letters, digits, '.', '_' or '-', starting with a letter or digit"
-)]
+#[error("an event type name is 1 to 128 letters, digits, '.', '_' or '-', starting with a letter or digit")]
 pub struct EventTypeNameError;
 
 impl EventTypeName {

@@ -45,10 +45,8 @@ fn is_encoded(text: &str) -> bool {
 
 /// Makes a fresh id string with the given prefix, stamped with the current time.
 pub fn generate(prefix: &str) -> String {
-    let now_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0);
+    let now_ms =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
     format!("{prefix}{}", encode(next_value(now_ms)))
 }
 

@@ -122,7 +122,9 @@ pub struct PublishBatch {
 pub enum PublishOutcome {
     Committed,
     /// The idempotency key was seen before with the same request: nothing was written.
-    Replayed { response: Bytes },
+    Replayed {
+        response: Bytes,
+    },
 }
 
 /// Which due deliveries to claim.

@@ -161,7 +161,8 @@ pub fn list_deliveries(
     );
     let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
     let state = state.map(DeliveryState::as_str);
-    let found = stmt.query_map(params![webhook.as_str(), state, page.after, page.limit], rows::delivery).map_err(backend)?;
+    let found =
+        stmt.query_map(params![webhook.as_str(), state, page.after, page.limit], rows::delivery).map_err(backend)?;
     found.collect::<Result<_, _>>().map_err(backend)
 }
 

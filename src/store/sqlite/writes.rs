@@ -10,17 +10,19 @@ use crate::store::*;
 
 pub fn insert_account(conn: &Connection, new: &NewAccount) -> StoreResult<()> {
     let account = &new.account;
-    conn.prepare_cached("INSERT INTO accounts (id, name, client_id, secret_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)")
-        .and_then(|mut stmt| {
-            stmt.execute(params![
-                account.id.as_str(),
-                account.name,
-                account.client_id,
-                new.secret_hash.as_slice(),
-                account.created_at.as_millis()
-            ])
-        })
-        .map_err(backend)?;
+    conn.prepare_cached(
+        "INSERT INTO accounts (id, name, client_id, secret_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )
+    .and_then(|mut stmt| {
+        stmt.execute(params![
+            account.id.as_str(),
+            account.name,
+            account.client_id,
+            new.secret_hash.as_slice(),
+            account.created_at.as_millis()
+        ])
+    })
+    .map_err(backend)?;
     Ok(())
 }
 
@@ -77,7 +79,9 @@ pub fn insert_webhook(conn: &Connection, new: &NewWebhook) -> StoreResult<()> {
     })
     .map_err(backend)?;
     conn.prepare_cached("INSERT INTO webhook_secrets (webhook_id, sealed, created_at) VALUES (?1, ?2, ?3)")
-        .and_then(|mut stmt| stmt.execute(params![webhook.id.as_str(), new.sealed_secret, webhook.created_at.as_millis()]))
+        .and_then(|mut stmt| {
+            stmt.execute(params![webhook.id.as_str(), new.sealed_secret, webhook.created_at.as_millis()])
+        })
         .map_err(backend)?;
     Ok(())
 }
@@ -102,10 +106,10 @@ pub fn delete_webhook(conn: &Connection, account: &AccountId, id: &WebhookId, no
 }
 
 pub fn publish(conn: &Connection, batch: &PublishBatch) -> StoreResult<PublishOutcome> {
-    if let Some(record) = &batch.idempotency {
-        if let Some(response) = claim_idempotency_key(conn, record)? {
-            return Ok(PublishOutcome::Replayed { response });
-        }
+    if let Some(record) = &batch.idempotency
+        && let Some(response) = claim_idempotency_key(conn, record)?
+    {
+        return Ok(PublishOutcome::Replayed { response });
     }
     let mut insert_event = conn
         .prepare_cached("INSERT INTO events (id, account_id, event_type, created_at, body) VALUES (?1, ?2, ?3, ?4, ?5)")
@@ -154,12 +158,14 @@ fn claim_idempotency_key(conn: &Connection, record: &IdempotencyRecord) -> Store
         Some((hash, _)) if hash != record.request_hash => Err(StoreError::IdempotencyKeyReused),
         Some((_, response)) => Ok(Some(Bytes::from(response))),
         None => {
-            conn.prepare_cached("INSERT INTO idempotency_keys (key, request_hash, response, created_at) VALUES (?1, ?2, ?3, ?4)")
-                .and_then(|mut stmt| {
-                    let now = Timestamp::now().as_millis();
-                    stmt.execute(params![record.key, record.request_hash.as_slice(), record.response.as_ref(), now])
-                })
-                .map_err(backend)?;
+            conn.prepare_cached(
+                "INSERT INTO idempotency_keys (key, request_hash, response, created_at) VALUES (?1, ?2, ?3, ?4)",
+            )
+            .and_then(|mut stmt| {
+                let now = Timestamp::now().as_millis();
+                stmt.execute(params![record.key, record.request_hash.as_slice(), record.response.as_ref(), now])
+            })
+            .map_err(backend)?;
             Ok(None)
         }
     }

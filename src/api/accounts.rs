@@ -1,0 +1,105 @@
+//! Operator: merchant accounts (`POST/GET /v1/accounts`, `GET /v1/accounts/{id}`).
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+
+use super::error::{ApiError, ErrorDetail};
+use super::extract::{JsonBody, Operator, RequestBody};
+use super::paging::{Link, PageQuery, QueryParams, finish_page};
+use super::state::AppState;
+use crate::domain::model::Account;
+use crate::domain::{AccountId, Timestamp};
+use crate::keyring::random_token;
+use crate::store::NewAccount;
+
+const MAX_NAME_LEN: usize = 200;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateAccount {
+    name: String,
+}
+
+impl RequestBody for CreateAccount {}
+
+#[derive(Serialize)]
+pub struct AccountView {
+    id: AccountId,
+    name: String,
+    client_id: String,
+    /// Present only in the answer to the create call: it is not stored and cannot be shown again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_secret: Option<String>,
+    created_at: Timestamp,
+}
+
+impl From<Account> for AccountView {
+    fn from(account: Account) -> Self {
+        Self {
+            id: account.id,
+            name: account.name,
+            client_id: account.client_id,
+            client_secret: None,
+            created_at: account.created_at,
+        }
+    }
+}
+
+pub async fn create(
+    _: Operator,
+    State(state): State<AppState>,
+    JsonBody(body, _): JsonBody<CreateAccount>,
+) -> Result<(StatusCode, Json<AccountView>), ApiError> {
+    let name = body.name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > MAX_NAME_LEN {
+        let detail =
+            ErrorDetail::body("/name", "INVALID_NAME", format!("the name must be 1 to {MAX_NAME_LEN} characters"));
+        return Err(ApiError::validation(detail));
+    }
+    let client_secret = format!("hsk_{}", random_token(32));
+    let account = Account {
+        id: AccountId::generate(),
+        name,
+        client_id: format!("hcl_{}", random_token(18)),
+        created_at: Timestamp::now(),
+    };
+    let secret_hash = state.keyring.hash_credential(&client_secret);
+    state.store.create_account(NewAccount { account: account.clone(), secret_hash }).await?;
+    let view = AccountView { client_secret: Some(client_secret), ..AccountView::from(account) };
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+#[derive(Serialize)]
+pub struct AccountList {
+    accounts: Vec<AccountView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_cursor: Option<String>,
+    links: Vec<Link>,
+}
+
+pub async fn list(
+    _: Operator,
+    State(state): State<AppState>,
+    QueryParams(query): QueryParams<PageQuery>,
+) -> Result<Json<AccountList>, ApiError> {
+    let request = query.to_request()?;
+    let found = state.store.list_accounts(request.clone()).await?;
+    let base = format!("{}/v1/accounts", state.public_url);
+    let page_size = request.limit - 1;
+    let (accounts, next_cursor, links) =
+        finish_page(found, &request, |a| a.id.as_str(), |c| format!("{base}?page_size={page_size}&cursor={c}"));
+    Ok(Json(AccountList { accounts: accounts.into_iter().map(AccountView::from).collect(), next_cursor, links }))
+}
+
+pub async fn show(
+    _: Operator,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<AccountView>, ApiError> {
+    let not_found = || ApiError::not_found("account");
+    let id = AccountId::parse(&id).map_err(|_| not_found())?;
+    let account = state.store.get_account(&id).await?.ok_or_else(not_found)?;
+    Ok(Json(account.into()))
+}

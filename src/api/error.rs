@@ -1,0 +1,213 @@
+//! The one place where errors become HTTP answers, in PayPal's error shape:
+//! `{"name", "message", "debug_id", "details": [{field, value, location, issue, description}], "links": []}`.
+//!
+//! Internal failures are logged here once, with their cause chain and the `debug_id` the caller sees; the
+//! caller never sees the cause itself.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::publish::PublishError;
+use crate::store::StoreError;
+
+/// One problem with one part of a request.
+#[derive(Clone, Debug, Serialize)]
+pub struct ErrorDetail {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    pub location: &'static str,
+    pub issue: String,
+    pub description: String,
+}
+
+impl ErrorDetail {
+    /// A problem with a field of the JSON body, named by its JSON pointer (`/events/3/event_type`).
+    pub fn body(pointer: impl Into<String>, issue: &str, description: impl Into<String>) -> Self {
+        Self {
+            field: Some(pointer.into()),
+            value: None,
+            location: "body",
+            issue: issue.to_owned(),
+            description: description.into(),
+        }
+    }
+
+    pub fn with_value(mut self, value: impl Into<String>) -> Self {
+        let value: String = value.into();
+        self.value = Some(value.chars().take(200).collect());
+        self
+    }
+}
+
+/// An error answer. Build one with the constructors; `From` impls map library errors.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    name: &'static str,
+    message: String,
+    details: Vec<ErrorDetail>,
+    /// Kept for the log only.
+    cause: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, name: &'static str, message: impl Into<String>) -> Self {
+        Self { status, name, message: message.into(), details: Vec::new(), cause: None }
+    }
+
+    pub fn with_detail(mut self, detail: ErrorDetail) -> Self {
+        self.details.push(detail);
+        self
+    }
+
+    pub fn invalid_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "INVALID_REQUEST", message)
+    }
+
+    /// A well-formed request whose values are not acceptable (422).
+    pub fn validation(detail: ErrorDetail) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_ERROR", "the request is not valid; see details")
+            .with_detail(detail)
+    }
+
+    pub fn unprocessable(name: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, name, message)
+    }
+
+    pub fn unauthenticated(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "AUTHENTICATION_FAILURE", message)
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "RESOURCE_NOT_FOUND", format!("the {what} does not exist"))
+    }
+
+    pub fn conflict(name: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, name, message)
+    }
+
+    pub fn method_not_allowed() -> Self {
+        Self::new(StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_SUPPORTED", "this method is not supported on this path")
+    }
+
+    pub fn unsupported_media_type() -> Self {
+        Self::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE", "send the body as application/json")
+    }
+
+    pub fn too_large(limit: usize) -> Self {
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", format!("the body is larger than {limit} bytes"))
+    }
+
+    pub fn internal(cause: impl std::error::Error + Send + Sync + 'static) -> Self {
+        let mut error =
+            Self::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_SERVER_ERROR", "an internal error occurred");
+        error.cause = Some(Box::new(cause));
+        error
+    }
+
+    pub fn unavailable(cause: impl std::error::Error + Send + Sync + 'static) -> Self {
+        let mut error = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "SERVICE_UNAVAILABLE",
+            "the service is unavailable; retry later",
+        );
+        error.cause = Some(Box::new(cause));
+        error
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::WebhookLimitReached { .. } => {
+                Self::unprocessable("WEBHOOK_NUMBER_LIMIT_EXCEEDED", error.to_string())
+            }
+            StoreError::WebhookUrlTaken => Self::conflict("WEBHOOK_URL_ALREADY_EXISTS", error.to_string()),
+            StoreError::IdempotencyKeyReused => {
+                Self::conflict("RESOURCE_CONFLICT", error.to_string()).with_detail(ErrorDetail {
+                    field: Some("Idempotency-Key".into()),
+                    value: None,
+                    location: "header",
+                    issue: "IDEMPOTENCY_KEY_REUSED".into(),
+                    description: "use a new key for a different request".into(),
+                })
+            }
+            StoreError::Closed => Self::unavailable(error),
+            StoreError::Corrupt(_) | StoreError::Backend(_) => Self::internal(error),
+        }
+    }
+}
+
+impl From<PublishError> for ApiError {
+    fn from(error: PublishError) -> Self {
+        match error {
+            PublishError::UnknownEventType { index, ref name } => {
+                Self::unprocessable("UNKNOWN_EVENT_TYPE", error.to_string()).with_detail(
+                    ErrorDetail::body(
+                        event_pointer(index, "event_type"),
+                        "UNKNOWN_EVENT_TYPE",
+                        "add it to the catalog first",
+                    )
+                    .with_value(name.clone()),
+                )
+            }
+            PublishError::UnknownAccount { index, ref id } => Self::validation(
+                ErrorDetail::body(event_pointer(index, "account_id"), "UNKNOWN_ACCOUNT", error.to_string())
+                    .with_value(id.clone()),
+            ),
+            PublishError::Target(_) => Self::internal(error),
+            PublishError::Store(store) => store.into(),
+        }
+    }
+}
+
+/// A field of a published event: `/field` for a single event, `/events/N/field` in a batch.
+pub fn event_pointer(index: Option<usize>, field: &str) -> String {
+    match index {
+        Some(index) => format!("/events/{index}/{field}"),
+        None => format!("/{field}"),
+    }
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    name: &'a str,
+    message: &'a str,
+    debug_id: &'a str,
+    details: &'a [ErrorDetail],
+    links: [(); 0],
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let debug_id = crate::keyring::random_token(8);
+        if let Some(cause) = &self.cause {
+            tracing::error!(debug_id, error = %chain(cause.as_ref()), status = self.status.as_u16(), "request failed");
+        }
+        let body =
+            Body { name: self.name, message: &self.message, debug_id: &debug_id, details: &self.details, links: [] };
+        let mut response = (self.status, axum::Json(body)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"Herald\""));
+        }
+        response
+    }
+}
+
+fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(next) = cause {
+        text.push_str(": ");
+        text.push_str(&next.to_string());
+        cause = next.source();
+    }
+    text
+}

@@ -1,0 +1,113 @@
+//! Operator: the event-type catalog (`PUT /v1/event-types/{name}`, `GET /v1/event-types`).
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+use super::error::{ApiError, ErrorDetail};
+use super::extract::{JsonBody, Operator, RequestBody};
+use super::state::AppState;
+use crate::domain::model::EventType;
+use crate::domain::{EventTypeName, Timestamp};
+use crate::store::EventTypeDraft;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PutEventType {
+    description: String,
+    resource_type: Option<String>,
+    resource_version: Option<String>,
+    sample: Option<Box<RawValue>>,
+    schema: Option<Box<RawValue>>,
+}
+
+impl RequestBody for PutEventType {}
+
+#[derive(Serialize)]
+pub struct EventTypeView {
+    name: EventTypeName,
+    description: String,
+    status: &'static str,
+    resource_type: Option<String>,
+    resource_version: Option<String>,
+    resource_versions: Vec<String>,
+    sample: Option<Box<RawValue>>,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+}
+
+impl From<EventType> for EventTypeView {
+    fn from(entry: EventType) -> Self {
+        Self {
+            resource_versions: entry.resource_version.iter().cloned().collect(),
+            sample: entry.sample.and_then(|text| RawValue::from_string(text).ok()),
+            name: entry.name,
+            description: entry.description,
+            status: entry.status.as_str(),
+            resource_type: entry.resource_type,
+            resource_version: entry.resource_version,
+            created_at: entry.created_at,
+            updated_at: entry.updated_at,
+        }
+    }
+}
+
+/// True when the raw JSON is an object (samples and resources must be).
+pub fn is_object(raw: &RawValue) -> bool {
+    raw.get().trim_start().starts_with('{')
+}
+
+pub async fn put(
+    _: Operator,
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    JsonBody(body, _): JsonBody<PutEventType>,
+) -> Result<(StatusCode, Json<EventTypeView>), ApiError> {
+    let name = EventTypeName::parse(&name).map_err(|e| {
+        ApiError::validation(ErrorDetail {
+            field: Some("name".into()),
+            value: Some(name.chars().take(200).collect()),
+            location: "path",
+            issue: "INVALID_EVENT_TYPE_NAME".into(),
+            description: e.to_string(),
+        })
+    })?;
+    if body.schema.is_some() {
+        let detail = ErrorDetail::body(
+            "/schema",
+            "NOT_SUPPORTED",
+            "schema validation is not available in this version of Herald",
+        );
+        return Err(ApiError::validation(detail));
+    }
+    if body.sample.as_deref().is_some_and(|sample| !is_object(sample)) {
+        return Err(ApiError::validation(ErrorDetail::body(
+            "/sample",
+            "INVALID_SAMPLE",
+            "the sample must be a JSON object",
+        )));
+    }
+    let draft = EventTypeDraft {
+        name,
+        description: body.description,
+        resource_type: body.resource_type,
+        resource_version: body.resource_version,
+        sample: body.sample.map(|raw| raw.get().to_owned()),
+        now: Timestamp::now(),
+    };
+    let (stored, created) = state.store.put_event_type(draft).await?;
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(stored.into())))
+}
+
+#[derive(Serialize)]
+pub struct EventTypeList {
+    event_types: Vec<EventTypeView>,
+}
+
+pub async fn list(_: Operator, State(state): State<AppState>) -> Result<Json<EventTypeList>, ApiError> {
+    let entries = state.store.list_event_types().await?;
+    Ok(Json(EventTypeList { event_types: entries.into_iter().map(EventTypeView::from).collect() }))
+}

@@ -1,0 +1,193 @@
+//! Request extractors that answer bad input in Herald's error shape: JSON bodies, and the two kinds of
+//! caller (the operator's bearer token, a merchant's Basic credentials).
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
+use axum::http::request::Parts;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use serde::de::DeserializeOwned;
+use subtle::ConstantTimeEq;
+
+use super::error::{ApiError, ErrorDetail};
+use super::state::{AppState, digest};
+use crate::domain::AccountId;
+
+/// A request body type, with the size limit that applies to it.
+pub trait RequestBody: DeserializeOwned {
+    fn limit(state: &AppState) -> usize {
+        state.limits.max_body_bytes
+    }
+}
+
+/// A parsed JSON body together with its raw bytes (idempotency keys hash the bytes).
+pub struct JsonBody<T>(pub T, pub Bytes);
+
+impl<T: RequestBody> FromRequest<AppState> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
+        let limit = T::limit(state);
+        let headers = request.headers();
+        let is_json = headers
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"));
+        if !is_json {
+            return Err(ApiError::unsupported_media_type());
+        }
+        let declared = headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+        if declared.is_some_and(|length| length > limit) {
+            return Err(ApiError::too_large(limit));
+        }
+        let bytes = axum::body::to_bytes(request.into_body(), limit).await.map_err(|e| {
+            let over_limit =
+                std::error::Error::source(&e).is_some_and(|cause| cause.is::<http_body_util::LengthLimitError>());
+            if over_limit {
+                ApiError::too_large(limit)
+            } else {
+                ApiError::invalid_request("the body could not be read")
+            }
+        })?;
+        let value = parse_json(&bytes)?;
+        Ok(Self(value, bytes))
+    }
+}
+
+/// Parses JSON, naming the failing field by its JSON pointer.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+        let pointer = json_pointer(e.path());
+        let inner = e.into_inner();
+        let (issue, message) = match inner.classify() {
+            serde_json::error::Category::Data => ("INVALID_PARAMETER", "a field is missing or has the wrong type"),
+            _ => ("MALFORMED_REQUEST_JSON", "the body is not valid JSON"),
+        };
+        ApiError::invalid_request(message).with_detail(ErrorDetail::body(pointer, issue, inner.to_string()))
+    })?;
+    deserializer.end().map_err(|e| {
+        ApiError::invalid_request("the body is not valid JSON").with_detail(ErrorDetail::body(
+            "",
+            "MALFORMED_REQUEST_JSON",
+            e.to_string(),
+        ))
+    })?;
+    Ok(value)
+}
+
+fn json_pointer(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    path.iter()
+        .filter_map(|segment| match segment {
+            Segment::Seq { index } => Some(format!("/{index}")),
+            Segment::Map { key } => Some(format!("/{}", key.replace('~', "~0").replace('/', "~1"))),
+            Segment::Enum { variant } => Some(format!("/{variant}")),
+            Segment::Unknown => None,
+        })
+        .collect()
+}
+
+/// The operator, authenticated by `Authorization: Bearer <admin token>`.
+pub struct Operator;
+
+impl FromRequestParts<AppState> for Operator {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let header = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        let Some(token) = strip_scheme(header, "Bearer") else {
+            return Err(ApiError::unauthenticated("this call needs the operator's bearer token"));
+        };
+        if bool::from(digest(token).ct_eq(&state.admin_token_digest)) {
+            Ok(Self)
+        } else {
+            Err(ApiError::unauthenticated("the bearer token is not valid"))
+        }
+    }
+}
+
+/// A merchant, authenticated by `Authorization: Basic base64(client_id:client_secret)`.
+pub struct Merchant {
+    pub account_id: AccountId,
+}
+
+impl FromRequestParts<AppState> for Merchant {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let header = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        let refused = || ApiError::unauthenticated("the client id and secret are not valid");
+        let Some(encoded) = strip_scheme(header, "Basic") else {
+            return Err(ApiError::unauthenticated(
+                "this call needs Basic credentials: base64(client_id:client_secret)",
+            ));
+        };
+        let decoded = BASE64.decode(encoded).ok().and_then(|raw| String::from_utf8(raw).ok()).ok_or_else(refused)?;
+        let (client_id, secret) = decoded.split_once(':').ok_or_else(refused)?;
+        let Some(credentials) = state.store.find_credentials(client_id).await? else {
+            return Err(refused());
+        };
+        let presented = state.keyring.hash_credential(secret);
+        if bool::from(presented.ct_eq(&credentials.secret_hash)) {
+            Ok(Self { account_id: credentials.account_id })
+        } else {
+            Err(refused())
+        }
+    }
+}
+
+/// The credentials after `Scheme ` (the scheme name is case-insensitive).
+fn strip_scheme<'a>(header: &'a str, scheme: &str) -> Option<&'a str> {
+    let (given, rest) = header.split_once(' ')?;
+    given.eq_ignore_ascii_case(scheme).then(|| rest.trim()).filter(|rest| !rest.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Outer {
+        events: Vec<Inner>,
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        count: u32,
+    }
+
+    fn detail_of(body: &str) -> (u16, String) {
+        let error = parse_json::<Outer>(body.as_bytes()).unwrap_err();
+        let response = axum::response::IntoResponse::into_response(error);
+        (response.status().as_u16(), format!("{response:?}"))
+    }
+
+    #[test]
+    fn wrong_types_and_bad_json_are_400() {
+        assert_eq!(detail_of(r#"{"events":[{"count":1},{"count":"x"}]}"#).0, 400);
+        assert_eq!(detail_of(r#"{"events":"#).0, 400);
+        assert_eq!(detail_of(r#"{"events":[]} trailing"#).0, 400);
+        assert!(parse_json::<Outer>(br#"{"events":[{"count":1}]}"#).is_ok());
+    }
+
+    #[test]
+    fn pointers_name_the_failing_field() {
+        let mut deserializer = serde_json::Deserializer::from_str(r#"{"events":[{"count":1},{"count":"x"}]}"#);
+        let error = serde_path_to_error::deserialize::<_, Outer>(&mut deserializer).unwrap_err();
+        assert_eq!(json_pointer(error.path()), "/events/1/count");
+    }
+
+    #[test]
+    fn schemes_are_case_insensitive_and_need_credentials() {
+        assert_eq!(strip_scheme("bearer abc", "Bearer"), Some("abc"));
+        assert_eq!(strip_scheme("Basic ", "Basic"), None);
+        assert_eq!(strip_scheme("Token abc", "Bearer"), None);
+    }
+}

@@ -1,0 +1,35 @@
+//! What every handler can reach: the store, the publisher, the keyring and the API's own limits.
+
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+
+use crate::keyring::Keyring;
+use crate::publish::Publisher;
+use crate::store::Store;
+
+/// Shared by all handlers behind an `Arc`.
+pub struct ApiContext {
+    pub store: Arc<dyn Store>,
+    pub keyring: Arc<Keyring>,
+    pub publisher: Publisher,
+    /// SHA-256 of the admin token: compared in constant time, and the token itself is not kept around.
+    pub admin_token_digest: [u8; 32],
+    /// Base of the `links[]` hrefs.
+    pub public_url: String,
+    pub limits: ApiLimits,
+}
+
+/// Sizes and counts the API enforces.
+#[derive(Clone, Copy, Debug)]
+pub struct ApiLimits {
+    pub webhooks_per_account: u32,
+    pub max_body_bytes: usize,
+    pub max_batch_bytes: usize,
+}
+
+pub type AppState = Arc<ApiContext>;
+
+pub fn digest(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}

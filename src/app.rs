@@ -1,0 +1,125 @@
+//! Wiring only: open the store, build the worker and the API over it, run both until shutdown.
+//!
+//! [`Application::build`] takes an already-bound listener, so tests bind port 0 and read the address back.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::api::{self, ApiContext, ApiLimits};
+use crate::config::Settings;
+use crate::deliver::send::SendLimits;
+use crate::deliver::{Deliverer, DeliveryConfig};
+use crate::keyring::{AdminToken, Keyring, KeyringError};
+use crate::publish::Publisher;
+use crate::store::sqlite::SqliteStore;
+use crate::store::{Store, StoreError};
+
+/// Why Herald could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot prepare the data directory {path}")]
+    DataDir {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "the database URL {0:?} is not supported by this version; leave it unset to use the embedded SQLite database"
+    )]
+    UnsupportedDatabase(String),
+    #[error(transparent)]
+    Keyring(#[from] KeyringError),
+    #[error("cannot open the store")]
+    Store(#[from] StoreError),
+    #[error("cannot build the HTTP client")]
+    HttpClient(#[from] reqwest::Error),
+    #[error("cannot read the listening address")]
+    Listener(#[source] std::io::Error),
+}
+
+/// A built, not yet running, Herald.
+pub struct Application {
+    listener: TcpListener,
+    address: SocketAddr,
+    router: axum::Router,
+    deliverer: Deliverer,
+    store: Arc<dyn Store>,
+    admin_token: AdminToken,
+}
+
+impl Application {
+    pub async fn build(settings: Settings, listener: TcpListener) -> Result<Self, StartupError> {
+        let data_dir = &settings.data_dir;
+        std::fs::create_dir_all(data_dir)
+            .map_err(|source| StartupError::DataDir { path: data_dir.display().to_string(), source })?;
+        if let Some(url) = &settings.database_url {
+            return Err(StartupError::UnsupportedDatabase(url.clone()));
+        }
+        let address = listener.local_addr().map_err(StartupError::Listener)?;
+        let keyring = Arc::new(Keyring::load_or_create(data_dir)?);
+        let admin_token = AdminToken::resolve(settings.admin_token.clone(), data_dir)?;
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(data_dir)?);
+        let public_url = settings.public_url.clone().unwrap_or_else(|| format!("http://{address}"));
+        let public_url = public_url.trim_end_matches('/').to_owned();
+        let delivery = delivery_config(&settings);
+        let lease_duration = delivery.lease_duration;
+        let (deliverer, queue) = Deliverer::new(store.clone(), keyring.clone(), delivery)?;
+        let publisher = Publisher::new(store.clone(), keyring.clone(), queue, public_url.clone(), lease_duration);
+        let context = ApiContext {
+            store: store.clone(),
+            keyring,
+            publisher,
+            admin_token_digest: api::state::digest(admin_token.value()),
+            public_url,
+            limits: ApiLimits {
+                webhooks_per_account: settings.webhook_limit,
+                max_body_bytes: settings.max_body_bytes,
+                max_batch_bytes: settings.max_batch_bytes,
+            },
+        };
+        let router = api::router(Arc::new(context));
+        Ok(Self { listener, address, router, deliverer, store, admin_token })
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    pub fn store(&self) -> Arc<dyn Store> {
+        self.store.clone()
+    }
+
+    pub fn admin_token(&self) -> &AdminToken {
+        &self.admin_token
+    }
+
+    /// Serves the API and delivers until `shutdown`; then stops accepting requests, lets in-flight
+    /// attempts finish (bounded by the shutdown grace) and returns.
+    pub async fn run_until_stopped(self, shutdown: CancellationToken) -> std::io::Result<()> {
+        let delivering = tokio::spawn(self.deliverer.run(shutdown.clone()));
+        let serving =
+            axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown.clone().cancelled_owned());
+        let served = serving.await;
+        shutdown.cancel();
+        let _ = delivering.await;
+        served
+    }
+}
+
+fn delivery_config(settings: &Settings) -> DeliveryConfig {
+    DeliveryConfig {
+        schedule: settings.retry_schedule.clone(),
+        limits: SendLimits {
+            connect_timeout: settings.connect_timeout,
+            total_timeout: settings.delivery_timeout,
+            max_response_body: settings.max_response_body_bytes,
+        },
+        max_in_flight: settings.max_in_flight,
+        lease_duration: DeliveryConfig::lease_for(settings.delivery_timeout),
+        poll_interval: settings.poll_interval,
+        shutdown_grace: settings.shutdown_grace,
+    }
+}

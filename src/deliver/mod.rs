@@ -1,0 +1,233 @@
+//! The delivery worker: takes claimed deliveries, makes each attempt, logs it and schedules what follows.
+//!
+//! Work arrives two ways. The publisher hands freshly committed deliveries over in memory ([`queue`]), so
+//! they go out at once. The poller claims whatever is due in the database under a lease: retries whose time
+//! has come, deliveries the publisher could not hand over, and anything a crashed process left behind. It
+//! sleeps until the earliest due time it knows of, at most one poll interval, or until woken; nothing
+//! depends on a wake-up arriving. Concurrency is bounded by a semaphore of `max_in_flight` permits.
+//!
+//! `deliver` uses `store` (the contract, never SQL), the pure policy modules (`retry`, `attempt_log`) and
+//! `herald-signature`. It knows nothing of the HTTP API.
+
+pub mod queue;
+pub mod send;
+pub mod target;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::Instrument;
+
+use crate::attempt_log;
+use crate::domain::{Timestamp, WebhookId};
+use crate::keyring::Keyring;
+use crate::retry::{self, Decision, RetrySchedule};
+use crate::store::{AttemptRecord, ClaimRequest, DeliveryTransition, Lease, RecordOutcome, Store};
+use queue::{DeliveryJob, JobQueue, JobReceiver};
+use send::{SendLimits, Sender};
+use target::Target;
+
+/// The most deliveries the poller claims in one round.
+const CLAIM_BATCH: usize = 256;
+
+/// How the worker behaves.
+#[derive(Clone, Debug)]
+pub struct DeliveryConfig {
+    pub schedule: RetrySchedule,
+    pub limits: SendLimits,
+    pub max_in_flight: usize,
+    /// How long a claim holds. A job that could not finish its attempt within its lease is left for the
+    /// poller, so an attempt never outlives the claim it was made under.
+    pub lease_duration: Duration,
+    pub poll_interval: Duration,
+    pub shutdown_grace: Duration,
+}
+
+impl DeliveryConfig {
+    /// A lease comfortably longer than any attempt, so that only a dead process lets one run out.
+    pub fn lease_for(timeout: Duration) -> Duration {
+        (timeout * 4).max(Duration::from_secs(300))
+    }
+}
+
+/// What the attempt tasks share.
+struct Worker {
+    store: Arc<dyn Store>,
+    keyring: Arc<Keyring>,
+    sender: Sender,
+    queue: JobQueue,
+    config: DeliveryConfig,
+}
+
+/// The running delivery machinery; [`Deliverer::run`] drives it until shutdown.
+pub struct Deliverer {
+    worker: Arc<Worker>,
+    receiver: JobReceiver,
+}
+
+impl Deliverer {
+    /// Builds the worker and the queue the publisher hands deliveries to.
+    pub fn new(
+        store: Arc<dyn Store>,
+        keyring: Arc<Keyring>,
+        config: DeliveryConfig,
+    ) -> reqwest::Result<(Self, JobQueue)> {
+        let (queue, receiver) = queue::channel(config.max_in_flight * 4);
+        let sender = Sender::new(config.limits)?;
+        let worker = Arc::new(Worker { store, keyring, sender, queue: queue.clone(), config });
+        Ok((Self { worker, receiver }, queue))
+    }
+
+    /// Delivers until `shutdown`, then lets in-flight attempts finish for up to the shutdown grace.
+    pub async fn run(self, shutdown: CancellationToken) {
+        let JobReceiver { mut jobs, poller } = self.receiver;
+        let poll_task = tokio::spawn(poll(self.worker.clone(), poller, shutdown.clone()));
+        let in_flight = TaskTracker::new();
+        let permits = Arc::new(Semaphore::new(self.worker.config.max_in_flight));
+        loop {
+            let job = tokio::select! {
+                biased;
+                _ = shutdown.cancelled() => break,
+                job = jobs.recv() => match job { Some(job) => job, None => break },
+            };
+            let permit = tokio::select! {
+                biased;
+                _ = shutdown.cancelled() => break,
+                permit = permits.clone().acquire_owned() => permit.expect("the semaphore is never closed"),
+            };
+            let worker = self.worker.clone();
+            in_flight.spawn(async move {
+                worker.attempt(job).await;
+                drop(permit);
+            });
+        }
+        in_flight.close();
+        let grace = self.worker.config.shutdown_grace;
+        if tokio::time::timeout(grace, in_flight.wait()).await.is_err() {
+            tracing::warn!(attempts = in_flight.len(), "shutdown grace ran out with attempts in flight");
+        }
+        let _ = poll_task.await;
+    }
+}
+
+impl Worker {
+    async fn attempt(&self, job: DeliveryJob) {
+        let span = tracing::info_span!(
+            "attempt",
+            event.id = %job.event_id,
+            webhook.id = %job.target.webhook_id,
+            delivery.id = %job.delivery_id,
+            attempt.n = job.attempt_number
+        );
+        self.attempt_in_span(job).instrument(span).await;
+    }
+
+    async fn attempt_in_span(&self, job: DeliveryJob) {
+        if Timestamp::now().plus(self.config.limits.total_timeout) > job.lease.until {
+            tracing::debug!("lease too close to its end; the poller will claim the delivery again");
+            return;
+        }
+        let exchange = self.sender.attempt(&job).await;
+        let (attempt, outcome) = attempt_log::record(exchange);
+        let status_code = attempt.response.as_ref().map(|r| r.status);
+        let jitter_draw = rand::random_range(-1.0..=1.0);
+        let decision =
+            retry::next_attempt_at(&self.config.schedule, job.attempt_number, outcome, Timestamp::now(), jitter_draw);
+        let (transition, disable_webhook) = match decision {
+            Decision::Succeeded => (DeliveryTransition::Succeeded, None),
+            Decision::RetryAt(at) => (DeliveryTransition::RetryAt(at), None),
+            Decision::Exhausted => (DeliveryTransition::Exhausted, None),
+            Decision::DisableWebhook { retry_at } => {
+                (DeliveryTransition::RetryAt(retry_at), Some("the endpoint answered 410 Gone".to_owned()))
+            }
+        };
+        tracing::debug!(status = ?status_code, ?transition, "attempt made");
+        let record = AttemptRecord { attempt, status_code, lease_token: job.lease.token, transition, disable_webhook };
+        match self.store.record_attempt(record).await {
+            Ok(RecordOutcome::Applied) if matches!(transition, DeliveryTransition::RetryAt(_)) => {
+                self.queue.wake_poller()
+            }
+            Ok(RecordOutcome::Applied) => {}
+            Ok(RecordOutcome::Stale) => tracing::info!("the delivery was claimed again or cancelled meanwhile"),
+            // The lease stays; when it runs out the delivery is attempted again (at least once, never lost).
+            Err(error) => tracing::error!(error = %error, "could not record an attempt"),
+        }
+    }
+
+    /// Claims due deliveries into the room left in the queue.
+    async fn claim_round(&self) -> Result<ClaimRound, crate::store::StoreError> {
+        let wanted = self.queue.room().min(CLAIM_BATCH);
+        let Some(reservation) = self.queue.try_reserve(wanted) else { return Ok(ClaimRound::NoRoom) };
+        let now = Timestamp::now();
+        let lease = Lease { token: rand::random(), until: now.plus(self.config.lease_duration) };
+        let claimed = self.store.claim_due_deliveries(ClaimRequest { now, lease, limit: wanted as u32 }).await?;
+        let count = claimed.len();
+        let mut targets: HashMap<WebhookId, Arc<Target>> = HashMap::new();
+        let mut jobs = Vec::with_capacity(count);
+        for delivery in claimed {
+            let target = match targets.get(&delivery.target.webhook_id) {
+                Some(target) => target.clone(),
+                None => match Target::open(&delivery.target, &self.keyring) {
+                    Ok(target) => targets.entry(delivery.target.webhook_id.clone()).or_insert(Arc::new(target)).clone(),
+                    Err(error) => {
+                        tracing::error!(error = %error, delivery.id = %delivery.delivery_id, "cannot prepare the webhook's signing keys");
+                        continue;
+                    }
+                },
+            };
+            jobs.push(DeliveryJob {
+                delivery_id: delivery.delivery_id,
+                event_id: delivery.event_id,
+                trigger: delivery.trigger,
+                attempt_number: delivery.attempt_count + 1,
+                lease,
+                body: delivery.body,
+                target,
+            });
+        }
+        reservation.send(jobs);
+        Ok(if count == wanted { ClaimRound::Full } else { ClaimRound::CaughtUp })
+    }
+}
+
+/// What one claim round found, which decides how long the poller waits.
+enum ClaimRound {
+    /// It claimed a whole batch: there may be more due right now.
+    Full,
+    /// It claimed everything that was due.
+    CaughtUp,
+    /// The workers are busy; the queue has no room for more.
+    NoRoom,
+}
+
+/// The poller's loop: claim what is due, then sleep until the next due time, a wake-up or the interval.
+async fn poll(worker: Arc<Worker>, wake: Arc<tokio::sync::Notify>, shutdown: CancellationToken) {
+    let interval = worker.config.poll_interval;
+    loop {
+        let wait = match worker.claim_round().await {
+            Ok(ClaimRound::Full) => continue,
+            Ok(ClaimRound::NoRoom) => interval.min(Duration::from_millis(50)),
+            Ok(ClaimRound::CaughtUp) => match worker.store.next_due_at().await {
+                Ok(Some(due)) => due.since(Timestamp::now()).clamp(Duration::from_millis(1), interval),
+                Ok(None) => interval,
+                Err(error) => {
+                    tracing::warn!(error = %error, "could not read the next due time");
+                    interval
+                }
+            },
+            Err(error) => {
+                tracing::warn!(error = %error, "could not claim due deliveries; will try again");
+                interval
+            }
+        };
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = wake.notified() => {},
+            _ = tokio::time::sleep(wait) => {},
+        }
+    }
+}

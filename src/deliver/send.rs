@@ -1,0 +1,128 @@
+//! One HTTP attempt: sign the body, POST it, and read back at most a bounded part of the answer.
+//!
+//! The client pools keep-alive connections per receiver, follows no redirects, and bounds both the
+//! connection time and the whole exchange. Whatever the receiver does (hang, reset, answer garbage or a
+//! huge body) ends as an [`Exchange`] value, never as a panic or an unbounded read.
+
+use std::time::{Duration, Instant};
+
+use herald_signature::standard;
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, USER_AGENT};
+
+use super::queue::DeliveryJob;
+use crate::attempt_log::{Exchange, ReceivedResponse, TransportFailure};
+use crate::domain::Timestamp;
+
+const USER_AGENT_VALUE: &str = concat!("Herald/", env!("CARGO_PKG_VERSION"));
+
+/// What the sender needs to know about timeouts and limits.
+#[derive(Clone, Copy, Debug)]
+pub struct SendLimits {
+    pub connect_timeout: Duration,
+    pub total_timeout: Duration,
+    pub max_response_body: usize,
+}
+
+/// The pooled HTTP client that makes every attempt.
+#[derive(Clone)]
+pub struct Sender {
+    client: reqwest::Client,
+    max_response_body: usize,
+}
+
+impl Sender {
+    pub fn new(limits: SendLimits) -> reqwest::Result<Self> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(limits.connect_timeout)
+            .timeout(limits.total_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .tcp_nodelay(true)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .build()?;
+        Ok(Self { client, max_response_body: limits.max_response_body })
+    }
+
+    /// Makes the attempt described by `job` and reports what happened.
+    pub async fn attempt(&self, job: &DeliveryJob) -> Exchange {
+        let started_at = Timestamp::now();
+        let clock = Instant::now();
+        let headers = signed_headers(job, started_at);
+        let request_headers = headers
+            .iter()
+            .map(|(name, value)| (name.as_str().to_owned(), value.to_str().unwrap_or_default().to_owned()))
+            .collect();
+        let result = self.exchange(job, headers).await;
+        Exchange {
+            delivery_id: job.delivery_id.clone(),
+            number: job.attempt_number,
+            trigger: job.trigger,
+            started_at,
+            duration: clock.elapsed(),
+            request_url: job.target.url.as_str().to_owned(),
+            request_headers,
+            result,
+        }
+    }
+
+    async fn exchange(&self, job: &DeliveryJob, headers: HeaderMap) -> Result<ReceivedResponse, TransportFailure> {
+        let request = self.client.post(job.target.url.as_str()).headers(headers).body(job.body.clone());
+        let mut response = request.send().await.map_err(classify)?;
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(name, value)| (name.as_str().to_owned(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
+            .collect();
+        let mut body = Vec::new();
+        let mut truncated = false;
+        while let Some(chunk) = response.chunk().await.map_err(classify)? {
+            let room = self.max_response_body - body.len();
+            if chunk.len() > room {
+                body.extend_from_slice(&chunk[..room]);
+                truncated = true;
+                // Dropping the response closes the connection instead of draining an unbounded body.
+                break;
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(ReceivedResponse { status, headers, body, truncated })
+    }
+}
+
+/// The Standard Webhooks headers of this attempt; the timestamp is this attempt's, so retries re-sign.
+fn signed_headers(job: &DeliveryJob, now: Timestamp) -> HeaderMap {
+    let id = job.event_id.as_str();
+    let timestamp = now.as_unix_seconds();
+    let secrets: Vec<&standard::SigningSecret> = job.target.secrets.iter().collect();
+    let signature = standard::sign_header(&secrets, id, timestamp, &job.body);
+    let mut headers = HeaderMap::with_capacity(6);
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
+    let value = |text: &str| HeaderValue::from_str(text).expect("ids, digits and base64 are valid header values");
+    headers.insert("webhook-id", value(id));
+    headers.insert("webhook-timestamp", value(&timestamp.to_string()));
+    headers.insert("webhook-signature", value(&signature));
+    headers
+}
+
+fn classify(error: reqwest::Error) -> TransportFailure {
+    let detail = chain(&error);
+    if error.is_timeout() {
+        TransportFailure::Timeout
+    } else if error.is_connect() {
+        TransportFailure::Connect(detail)
+    } else {
+        TransportFailure::Broken(detail)
+    }
+}
+
+/// The error and its causes in one line; reqwest's own message names only the URL.
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut parts = vec![error.to_string()];
+    let mut cause = error.source();
+    while let Some(next) = cause {
+        parts.push(next.to_string());
+        cause = next.source();
+    }
+    parts.join(": ")
+}

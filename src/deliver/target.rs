@@ -1,0 +1,62 @@
+//! A webhook as the worker sees it: where to send, and the signing keys already decrypted and prepared.
+
+use herald_signature::standard::SigningSecret;
+
+use crate::domain::event_type::Subscription;
+use crate::domain::model::{DeliveryFormat, WebhookStatus};
+use crate::domain::{WebhookId, WebhookUrl};
+use crate::fanout::Subscriber;
+use crate::keyring::{Keyring, KeyringError};
+use crate::store::StoredTarget;
+
+/// Everything needed to sign and send to one webhook. Built once per publish or claim, shared by jobs.
+#[derive(Debug)]
+pub struct Target {
+    pub webhook_id: WebhookId,
+    pub url: WebhookUrl,
+    pub format: DeliveryFormat,
+    pub subscriptions: Vec<Subscription>,
+    /// Newest first; each live secret adds one signature.
+    pub secrets: Vec<SigningSecret>,
+}
+
+/// Why a stored target could not be prepared.
+#[derive(Debug, thiserror::Error)]
+pub enum TargetError {
+    #[error("a signing secret of webhook {0} could not be decrypted")]
+    Sealed(String, #[source] KeyringError),
+    #[error("a signing secret of webhook {0} is not a valid key")]
+    Key(String, #[source] herald_signature::standard::SignatureError),
+}
+
+impl Target {
+    pub fn open(stored: &StoredTarget, keyring: &Keyring) -> Result<Self, TargetError> {
+        let id = stored.webhook_id.as_str();
+        let secrets = stored
+            .sealed_secrets
+            .iter()
+            .map(|sealed| {
+                let key = keyring.open(sealed).map_err(|e| TargetError::Sealed(id.to_owned(), e))?;
+                SigningSecret::from_key(key).map_err(|e| TargetError::Key(id.to_owned(), e))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
+            webhook_id: stored.webhook_id.clone(),
+            url: stored.url.clone(),
+            format: stored.format,
+            subscriptions: stored.subscriptions.clone(),
+            secrets,
+        })
+    }
+}
+
+impl Subscriber for Target {
+    fn status(&self) -> WebhookStatus {
+        // The store hands out targets for enabled webhooks only.
+        WebhookStatus::Enabled
+    }
+
+    fn subscriptions(&self) -> &[Subscription] {
+        &self.subscriptions
+    }
+}
