@@ -1,0 +1,123 @@
+//! Receivers that misbehave cost one failed attempt each, never a crashed worker.
+
+use std::time::Duration;
+
+use herald::domain::WebhookId;
+use herald::domain::model::{Attempt, DeliveryState};
+use herald::store::PageRequest;
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::support::{Receiver, TestApp, eventually, spawn_app_with};
+
+#[derive(Clone, Copy)]
+enum Misbehaviour {
+    /// Reads the request and never answers.
+    Hang,
+    /// Reads the request and resets the connection.
+    Reset,
+    /// Answers 200 with a 10 MiB body.
+    HugeBody,
+    /// Answers with a status line followed by a line that is not a header.
+    GarbageHeaders,
+}
+
+/// A raw TCP "HTTP server" that misbehaves in one way on every connection.
+async fn start_hostile(behaviour: Misbehaviour) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            tokio::spawn(misbehave(stream, behaviour));
+        }
+    });
+    url
+}
+
+async fn misbehave(mut stream: TcpStream, behaviour: Misbehaviour) {
+    let mut buffer = vec![0u8; 64 * 1024];
+    let _ = stream.read(&mut buffer).await;
+    match behaviour {
+        Misbehaviour::Hang => tokio::time::sleep(Duration::from_secs(3600)).await,
+        Misbehaviour::Reset => {
+            let _ = stream.set_zero_linger();
+            drop(stream);
+        }
+        Misbehaviour::HugeBody => {
+            let size = 10 * 1024 * 1024;
+            let head = format!("HTTP/1.1 200 OK\r\ncontent-length: {size}\r\nx-receiver: hostile\r\n\r\n");
+            let _ = stream.write_all(head.as_bytes()).await;
+            let chunk = vec![b'a'; 64 * 1024];
+            for _ in 0..(size / chunk.len()) {
+                if stream.write_all(&chunk).await.is_err() {
+                    break;
+                }
+            }
+        }
+        Misbehaviour::GarbageHeaders => {
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nthis is not a header\r\n\r\n").await;
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+async fn finished_attempt(app: &TestApp, webhook: &str) -> (DeliveryState, Attempt) {
+    let id = WebhookId::parse(webhook).unwrap();
+    eventually(Duration::from_secs(10), || async {
+        let deliveries = app.store.list_deliveries(&id, None, PageRequest { after: None, limit: 10 }).await.unwrap();
+        let delivery = deliveries.into_iter().find(|d| d.state != DeliveryState::Pending)?;
+        let attempt = app.store.list_attempts(&delivery.id).await.unwrap().into_iter().next()?;
+        Some((delivery.state, attempt))
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_misbehaviour_is_one_recorded_failure_and_delivery_goes_on() {
+    let app = spawn_app_with(|s| {
+        s.delivery_timeout = Duration::from_millis(700);
+        s.retry_schedule = "".parse().unwrap();
+    })
+    .await;
+    app.put_event_type("charge.succeeded").await;
+    let merchant = app.create_account("Acme").await;
+    let mut webhooks = Vec::new();
+    for behaviour in [Misbehaviour::Hang, Misbehaviour::Reset, Misbehaviour::HugeBody, Misbehaviour::GarbageHeaders] {
+        let url = start_hostile(behaviour).await;
+        let created = app.create_webhook(&merchant, &url, &["*"]).await;
+        webhooks.push(created["id"].as_str().unwrap().to_owned());
+    }
+    let healthy = Receiver::start().await;
+    app.create_webhook(&merchant, &healthy.url, &["*"]).await;
+
+    app.publish_ok(&merchant, "charge.succeeded", json!({"n": 1})).await;
+
+    let (state, hang) = finished_attempt(&app, &webhooks[0]).await;
+    assert_eq!(state, DeliveryState::Failed);
+    assert_eq!(hang.error.as_ref().unwrap().code, "timeout");
+    assert!(hang.response.is_none());
+    assert!(hang.duration_ms >= 600, "{}", hang.duration_ms);
+
+    let (state, reset) = finished_attempt(&app, &webhooks[1]).await;
+    assert_eq!(state, DeliveryState::Failed);
+    assert_eq!(reset.error.as_ref().unwrap().code, "connection_broken", "{:?}", reset.error);
+
+    let (state, huge) = finished_attempt(&app, &webhooks[2]).await;
+    let response = huge.response.as_ref().unwrap();
+    assert_eq!(state, DeliveryState::Succeeded, "a 2xx is a success even with an oversized body");
+    assert_eq!(response.status, 200);
+    assert_eq!(response.body.len(), 16 * 1024);
+    assert!(response.truncated);
+    assert!(response.headers.iter().any(|(n, v)| n == "x-receiver" && v == "hostile"));
+
+    let (state, garbage) = finished_attempt(&app, &webhooks[3]).await;
+    assert_eq!(state, DeliveryState::Failed);
+    assert_eq!(garbage.error.as_ref().unwrap().code, "connection_broken", "{:?}", garbage.error);
+
+    // The worker is still alive: the healthy receiver got the first event and gets the next one.
+    healthy.wait_for(1, Duration::from_secs(10)).await;
+    app.publish_ok(&merchant, "charge.succeeded", json!({"n": 2})).await;
+    let arrived = healthy.wait_for(2, Duration::from_secs(10)).await;
+    assert_eq!(arrived[1].json()["resource"]["n"], 2);
+}

@@ -1,0 +1,6 @@
+//! Herald end to end: a real server on a random port, real receivers, real HTTP.
+
+mod bad_input;
+mod delivery;
+mod hostile_receivers;
+mod support;

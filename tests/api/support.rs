@@ -1,0 +1,211 @@
+//! The test harness: a real Herald on a random port with its own data directory, and real HTTP receivers
+//! that record what arrives.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use bytes::Bytes;
+use herald::app::Application;
+use herald::config::Settings;
+use herald::store::Store;
+use serde_json::{Value, json};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+pub const ADMIN_TOKEN: &str = "test-admin-token";
+
+/// A running Herald and what a test needs to talk to it.
+pub struct TestApp {
+    pub base: String,
+    pub store: Arc<dyn Store>,
+    pub http: reqwest::Client,
+    shutdown: CancellationToken,
+    _data_dir: tempfile::TempDir,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// A merchant account with its credentials.
+pub struct Merchant {
+    pub id: String,
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let data_dir = tempfile::tempdir().unwrap();
+    let mut settings = Settings::with_data_dir(data_dir.path());
+    settings.admin_token = Some(ADMIN_TOKEN.into());
+    settings.retry_schedule = "100ms,200ms".parse().unwrap();
+    settings.delivery_timeout = Duration::from_secs(2);
+    settings.shutdown_grace = Duration::from_secs(1);
+    configure(&mut settings);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let app = Application::build(settings, listener).await.unwrap();
+    let base = format!("http://{}", app.address());
+    let store = app.store();
+    let shutdown = CancellationToken::new();
+    tokio::spawn(app.run_until_stopped(shutdown.clone()));
+    TestApp { base, store, http: reqwest::Client::new(), shutdown, _data_dir: data_dir }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn operator(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http.request(method, self.url(path)).bearer_auth(ADMIN_TOKEN)
+    }
+
+    pub fn merchant(&self, merchant: &Merchant, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http.request(method, self.url(path)).basic_auth(&merchant.client_id, Some(&merchant.client_secret))
+    }
+
+    pub async fn create_account(&self, name: &str) -> Merchant {
+        let response =
+            self.operator(reqwest::Method::POST, "/v1/accounts").json(&json!({"name": name})).send().await.unwrap();
+        assert_eq!(response.status(), 201);
+        let body: Value = response.json().await.unwrap();
+        Merchant {
+            id: body["id"].as_str().unwrap().into(),
+            client_id: body["client_id"].as_str().unwrap().into(),
+            client_secret: body["client_secret"].as_str().unwrap().into(),
+        }
+    }
+
+    pub async fn put_event_type(&self, name: &str) {
+        let body = json!({"description": format!("{name} happened"), "resource_type": "thing"});
+        let response =
+            self.operator(reqwest::Method::PUT, &format!("/v1/event-types/{name}")).json(&body).send().await.unwrap();
+        assert!(response.status().is_success(), "{}", response.text().await.unwrap());
+    }
+
+    /// Creates a webhook and returns the create response (with its `secret`).
+    pub async fn create_webhook(&self, merchant: &Merchant, url: &str, types: &[&str]) -> Value {
+        let event_types: Vec<Value> = types.iter().map(|name| json!({"name": name})).collect();
+        let response = self
+            .merchant(merchant, reqwest::Method::POST, "/v1/notifications/webhooks")
+            .json(&json!({"url": url, "event_types": event_types}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+        response.json().await.unwrap()
+    }
+
+    pub async fn publish(&self, merchant: &Merchant, event_type: &str, resource: Value) -> reqwest::Response {
+        let body = json!({"account_id": merchant.id, "event_type": event_type, "resource": resource});
+        self.operator(reqwest::Method::POST, "/v1/events").json(&body).send().await.unwrap()
+    }
+
+    /// Publishes and returns the accepted event object.
+    pub async fn publish_ok(&self, merchant: &Merchant, event_type: &str, resource: Value) -> Value {
+        let response = self.publish(merchant, event_type, resource).await;
+        assert_eq!(response.status(), 202);
+        response.json().await.unwrap()
+    }
+}
+
+/// One request as a receiver saw it.
+#[derive(Clone, Debug)]
+pub struct Received {
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    pub at: Instant,
+}
+
+impl Received {
+    pub fn header(&self, name: &str) -> &str {
+        self.headers.get(name).map(|v| v.to_str().unwrap()).unwrap_or_default()
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap()
+    }
+}
+
+#[derive(Default)]
+struct Recording {
+    received: Mutex<Vec<Received>>,
+    /// Statuses to answer, in order; 200 once they run out.
+    script: Mutex<VecDeque<u16>>,
+    arrived: Notify,
+}
+
+/// A real HTTP receiver on loopback that records every request and answers from a script.
+#[derive(Clone)]
+pub struct Receiver {
+    pub url: String,
+    recording: Arc<Recording>,
+}
+
+impl Receiver {
+    pub async fn start() -> Self {
+        Self::start_with_script(&[]).await
+    }
+
+    pub async fn start_with_script(statuses: &[u16]) -> Self {
+        let recording = Arc::new(Recording::default());
+        recording.script.lock().unwrap().extend(statuses);
+        let app = axum::Router::new().fallback(record).with_state(recording.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address: SocketAddr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Self { url: format!("http://{address}/webhooks"), recording }
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.recording.received.lock().unwrap().clone()
+    }
+
+    /// Waits until at least `count` requests arrived, or panics after `limit`.
+    pub async fn wait_for(&self, count: usize, limit: Duration) -> Vec<Received> {
+        let deadline = Instant::now() + limit;
+        loop {
+            let notified = self.recording.arrived.notified();
+            let received = self.received();
+            if received.len() >= count {
+                return received;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            assert!(!left.is_zero(), "expected {count} requests, got {}", received.len());
+            let _ = tokio::time::timeout(left, notified).await;
+        }
+    }
+}
+
+async fn record(State(recording): State<Arc<Recording>>, headers: HeaderMap, body: Bytes) -> StatusCode {
+    let status = recording.script.lock().unwrap().pop_front().unwrap_or(200);
+    recording.received.lock().unwrap().push(Received { headers, body, at: Instant::now() });
+    recording.arrived.notify_waiters();
+    StatusCode::from_u16(status).unwrap()
+}
+
+/// Polls `check` until it returns `Some`, or panics after `limit`.
+pub async fn eventually<T, F, Fut>(limit: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "condition not met within {limit:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
