@@ -1,0 +1,335 @@
+//! `herald-bench`: end-to-end throughput and latency of a real Herald, beside this machine's loopback
+//! ceiling measured in the same run.
+//!
+//! It starts a receiver on loopback, starts `herald serve` (the binary next to this one) on a fresh data
+//! directory (or uses `--url`), publishes N events through the HTTP API with C concurrent publishers, waits
+//! until every event has arrived, and prints the publish rate, deliveries per second end to end, and
+//! publish→arrival latency. The ceiling ("direct") POSTs the same bodies straight to the receiver.
+//!
+//! Example: cargo build --release && target/release/herald-bench --events 20000 --concurrency 32 --runs 3
+
+mod receiver;
+mod stats;
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use serde_json::{Value, json};
+use stats::{Latency, median, ms};
+
+type BenchResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+#[derive(Parser, Clone)]
+#[command(about = "Measure Herald end to end against the loopback ceiling")]
+struct Args {
+    /// Events to publish per run.
+    #[arg(long, default_value_t = 20_000)]
+    events: usize,
+    /// Concurrent publishers (and concurrent direct senders).
+    #[arg(long, default_value_t = 32)]
+    concurrency: usize,
+    /// Runs; the summary gives the median of each figure.
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// Offered load in events per second across all publishers; 0 publishes as fast as possible.
+    #[arg(long, default_value_t = 0.0)]
+    rate: f64,
+    /// Approximate size of each event's resource, in bytes.
+    #[arg(long, default_value_t = 1000)]
+    resource_bytes: usize,
+    /// Measure only the direct ceiling.
+    #[arg(long)]
+    direct: bool,
+    /// Skip the direct ceiling.
+    #[arg(long)]
+    no_direct: bool,
+    /// A running Herald to use instead of starting one (needs --admin-token).
+    #[arg(long)]
+    url: Option<String>,
+    #[arg(long, env = "HERALD_ADMIN_TOKEN")]
+    admin_token: Option<String>,
+}
+
+/// What one run measured.
+#[derive(Default, Clone, Copy)]
+struct Figures {
+    publish_per_s: f64,
+    deliveries_per_s: f64,
+    latency: Latency,
+}
+
+fn main() -> BenchResult<()> {
+    let args = Args::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(run(args))
+}
+
+async fn run(args: Args) -> BenchResult<()> {
+    let arrivals = Arc::new(receiver::Arrivals::default());
+    let receiver_url = receiver::start(arrivals.clone()).await?;
+    let http = reqwest::Client::builder().pool_max_idle_per_host(args.concurrency * 2).tcp_nodelay(true).build()?;
+    let body = resource(args.resource_bytes);
+    println!(
+        "herald-bench: {} events of ~{} B, {} publishers, {} runs{}",
+        args.events,
+        args.resource_bytes,
+        args.concurrency,
+        args.runs,
+        if args.rate > 0.0 { format!(", offered {} events/s", args.rate) } else { String::new() }
+    );
+    let mut direct_runs = Vec::new();
+    let mut herald_runs = Vec::new();
+    for run in 1..=args.runs {
+        if !args.no_direct {
+            arrivals.reset();
+            let figures = direct(&args, &http, &receiver_url, &body).await?;
+            report(&format!("run {run} direct"), &figures);
+            direct_runs.push(figures);
+        }
+        if !args.direct {
+            arrivals.reset();
+            let figures = through_herald(&args, &http, &receiver_url, &arrivals, &body).await?;
+            report(&format!("run {run} herald"), &figures);
+            herald_runs.push(figures);
+        }
+    }
+    println!("--- medians of {} runs", args.runs);
+    let direct_median = summarize("direct (ceiling)", &direct_runs);
+    let herald_median = summarize("herald end to end", &herald_runs);
+    if let (Some(direct), Some(herald)) = (direct_median, herald_median) {
+        println!("herald / ceiling: {:.1} %", 100.0 * herald / direct);
+    }
+    Ok(())
+}
+
+fn resource(size: usize) -> Value {
+    json!({"object": "charge", "amount": 54000, "currency": "eur", "description": "x".repeat(size.saturating_sub(60))})
+}
+
+fn report(label: &str, figures: &Figures) {
+    let l = figures.latency;
+    println!(
+        "{label}: publish {:.0}/s, delivered {:.0}/s, latency p50 {:.1} ms p90 {:.1} ms p99 {:.1} ms max {:.1} ms",
+        figures.publish_per_s,
+        figures.deliveries_per_s,
+        ms(l.p50),
+        ms(l.p90),
+        ms(l.p99),
+        ms(l.max)
+    );
+}
+
+fn summarize(label: &str, runs: &[Figures]) -> Option<f64> {
+    if runs.is_empty() {
+        return None;
+    }
+    let pick = |f: fn(&Figures) -> f64| median(runs.iter().map(f).collect());
+    let figures = Figures {
+        publish_per_s: pick(|f| f.publish_per_s),
+        deliveries_per_s: pick(|f| f.deliveries_per_s),
+        latency: Latency {
+            p50: Duration::from_secs_f64(pick(|f| f.latency.p50.as_secs_f64())),
+            p90: Duration::from_secs_f64(pick(|f| f.latency.p90.as_secs_f64())),
+            p99: Duration::from_secs_f64(pick(|f| f.latency.p99.as_secs_f64())),
+            max: Duration::from_secs_f64(pick(|f| f.latency.max.as_secs_f64())),
+        },
+    };
+    report(label, &figures);
+    Some(figures.deliveries_per_s)
+}
+
+/// Waits for the slot of event `index` under the offered rate (none when the rate is 0).
+async fn pace(start: Instant, index: usize, rate: f64) {
+    if rate > 0.0 {
+        tokio::time::sleep_until((start + Duration::from_secs_f64(index as f64 / rate)).into()).await;
+    }
+}
+
+/// The ceiling: the same bodies POSTed straight to the receiver, with the same concurrency.
+async fn direct(args: &Args, http: &reqwest::Client, url: &str, resource: &Value) -> BenchResult<Figures> {
+    let body = bytes::Bytes::from(serde_json::to_vec(&json!({"id": "evt_direct", "resource": resource}))?);
+    let next = Arc::new(AtomicUsize::new(0));
+    let latencies = Arc::new(Mutex::new(Vec::with_capacity(args.events)));
+    let start = Instant::now();
+    let mut senders = Vec::new();
+    for _ in 0..args.concurrency {
+        let (http, url, body, next, latencies, args) =
+            (http.clone(), url.to_owned(), body.clone(), next.clone(), latencies.clone(), args.clone());
+        senders.push(tokio::spawn(async move {
+            loop {
+                let index = next.fetch_add(1, Ordering::Relaxed);
+                if index >= args.events {
+                    return Ok::<_, reqwest::Error>(());
+                }
+                pace(start, index, args.rate).await;
+                let sent = Instant::now();
+                let id = format!("direct-{index}");
+                let response = http.post(&url).header("webhook-id", id).body(body.clone()).send().await?;
+                response.bytes().await?;
+                latencies.lock().unwrap().push(sent.elapsed());
+            }
+        }));
+    }
+    for sender in senders {
+        sender.await??;
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    let rate = args.events as f64 / elapsed;
+    let samples = std::mem::take(&mut *latencies.lock().unwrap());
+    Ok(Figures { publish_per_s: rate, deliveries_per_s: rate, latency: Latency::of(samples) })
+}
+
+/// A Herald started for one run, stopped when dropped.
+struct Spawned {
+    child: Child,
+    _data_dir: tempfile::TempDir,
+}
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const BENCH_TOKEN: &str = "herald-bench-token";
+
+fn spawn_herald() -> BenchResult<(String, String, Spawned)> {
+    let exe = std::env::current_exe()?.with_file_name("herald");
+    if !exe.exists() {
+        return Err(format!("{} not found: build it first (cargo build --release)", exe.display()).into());
+    }
+    let data_dir = tempfile::tempdir()?;
+    let mut child = Command::new(&exe)
+        .arg("serve")
+        .env("HERALD_LISTEN", "127.0.0.1:0")
+        .env("HERALD_DATA_DIR", data_dir.path())
+        .env("HERALD_ADMIN_TOKEN", BENCH_TOKEN)
+        .env("HERALD_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()?;
+    let mut lines = BufReader::new(child.stdout.take().ok_or("no stdout")?).lines();
+    let base = loop {
+        let line = lines.next().ok_or("herald exited before listening")??;
+        if let Some(address) = line.strip_prefix("listening on ") {
+            break address.to_owned();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    Ok((base, BENCH_TOKEN.to_owned(), Spawned { child, _data_dir: data_dir }))
+}
+
+/// Creates the event type, an account and a webhook to the receiver; returns the account id.
+async fn prepare(http: &reqwest::Client, base: &str, token: &str, receiver: &str) -> BenchResult<String> {
+    let put = http.put(format!("{base}/v1/event-types/charge.succeeded")).bearer_auth(token);
+    put.json(&json!({"description": "A charge succeeded"})).send().await?.error_for_status()?;
+    let account: Value = http
+        .post(format!("{base}/v1/accounts"))
+        .bearer_auth(token)
+        .json(&json!({"name": "bench"}))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let client_id = account["client_id"].as_str().ok_or("no client_id")?;
+    http.post(format!("{base}/v1/notifications/webhooks"))
+        .basic_auth(client_id, account["client_secret"].as_str())
+        .json(&json!({"url": receiver, "event_types": [{"name": "*"}]}))
+        .send()
+        .await?
+        .error_for_status()?;
+    Ok(account["id"].as_str().ok_or("no account id")?.to_owned())
+}
+
+async fn through_herald(
+    args: &Args,
+    http: &reqwest::Client,
+    receiver: &str,
+    arrivals: &Arc<receiver::Arrivals>,
+    resource: &Value,
+) -> BenchResult<Figures> {
+    let (base, token, _spawned) = match (&args.url, &args.admin_token) {
+        (Some(url), Some(token)) => (url.clone(), token.clone(), None),
+        (Some(_), None) => return Err("--url needs --admin-token".into()),
+        (None, _) => {
+            let (base, token, spawned) = spawn_herald()?;
+            (base, token, Some(spawned))
+        }
+    };
+    let account = prepare(http, &base, &token, receiver).await?;
+    let body = bytes::Bytes::from(serde_json::to_vec(
+        &json!({"account_id": account, "event_type": "charge.succeeded", "resource": resource}),
+    )?);
+    let next = Arc::new(AtomicUsize::new(0));
+    let started: Arc<Mutex<HashMap<String, Instant>>> = Arc::new(Mutex::new(HashMap::with_capacity(args.events)));
+    let start = Instant::now();
+    let mut publishers = Vec::new();
+    for _ in 0..args.concurrency {
+        let (http, url, token, body, next, started, args) = (
+            http.clone(),
+            format!("{base}/v1/events"),
+            token.clone(),
+            body.clone(),
+            next.clone(),
+            started.clone(),
+            args.clone(),
+        );
+        publishers.push(tokio::spawn(async move {
+            loop {
+                let index = next.fetch_add(1, Ordering::Relaxed);
+                if index >= args.events {
+                    return Ok::<_, Box<dyn std::error::Error + Send + Sync>>(());
+                }
+                pace(start, index, args.rate).await;
+                let sent = Instant::now();
+                let response = http
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .header("content-type", "application/json")
+                    .body(body.clone())
+                    .send()
+                    .await?;
+                if response.status() != 202 {
+                    return Err(format!("publish answered {}", response.status()).into());
+                }
+                let accepted = response.bytes().await?;
+                started.lock().unwrap().insert(event_id(&accepted)?, sent);
+            }
+        }));
+    }
+    for publisher in publishers {
+        publisher.await??;
+    }
+    let published_in = start.elapsed();
+    if !arrivals.wait_for(args.events, Duration::from_secs(300)).await {
+        return Err(format!("only {} of {} events arrived", arrivals.unique(), args.events).into());
+    }
+    let first_arrivals = arrivals.take();
+    let started = std::mem::take(&mut *started.lock().unwrap());
+    let last_arrival = first_arrivals.values().max().copied().unwrap_or(start);
+    let latencies = started
+        .iter()
+        .filter_map(|(id, sent)| first_arrivals.get(id).map(|arrived| arrived.saturating_duration_since(*sent)))
+        .collect();
+    if arrivals.requests() > args.events {
+        println!("  note: {} requests for {} events", arrivals.requests(), args.events);
+    }
+    Ok(Figures {
+        publish_per_s: args.events as f64 / published_in.as_secs_f64(),
+        deliveries_per_s: args.events as f64 / last_arrival.duration_since(start).as_secs_f64(),
+        latency: Latency::of(latencies),
+    })
+}
+
+/// The accepted event's id, read from the start of the body (`{"id":"evt_…"`) without a full parse.
+fn event_id(accepted: &[u8]) -> BenchResult<String> {
+    let text = std::str::from_utf8(accepted.get(..64).unwrap_or(accepted))?;
+    let rest = text.strip_prefix("{\"id\":\"").ok_or("unexpected publish response")?;
+    Ok(rest.split('"').next().ok_or("unexpected publish response")?.to_owned())
+}

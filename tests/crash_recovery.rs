@@ -1,0 +1,187 @@
+//! Crash safety of the real binary: SIGKILL `herald serve` while it delivers, restart it on the same data
+//! directory, and every accepted event still arrives (at least once, duplicates with the same webhook-id).
+
+use std::collections::{HashMap, HashSet};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use bytes::Bytes;
+use serde_json::{Value, json};
+use tokio::sync::Semaphore;
+
+const TOKEN: &str = "crash-test-token";
+const EVENTS: usize = 2000;
+const KILL_AFTER_ARRIVALS: usize = 400;
+
+struct Herald {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Herald {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the real binary on a free port and waits for its "listening on" line.
+fn start_herald(data_dir: &Path) -> Herald {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_herald"))
+        .arg("serve")
+        .env("HERALD_LISTEN", "127.0.0.1:0")
+        .env("HERALD_DATA_DIR", data_dir)
+        .env("HERALD_ADMIN_TOKEN", TOKEN)
+        .env("HERALD_RETRY_SCHEDULE", "200ms,500ms,1s,2s,5s")
+        .env("HERALD_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("the herald binary starts");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let base = loop {
+        let line = lines.next().expect("herald printed its address").unwrap();
+        if let Some(address) = line.strip_prefix("listening on ") {
+            break address.to_owned();
+        }
+    };
+    // Keep draining stdout so the child never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Herald { child, base }
+}
+
+/// What the receiver saw: (webhook-id header, body id, arrival time), in arrival order.
+type Arrivals = Arc<Mutex<Vec<(String, String, Instant)>>>;
+
+/// A slow receiver (two requests at a time, 5 ms each: at most 400 a second), so the kill lands mid-way.
+async fn start_slow_receiver(arrivals: Arrivals) -> String {
+    let limit = Arc::new(Semaphore::new(2));
+    let app = axum::Router::new().fallback(move |State(arrivals): State<Arrivals>, headers: HeaderMap, body: Bytes| {
+        let limit = limit.clone();
+        async move {
+            let _permit = limit.acquire().await.unwrap();
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            let id_header = headers["webhook-id"].to_str().unwrap().to_owned();
+            let body: Value = serde_json::from_slice(&body).unwrap();
+            arrivals.lock().unwrap().push((id_header, body["id"].as_str().unwrap().to_owned(), Instant::now()));
+            "ok"
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app.with_state(arrivals)).await.unwrap() });
+    url
+}
+
+async fn setup(http: &reqwest::Client, base: &str, receiver: &str) -> String {
+    let operator = |method, path: &str| http.request(method, format!("{base}{path}")).bearer_auth(TOKEN);
+    let put = operator(reqwest::Method::PUT, "/v1/event-types/payment.created");
+    assert!(put.json(&json!({"description": "A payment was created"})).send().await.unwrap().status().is_success());
+    let account: Value = operator(reqwest::Method::POST, "/v1/accounts")
+        .json(&json!({"name": "Crash"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let created = http
+        .post(format!("{base}/v1/notifications/webhooks"))
+        .basic_auth(account["client_id"].as_str().unwrap(), account["client_secret"].as_str())
+        .json(&json!({"url": receiver, "event_types": [{"name": "*"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    account["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_mid_delivery_loses_nothing() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let arrivals: Arrivals = Arc::default();
+    let receiver = start_slow_receiver(arrivals.clone()).await;
+    let mut herald = start_herald(data_dir.path());
+    let http = reqwest::Client::new();
+    let account = setup(&http, &herald.base, &receiver).await;
+
+    // Eight publishers share the 2,000 events; each remembers the ids that got a 202.
+    let accepted: Arc<Mutex<HashSet<String>>> = Arc::default();
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut publishers = Vec::new();
+    for _ in 0..8 {
+        let (http, base, account, accepted, next) =
+            (http.clone(), herald.base.clone(), account.clone(), accepted.clone(), next.clone());
+        publishers.push(tokio::spawn(async move {
+            while next.fetch_add(1, Ordering::SeqCst) < EVENTS {
+                let body = json!({"account_id": account, "event_type": "payment.created", "resource": {"n": 1}});
+                let Ok(response) = http.post(format!("{base}/v1/events")).bearer_auth(TOKEN).json(&body).send().await
+                else {
+                    return; // the server is gone
+                };
+                if response.status() != 202 {
+                    return;
+                }
+                let event: Value = response.json().await.unwrap();
+                accepted.lock().unwrap().insert(event["id"].as_str().unwrap().to_owned());
+            }
+        }));
+    }
+
+    for publisher in publishers {
+        publisher.await.unwrap();
+    }
+    let accepted = accepted.lock().unwrap().clone();
+    assert_eq!(accepted.len(), EVENTS, "every publish was accepted");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while arrivals.lock().unwrap().len() < KILL_AFTER_ARRIVALS {
+        assert!(Instant::now() < deadline, "deliveries did not start");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    herald.child.kill().unwrap(); // SIGKILL: no shutdown code runs
+    herald.child.wait().unwrap();
+    let killed_at = Instant::now();
+    let arrived_before_kill = arrivals.lock().unwrap().len();
+    assert!(
+        arrived_before_kill < accepted.len(),
+        "the kill must land mid-way ({arrived_before_kill} of {})",
+        accepted.len()
+    );
+
+    let _restarted = start_herald(data_dir.path());
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let seen: HashSet<String> = arrivals.lock().unwrap().iter().map(|(id, _, _)| id.clone()).collect();
+        let missing = accepted.iter().filter(|id| !seen.contains(*id)).count();
+        if missing == 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{missing} accepted events never arrived");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let arrivals = arrivals.lock().unwrap().clone();
+    let mut copies: HashMap<&str, Vec<Instant>> = HashMap::new();
+    for (header_id, body_id, at) in &arrivals {
+        assert_eq!(header_id, body_id, "webhook-id is the event id on every copy");
+        copies.entry(header_id).or_default().push(*at);
+    }
+    let duplicated: Vec<(&&str, &Vec<Instant>)> = copies.iter().filter(|(_, times)| times.len() > 1).collect();
+    for (id, times) in &duplicated {
+        assert!(times.iter().any(|at| *at < killed_at), "{id} was duplicated without being in flight at the kill");
+    }
+    eprintln!(
+        "crash test: {} accepted, {} arrived before the kill, {} arrivals in all, {} events duplicated",
+        accepted.len(),
+        arrived_before_kill,
+        arrivals.len(),
+        duplicated.len()
+    );
+}
