@@ -47,7 +47,8 @@ impl SqliteStore {
         conn.execute_batch("PRAGMA journal_mode = WAL").map_err(backend)?;
         migrate(&conn)?;
         writes::release_all_leases(&conn)?;
-        Ok(Self { path, writer: Writer::spawn(conn).map_err(backend)?, readers: Mutex::new(Vec::new()), _lock: lock })
+        let writer = Writer::spawn(conn).map_err(backend)?;
+        Ok(Self { path, writer, readers: Mutex::new(Vec::new()), _lock: lock })
     }
 
     fn read<T>(&self, query: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
@@ -77,7 +78,8 @@ fn lock_data_dir(data_dir: &Path) -> StoreResult<std::fs::File> {
 fn connect(path: &Path) -> StoreResult<Connection> {
     let conn = Connection::open(path).map_err(backend)?;
     conn.execute_batch(
-        "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA cache_size = -16000;",
+        "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA cache_size = -16000; \
+         PRAGMA temp_store = MEMORY;",
     )
     .map_err(backend)?;
     conn.set_prepared_statement_cache_capacity(64);

@@ -80,6 +80,8 @@ fn run(conn: Connection, queue: mpsc::Receiver<Job>) {
 }
 
 fn commit_group(conn: &Connection, group: Vec<Job>) {
+    let started = std::time::Instant::now();
+    let writes = group.len();
     if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
         tracing::error!(error = %e, writes = group.len(), "sqlite writer could not begin a transaction");
         // Dropping a job drops its answer channel, so each caller sees its write fail; nothing was written.
@@ -88,6 +90,7 @@ fn commit_group(conn: &Connection, group: Vec<Job>) {
     }
     let replies: Vec<Reply> = group.into_iter().map(|job| job(conn)).collect();
     let commit = conn.execute_batch("COMMIT");
+    tracing::trace!(writes, micros = started.elapsed().as_micros() as u64, "group committed");
     let failure = commit.as_ref().err().map(|e| {
         tracing::error!(error = %e, writes = replies.len(), "sqlite commit failed; the group was rolled back");
         let _ = conn.execute_batch("ROLLBACK");
