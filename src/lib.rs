@@ -9,6 +9,7 @@ pub mod attempt_log;
 pub mod config;
 pub mod deliver;
 pub mod domain;
+pub mod error_chain;
 pub mod fanout;
 pub mod keyring;
 pub mod publish;

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use herald::app::Application;
 use herald::config::{ServeArgs, Settings};
+use herald::error_chain::error_chain;
 use herald::keyring::AdminToken;
 use tokio_util::sync::CancellationToken;
 
@@ -41,15 +42,8 @@ fn main() -> ExitCode {
     }
 }
 
-fn fail(error: &dyn std::error::Error) -> ExitCode {
-    let mut message = error.to_string();
-    let mut cause = error.source();
-    while let Some(next) = cause {
-        message.push_str(": ");
-        message.push_str(&next.to_string());
-        cause = next.source();
-    }
-    eprintln!("herald: {message}");
+fn fail(error: &(dyn std::error::Error + 'static)) -> ExitCode {
+    eprintln!("herald: {}", error_chain(error));
     ExitCode::FAILURE
 }
 

@@ -1,10 +1,9 @@
 //! Crash safety of the real binary: SIGKILL `herald serve` while it delivers, restart it on the same data
 //! directory, and every accepted event still arrives (at least once, duplicates with the same webhook-id).
 
+mod common;
+
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -12,49 +11,13 @@ use std::time::{Duration, Instant};
 use axum::extract::State;
 use axum::http::HeaderMap;
 use bytes::Bytes;
+use common::{HeraldProcess, set_up_tenant};
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 
 const TOKEN: &str = "crash-test-token";
 const EVENTS: usize = 2000;
 const KILL_AFTER_ARRIVALS: usize = 400;
-
-struct Herald {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Herald {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts the real binary on a free port and waits for its "listening on" line.
-fn start_herald(data_dir: &Path) -> Herald {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_herald"))
-        .arg("serve")
-        .env("HERALD_LISTEN", "127.0.0.1:0")
-        .env("HERALD_DATA_DIR", data_dir)
-        .env("HERALD_ADMIN_TOKEN", TOKEN)
-        .env("HERALD_RETRY_SCHEDULE", "200ms,500ms,1s,2s,5s")
-        .env("HERALD_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("the herald binary starts");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let base = loop {
-        let line = lines.next().expect("herald printed its address").unwrap();
-        if let Some(address) = line.strip_prefix("listening on ") {
-            break address.to_owned();
-        }
-    };
-    // Keep draining stdout so the child never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    Herald { child, base }
-}
 
 /// What the receiver saw: (webhook-id header, body id, arrival time), in arrival order.
 type Arrivals = Arc<Mutex<Vec<(String, String, Instant)>>>;
@@ -79,37 +42,16 @@ async fn start_slow_receiver(arrivals: Arrivals) -> String {
     url
 }
 
-async fn setup(http: &reqwest::Client, base: &str, receiver: &str) -> String {
-    let operator = |method, path: &str| http.request(method, format!("{base}{path}")).bearer_auth(TOKEN);
-    let put = operator(reqwest::Method::PUT, "/v1/event-types/payment.created");
-    assert!(put.json(&json!({"description": "A payment was created"})).send().await.unwrap().status().is_success());
-    let account: Value = operator(reqwest::Method::POST, "/v1/accounts")
-        .json(&json!({"name": "Crash"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let created = http
-        .post(format!("{base}/v1/notifications/webhooks"))
-        .basic_auth(account["client_id"].as_str().unwrap(), account["client_secret"].as_str())
-        .json(&json!({"url": receiver, "event_types": [{"name": "*"}]}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(created.status(), 201);
-    account["id"].as_str().unwrap().to_owned()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_mid_delivery_loses_nothing() {
     let data_dir = tempfile::tempdir().unwrap();
     let arrivals: Arrivals = Arc::default();
     let receiver = start_slow_receiver(arrivals.clone()).await;
-    let mut herald = start_herald(data_dir.path());
+    let start =
+        || HeraldProcess::start(data_dir.path(), TOKEN, &[], &[("HERALD_RETRY_SCHEDULE", "200ms,500ms,1s,2s,5s")]);
+    let mut herald = start();
     let http = reqwest::Client::new();
-    let account = setup(&http, &herald.base, &receiver).await;
+    let account = set_up_tenant(&http, &herald.base, TOKEN, "payment.created", &receiver).await.account_id;
 
     // Eight publishers share the 2,000 events; each remembers the ids that got a 202.
     let accepted: Arc<Mutex<HashSet<String>>> = Arc::default();
@@ -144,8 +86,7 @@ async fn sigkill_mid_delivery_loses_nothing() {
         assert!(Instant::now() < deadline, "deliveries did not start");
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    herald.child.kill().unwrap(); // SIGKILL: no shutdown code runs
-    herald.child.wait().unwrap();
+    herald.kill();
     let killed_at = Instant::now();
     let arrived_before_kill = arrivals.lock().unwrap().len();
     assert!(
@@ -154,7 +95,7 @@ async fn sigkill_mid_delivery_loses_nothing() {
         accepted.len()
     );
 
-    let _restarted = start_herald(data_dir.path());
+    let _restarted = start();
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         let seen: HashSet<String> = arrivals.lock().unwrap().iter().map(|(id, _, _)| id.clone()).collect();

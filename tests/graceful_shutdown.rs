@@ -1,40 +1,21 @@
 //! SIGTERM stops `herald serve` cleanly: it stops taking work, lets the attempt in flight finish and
 //! records it, and exits with status 0.
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use common::{HeraldProcess, set_up_tenant};
 use herald::domain::WebhookId;
 use herald::domain::model::DeliveryState;
 use herald::store::sqlite::SqliteStore;
 use herald::store::{PageRequest, Store};
-use serde_json::{Value, json};
+use serde_json::json;
 
 const TOKEN: &str = "shutdown-test-token";
-
-fn start_herald(data_dir: &Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_herald"))
-        .args(["serve", "--listen", ":0", "--shutdown-grace", "10s"])
-        .env("HERALD_DATA_DIR", data_dir)
-        .env("HERALD_ADMIN_TOKEN", TOKEN)
-        .env("HERALD_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let base = loop {
-        let line = lines.next().expect("herald printed its address").unwrap();
-        if let Some(address) = line.strip_prefix("listening on ") {
-            break address.to_owned();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    (child, base)
-}
 
 /// A receiver that takes two seconds to answer, and counts the requests that reached it.
 async fn start_slow_receiver(started: Arc<AtomicUsize>) -> String {
@@ -57,44 +38,21 @@ async fn sigterm_lets_the_attempt_in_flight_finish() {
     let data_dir = tempfile::tempdir().unwrap();
     let started = Arc::new(AtomicUsize::new(0));
     let receiver = start_slow_receiver(started.clone()).await;
-    let (mut child, base) = start_herald(data_dir.path());
+    let mut herald = HeraldProcess::start(data_dir.path(), TOKEN, &["--shutdown-grace", "10s"], &[]);
     let http = reqwest::Client::new();
-    let operator = |method, path: &str| http.request(method, format!("{base}{path}")).bearer_auth(TOKEN);
-
-    operator(reqwest::Method::PUT, "/v1/event-types/invoice.updated")
-        .json(&json!({"description": "An invoice changed"}))
-        .send()
-        .await
-        .unwrap();
-    let account: Value = operator(reqwest::Method::POST, "/v1/accounts")
-        .json(&json!({"name": "Acme"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let webhook: Value = http
-        .post(format!("{base}/v1/notifications/webhooks"))
-        .basic_auth(account["client_id"].as_str().unwrap(), account["client_secret"].as_str())
-        .json(&json!({"url": receiver, "event_types": [{"name": "*"}]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let event = json!({"account_id": account["id"], "event_type": "invoice.updated", "resource": {"id": "in_1"}});
-    let published = operator(reqwest::Method::POST, "/v1/events").json(&event).send().await.unwrap();
+    let tenant = set_up_tenant(&http, &herald.base, TOKEN, "invoice.updated", &receiver).await;
+    let event = json!({"account_id": tenant.account_id, "event_type": "invoice.updated", "resource": {"id": "in_1"}});
+    let published =
+        http.post(format!("{}/v1/events", herald.base)).bearer_auth(TOKEN).json(&event).send().await.unwrap();
     assert_eq!(published.status(), 202);
 
     while started.load(Ordering::SeqCst) == 0 {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let status = Command::new("kill").args(["-TERM", &herald.pid().to_string()]).status().unwrap();
     assert!(status.success());
     let signalled = Instant::now();
-    let exit = tokio::task::spawn_blocking(move || child.wait().unwrap()).await.unwrap();
+    let exit = tokio::task::spawn_blocking(move || herald.wait()).await.unwrap();
     assert!(exit.success(), "herald exits cleanly on SIGTERM: {exit:?}");
     let waited = signalled.elapsed();
     assert!(waited >= Duration::from_millis(1500), "it waited for the attempt in flight ({waited:?})");
@@ -102,7 +60,7 @@ async fn sigterm_lets_the_attempt_in_flight_finish() {
 
     // The process is gone, so the data directory can be opened directly: the attempt was recorded.
     let store = SqliteStore::open(data_dir.path()).unwrap();
-    let webhook_id = WebhookId::parse(webhook["id"].as_str().unwrap()).unwrap();
+    let webhook_id = WebhookId::parse(&tenant.webhook_id).unwrap();
     let deliveries = store.list_deliveries(&webhook_id, None, PageRequest { after: None, limit: 10 }).await.unwrap();
     assert_eq!(deliveries.len(), 1);
     assert_eq!(deliveries[0].state, DeliveryState::Succeeded);

@@ -8,6 +8,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::error_chain::error_chain;
 use crate::publish::PublishError;
 use crate::store::StoreError;
 
@@ -189,7 +190,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let debug_id = crate::keyring::random_token(8);
         if let Some(cause) = &self.cause {
-            tracing::error!(debug_id, error = %chain(cause.as_ref()), status = self.status.as_u16(), "request failed");
+            tracing::error!(debug_id, error = %error_chain(cause.as_ref()), status = self.status.as_u16(), "request failed");
         }
         let body =
             Body { name: self.name, message: &self.message, debug_id: &debug_id, details: &self.details, links: [] };
@@ -199,15 +200,4 @@ impl IntoResponse for ApiError {
         }
         response
     }
-}
-
-fn chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut cause = error.source();
-    while let Some(next) = cause {
-        text.push_str(": ");
-        text.push_str(&next.to_string());
-        cause = next.source();
-    }
-    text
 }

@@ -12,6 +12,7 @@ use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, USER_AGENT};
 use super::queue::DeliveryJob;
 use crate::attempt_log::{Exchange, ReceivedResponse, TransportFailure};
 use crate::domain::Timestamp;
+use crate::error_chain::error_chain;
 
 const USER_AGENT_VALUE: &str = concat!("Herald/", env!("CARGO_PKG_VERSION"));
 
@@ -106,7 +107,8 @@ fn signed_headers(job: &DeliveryJob, now: Timestamp) -> HeaderMap {
 }
 
 fn classify(error: reqwest::Error) -> TransportFailure {
-    let detail = chain(&error);
+    // reqwest's own message names only the URL; the causes say what went wrong.
+    let detail = error_chain(&error);
     if error.is_timeout() {
         TransportFailure::Timeout
     } else if error.is_connect() {
@@ -114,15 +116,4 @@ fn classify(error: reqwest::Error) -> TransportFailure {
     } else {
         TransportFailure::Broken(detail)
     }
-}
-
-/// The error and its causes in one line; reqwest's own message names only the URL.
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut parts = vec![error.to_string()];
-    let mut cause = error.source();
-    while let Some(next) = cause {
-        parts.push(next.to_string());
-        cause = next.source();
-    }
-    parts.join(": ")
 }

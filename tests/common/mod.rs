@@ -1,0 +1,101 @@
+//! Helpers for the tests that run the real `herald` binary as a separate process.
+//!
+//! Each test binary compiles this module and uses only part of it, hence the allowance below.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
+
+use serde_json::{Value, json};
+
+/// A `herald serve` process on a free port; killed when dropped if still running.
+pub struct HeraldProcess {
+    child: Child,
+    pub base: String,
+}
+
+impl HeraldProcess {
+    /// Starts the binary with the given admin token, extra flags and variables, and waits until it listens.
+    pub fn start(data_dir: &Path, token: &str, args: &[&str], env: &[(&str, &str)]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_herald"))
+            .args(["serve", "--listen", ":0"])
+            .args(args)
+            .env("HERALD_DATA_DIR", data_dir)
+            .env("HERALD_ADMIN_TOKEN", token)
+            .env("HERALD_LOG", "warn")
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("the herald binary starts");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let base = loop {
+            let line = lines.next().expect("herald printed its address").unwrap();
+            if let Some(address) = line.strip_prefix("listening on ") {
+                break address.to_owned();
+            }
+        };
+        // Keep draining stdout so the child never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Self { child, base }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// SIGKILL: no shutdown code runs.
+    pub fn kill(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    pub fn wait(&mut self) -> ExitStatus {
+        self.child.wait().unwrap()
+    }
+}
+
+impl Drop for HeraldProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An account with one webhook subscribed to everything.
+pub struct Tenant {
+    pub account_id: String,
+    pub webhook_id: String,
+}
+
+/// Adds `event_type` to the catalog, creates an account and a `*` webhook to `receiver`.
+pub async fn set_up_tenant(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    event_type: &str,
+    receiver: &str,
+) -> Tenant {
+    let put = http.put(format!("{base}/v1/event-types/{event_type}")).bearer_auth(token);
+    assert!(put.json(&json!({"description": "test events"})).send().await.unwrap().status().is_success());
+    let account: Value = http
+        .post(format!("{base}/v1/accounts"))
+        .bearer_auth(token)
+        .json(&json!({"name": "Test merchant"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let created = http
+        .post(format!("{base}/v1/notifications/webhooks"))
+        .basic_auth(account["client_id"].as_str().unwrap(), account["client_secret"].as_str())
+        .json(&json!({"url": receiver, "event_types": [{"name": "*"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let webhook: Value = created.json().await.unwrap();
+    Tenant { account_id: account["id"].as_str().unwrap().into(), webhook_id: webhook["id"].as_str().unwrap().into() }
+}
