@@ -13,7 +13,7 @@ use crate::config::Settings;
 use crate::deliver::send::SendLimits;
 use crate::deliver::{Deliverer, DeliveryConfig};
 use crate::keyring::{AdminToken, Keyring, KeyringError};
-use crate::publish::Publisher;
+use crate::publish::{Publisher, PublisherParts};
 use crate::store::sqlite::SqliteStore;
 use crate::store::{Store, StoreError};
 
@@ -67,7 +67,14 @@ impl Application {
         let delivery = delivery_config(&settings);
         let lease_duration = delivery.lease_duration;
         let (deliverer, queue) = Deliverer::new(store.clone(), keyring.clone(), delivery)?;
-        let publisher = Publisher::new(store.clone(), keyring.clone(), queue, public_url.clone(), lease_duration);
+        let parts = PublisherParts {
+            keyring: keyring.clone(),
+            queue,
+            sender: deliverer.sender(),
+            public_url: public_url.clone(),
+            lease_duration,
+        };
+        let publisher = Publisher::new(store.clone(), parts);
         let context = ApiContext {
             store: store.clone(),
             keyring,

@@ -13,5 +13,6 @@ pub mod error_chain;
 pub mod fanout;
 pub mod keyring;
 pub mod publish;
+pub mod resource_schema;
 pub mod retry;
 pub mod store;

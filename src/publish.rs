@@ -4,7 +4,7 @@
 //! idempotency key are written in a single store transaction (a transactional outbox: there is no separate
 //! queue that could disagree with the database), and only after that commit does the caller get its
 //! answer. Deliveries that fit in the worker queue are stored leased to this process and handed over in
-//! memory at once; the rest are left for the poller.
+//! memory at once; the rest are left for the poller. Resending and simulating events take the same path.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,12 +13,14 @@ use bytes::Bytes;
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use crate::deliver::queue::{DeliveryJob, JobQueue};
+use crate::deliver::queue::{DeliveryJob, JobQueue, Reservation};
+use crate::deliver::send::Sender;
 use crate::deliver::target::{Target, TargetError};
-use crate::domain::model::{Event, EventType, Trigger};
-use crate::domain::{AccountId, DeliveryId, EventId, EventTypeName, Timestamp};
+use crate::domain::model::{DeliveryFormat, Event, EventType, Trigger};
+use crate::domain::{AccountId, DeliveryId, EventId, EventTypeName, Timestamp, WebhookId, WebhookUrl};
 use crate::fanout;
 use crate::keyring::Keyring;
+use crate::resource_schema::{SchemaCache, Violation};
 use crate::store::{IdempotencyRecord, Lease, NewDelivery, PublishBatch, PublishOutcome, Store, StoreError};
 
 /// The version of the event envelope Herald sends.
@@ -47,13 +49,24 @@ pub enum Published {
     Replayed(Bytes),
 }
 
-/// Why a publish was refused. `index` is the event's position in a batch (`None` for a single event).
+/// Why a publish, resend or simulation was refused. `index` is the event's position in a batch (`None`
+/// for a single event).
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
     #[error("the event type \"{name}\" is not in the catalog")]
     UnknownEventType { index: Option<usize>, name: String },
     #[error("there is no account \"{id}\"")]
     UnknownAccount { index: Option<usize>, id: String },
+    #[error("the event does not exist")]
+    EventNotFound,
+    #[error("the webhook \"{0}\" does not exist")]
+    WebhookNotFound(String),
+    #[error("the event type \"{0}\" has no sample to simulate")]
+    NoSample(String),
+    #[error("the resource does not satisfy the event type's schema")]
+    SchemaViolation { index: Option<usize>, violations: Vec<Violation> },
+    #[error("the event type's stored schema cannot be used")]
+    BrokenSchema(#[from] crate::resource_schema::InvalidSchema),
     #[error("a webhook's signing keys could not be prepared")]
     Target(#[from] TargetError),
     #[error(transparent)]
@@ -67,24 +80,52 @@ pub enum ResponseShape {
     Batch,
 }
 
+/// Where a simulated event goes.
+pub enum SimulationTarget {
+    Webhook(WebhookId),
+    /// A URL with no webhook behind it: sent once, unsigned, and recorded nowhere.
+    Url(WebhookUrl),
+}
+
 /// Publishes events; shared by the API handlers.
 pub struct Publisher {
     store: Arc<dyn Store>,
     keyring: Arc<Keyring>,
     queue: JobQueue,
+    sender: Sender,
     public_url: String,
     lease_duration: std::time::Duration,
+    schemas: SchemaCache,
+}
+
+/// The most schema violations reported for one resource.
+const MAX_VIOLATIONS: usize = 20;
+
+/// What [`Publisher`] needs besides the store.
+pub struct PublisherParts {
+    pub keyring: Arc<Keyring>,
+    pub queue: JobQueue,
+    pub sender: Sender,
+    pub public_url: String,
+    pub lease_duration: std::time::Duration,
+}
+
+/// Deliveries planned for events, and the jobs to hand over once they are committed.
+struct Plan<'q> {
+    deliveries: Vec<NewDelivery>,
+    jobs: Vec<DeliveryJob>,
+    reservation: Option<Reservation<'q>>,
 }
 
 impl Publisher {
-    pub fn new(
-        store: Arc<dyn Store>,
-        keyring: Arc<Keyring>,
-        queue: JobQueue,
-        public_url: String,
-        lease_duration: std::time::Duration,
-    ) -> Self {
-        Self { store, keyring, queue, public_url, lease_duration }
+    pub fn new(store: Arc<dyn Store>, parts: PublisherParts) -> Self {
+        let PublisherParts { keyring, queue, sender, public_url, lease_duration } = parts;
+        Self { store, keyring, queue, sender, public_url, lease_duration, schemas: SchemaCache::default() }
+    }
+
+    /// Tells the worker to look for due deliveries now (after re-enabling a webhook or re-queueing).
+    pub fn wake_delivery(&self) {
+        self.queue.wake_poller();
     }
 
     /// Publishes `drafts` all or nothing and returns the response body to send.
@@ -97,61 +138,171 @@ impl Publisher {
         let now = Timestamp::now();
         let position = |index| (shape == ResponseShape::Batch).then_some(index);
         let catalog = self.catalog_entries(&drafts, position).await?;
+        self.check_schemas(&drafts, &catalog, position)?;
         let targets = self.targets_by_account(&drafts, now, position).await?;
         let events: Vec<Event> =
-            drafts.iter().map(|draft| self.build_event(draft, &catalog[&draft.event_type], now)).collect();
-        let mut deliveries = Vec::new();
-        let mut jobs_targets = Vec::new();
-        for event in &events {
-            for target in fanout::recipients(&targets[&event.account_id], &event.event_type) {
-                deliveries.push(NewDelivery {
-                    id: DeliveryId::generate(),
-                    event_id: event.id.clone(),
-                    webhook_id: target.webhook_id.clone(),
-                    account_id: event.account_id.clone(),
-                    trigger: Trigger::Scheduled,
-                    next_attempt_at: now,
-                    lease: None,
-                });
-                jobs_targets.push(((*target).clone(), event.body.clone()));
-            }
-        }
-        let reservation = self.queue.try_reserve(deliveries.len());
-        let lease = Lease { token: rand::random(), until: now.plus(self.lease_duration) };
-        if reservation.is_some() {
-            deliveries.iter_mut().for_each(|d| d.lease = Some(lease));
-        }
+            drafts.iter().map(|draft| self.build_event(draft, &catalog[&draft.event_type], now, false)).collect();
+        let pairs = events.iter().flat_map(|event| {
+            fanout::recipients(&targets[&event.account_id], &event.event_type).into_iter().map(move |t| (event, t))
+        });
+        let plan = self.plan(pairs, Trigger::Scheduled, false, now);
         let response = response_body(&events, shape);
-        let idempotency = idempotency.map(|k| IdempotencyRecord {
-            key: k.key,
-            request_hash: k.request_hash,
+        let idempotency = idempotency.map(|key| IdempotencyRecord {
+            key: key.key,
+            request_hash: key.request_hash,
             response: response.clone(),
         });
-        let jobs: Vec<DeliveryJob> = deliveries
-            .iter()
-            .zip(jobs_targets)
-            .map(|(delivery, (target, body))| DeliveryJob {
-                delivery_id: delivery.id.clone(),
-                event_id: delivery.event_id.clone(),
-                trigger: Trigger::Scheduled,
-                attempt_number: 1,
-                lease,
-                body,
-                target,
-            })
-            .collect();
-        let has_deliveries = !deliveries.is_empty();
-        let outcome = self.store.publish(PublishBatch { idempotency, events, deliveries }).await?;
-        match outcome {
+        let batch = PublishBatch { idempotency, events, deliveries: plan.deliveries };
+        match self.store.publish(batch).await? {
             PublishOutcome::Replayed { response } => Ok(Published::Replayed(response)),
             PublishOutcome::Committed => {
-                match reservation {
-                    Some(reservation) => reservation.send(jobs),
-                    None if has_deliveries => self.queue.wake_poller(),
-                    None => {}
-                }
+                self.hand_over(plan.jobs, plan.reservation);
                 Ok(Published::Created(response))
             }
+        }
+    }
+
+    /// New manual deliveries of a stored event: to `only` (any of the account's enabled webhooks), or to
+    /// every enabled webhook that subscribes to its type.
+    pub async fn resend(
+        &self,
+        account: &AccountId,
+        event_id: &EventId,
+        only: Option<Vec<WebhookId>>,
+    ) -> Result<Event, PublishError> {
+        let now = Timestamp::now();
+        let event = self.store.get_event(account, event_id).await?.ok_or(PublishError::EventNotFound)?;
+        let targets = self.open_targets(account, now).await?;
+        let chosen: Vec<&Arc<Target>> = match &only {
+            Some(ids) => ids
+                .iter()
+                .map(|id| {
+                    targets
+                        .iter()
+                        .find(|t| &t.webhook_id == id)
+                        .ok_or_else(|| PublishError::WebhookNotFound(id.to_string()))
+                })
+                .collect::<Result<_, _>>()?,
+            None => fanout::recipients(&targets, &event.event_type),
+        };
+        let plan = self.plan(chosen.into_iter().map(|t| (&event, t)), Trigger::Manual, false, now);
+        self.store.add_deliveries(plan.deliveries).await?;
+        self.hand_over(plan.jobs, plan.reservation);
+        Ok(event)
+    }
+
+    /// Sends the type's sample once, as an event marked `"simulated": true` that is not listed among
+    /// real events.
+    pub async fn simulate(
+        &self,
+        account: &AccountId,
+        entry: &EventType,
+        target: SimulationTarget,
+    ) -> Result<Event, PublishError> {
+        let now = Timestamp::now();
+        let sample = entry.sample.clone().ok_or_else(|| PublishError::NoSample(entry.name.to_string()))?;
+        let resource = RawValue::from_string(sample).map_err(|e| StoreError::Corrupt(format!("sample: {e}")))?;
+        let draft = EventDraft {
+            account_id: account.clone(),
+            event_type: entry.name.clone(),
+            resource,
+            summary: None,
+            resource_type: None,
+            resource_version: None,
+        };
+        let event = self.build_event(&draft, entry, now, true);
+        match target {
+            SimulationTarget::Webhook(id) => {
+                let targets = self.open_targets(account, now).await?;
+                let target =
+                    targets.iter().find(|t| t.webhook_id == id).ok_or(PublishError::WebhookNotFound(id.to_string()))?;
+                let plan = self.plan(std::iter::once((&event, target)), Trigger::Manual, true, now);
+                let batch =
+                    PublishBatch { idempotency: None, events: vec![event.clone()], deliveries: plan.deliveries };
+                self.store.publish(batch).await?;
+                self.hand_over(plan.jobs, plan.reservation);
+            }
+            SimulationTarget::Url(url) => {
+                let batch = PublishBatch { idempotency: None, events: vec![event.clone()], deliveries: Vec::new() };
+                self.store.publish(batch).await?;
+                self.send_unrecorded(&event, url);
+            }
+        }
+        Ok(event)
+    }
+
+    fn send_unrecorded(&self, event: &Event, url: WebhookUrl) {
+        let target = Target {
+            webhook_id: WebhookId::generate(),
+            url,
+            format: DeliveryFormat::Standard,
+            subscriptions: Vec::new(),
+            secrets: Vec::new(),
+        };
+        let job = DeliveryJob {
+            delivery_id: DeliveryId::generate(),
+            event_id: event.id.clone(),
+            trigger: Trigger::Manual,
+            single_attempt: true,
+            attempt_number: 1,
+            lease: Lease { token: 0, until: Timestamp::now().plus(self.lease_duration) },
+            body: event.body.clone(),
+            target: Arc::new(target),
+        };
+        let sender = self.sender.clone();
+        tokio::spawn(async move {
+            let exchange = sender.attempt(&job).await;
+            let status = exchange.result.as_ref().map(|r| r.status).ok();
+            tracing::info!(event.id = %job.event_id, status, "sent a simulated event to a bare URL");
+        });
+    }
+
+    /// One delivery per (event, target), leased and with jobs ready if the worker queue has room.
+    fn plan<'e, 'q>(
+        &'q self,
+        pairs: impl Iterator<Item = (&'e Event, &'e Arc<Target>)>,
+        trigger: Trigger,
+        single_attempt: bool,
+        now: Timestamp,
+    ) -> Plan<'q> {
+        let pairs: Vec<_> = pairs.collect();
+        let reservation = self.queue.try_reserve(pairs.len());
+        let lease = Lease { token: rand::random(), until: now.plus(self.lease_duration) };
+        let leased = reservation.is_some().then_some(lease);
+        let mut deliveries = Vec::with_capacity(pairs.len());
+        let mut jobs = Vec::with_capacity(pairs.len());
+        for (event, target) in pairs {
+            let id = DeliveryId::generate();
+            deliveries.push(NewDelivery {
+                id: id.clone(),
+                event_id: event.id.clone(),
+                webhook_id: target.webhook_id.clone(),
+                account_id: event.account_id.clone(),
+                trigger,
+                next_attempt_at: now,
+                lease: leased,
+                single_attempt,
+            });
+            jobs.push(DeliveryJob {
+                delivery_id: id,
+                event_id: event.id.clone(),
+                trigger,
+                single_attempt,
+                attempt_number: 1,
+                lease,
+                body: event.body.clone(),
+                target: target.clone(),
+            });
+        }
+        Plan { deliveries, jobs, reservation }
+    }
+
+    /// After the commit: jobs go to the workers, or the poller is told there is unleased work.
+    fn hand_over(&self, jobs: Vec<DeliveryJob>, reservation: Option<Reservation<'_>>) {
+        match reservation {
+            Some(reservation) => reservation.send(jobs),
+            None if !jobs.is_empty() => self.queue.wake_poller(),
+            None => {}
         }
     }
 
@@ -176,6 +327,24 @@ impl Publisher {
         Ok(found)
     }
 
+    fn check_schemas(
+        &self,
+        drafts: &[EventDraft],
+        catalog: &HashMap<EventTypeName, EventType>,
+        position: impl Fn(usize) -> Option<usize>,
+    ) -> Result<(), PublishError> {
+        for (index, draft) in drafts.iter().enumerate() {
+            let Some(validator) = self.schemas.validator(&catalog[&draft.event_type])? else { continue };
+            let resource: serde_json::Value =
+                serde_json::from_str(draft.resource.get()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let violations = crate::resource_schema::violations(&validator, &resource, MAX_VIOLATIONS);
+            if !violations.is_empty() {
+                return Err(PublishError::SchemaViolation { index: position(index), violations });
+            }
+        }
+        Ok(())
+    }
+
     async fn targets_by_account(
         &self,
         drafts: &[EventDraft],
@@ -190,15 +359,17 @@ impl Publisher {
             if self.store.get_account(&draft.account_id).await?.is_none() {
                 return Err(PublishError::UnknownAccount { index: position(index), id: draft.account_id.to_string() });
             }
-            let stored = self.store.delivery_targets(&draft.account_id, now).await?;
-            let opened =
-                stored.iter().map(|t| Target::open(t, &self.keyring).map(Arc::new)).collect::<Result<_, _>>()?;
-            found.insert(draft.account_id.clone(), opened);
+            found.insert(draft.account_id.clone(), self.open_targets(&draft.account_id, now).await?);
         }
         Ok(found)
     }
 
-    fn build_event(&self, draft: &EventDraft, entry: &EventType, now: Timestamp) -> Event {
+    async fn open_targets(&self, account: &AccountId, now: Timestamp) -> Result<Vec<Arc<Target>>, PublishError> {
+        let stored = self.store.delivery_targets(account, now).await?;
+        Ok(stored.iter().map(|t| Target::open(t, &self.keyring).map(Arc::new)).collect::<Result<_, _>>()?)
+    }
+
+    fn build_event(&self, draft: &EventDraft, entry: &EventType, now: Timestamp, simulated: bool) -> Event {
         let id = EventId::generate();
         let self_href = format!("{}/v1/notifications/webhooks-events/{id}", self.public_url);
         let envelope = Envelope {
@@ -210,6 +381,7 @@ impl Publisher {
             event_version: EVENT_VERSION,
             summary: draft.summary.as_deref().unwrap_or(&entry.description),
             resource: &draft.resource,
+            simulated,
             links: [
                 Link { href: self_href.clone(), rel: "self", method: "GET" },
                 Link { href: format!("{self_href}/resend"), rel: "resend", method: "POST" },
@@ -222,7 +394,23 @@ impl Publisher {
             event_type: draft.event_type.clone(),
             created_at: now,
             body: Bytes::from(body),
+            resource_id: resource_id(&draft.resource),
+            simulated,
         }
+    }
+}
+
+/// The resource's top-level `"id"` string, if it has one (what `transaction_id` filters on).
+fn resource_id(resource: &RawValue) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct WithId {
+        id: Option<serde_json::Value>,
+    }
+    let parsed: WithId = serde_json::from_str(resource.get()).ok()?;
+    match parsed.id? {
+        serde_json::Value::String(id) => Some(id),
+        serde_json::Value::Number(id) => Some(id.to_string()),
+        _ => None,
     }
 }
 
@@ -237,6 +425,8 @@ struct Envelope<'a> {
     event_version: &'a str,
     summary: &'a str,
     resource: &'a RawValue,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    simulated: bool,
     links: [Link; 2],
 }
 

@@ -48,6 +48,9 @@ impl FromStr for RetrySchedule {
 }
 
 impl RetrySchedule {
+    /// One attempt, no retries.
+    pub const NONE: Self = Self { delays: Vec::new(), jitter: 0.0 };
+
     pub fn with_jitter(mut self, jitter: f64) -> Self {
         self.jitter = jitter.clamp(0.0, 1.0);
         self

@@ -103,3 +103,20 @@ pub async fn show(
     let account = state.store.get_account(&id).await?.ok_or_else(not_found)?;
     Ok(Json(account.into()))
 }
+
+/// A new client secret for the account; the old one and every access token stop working at once.
+pub async fn roll_credentials(
+    _: Operator,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<AccountView>, ApiError> {
+    let not_found = || ApiError::not_found("account");
+    let id = AccountId::parse(&id).map_err(|_| not_found())?;
+    let account = state.store.get_account(&id).await?.ok_or_else(not_found)?;
+    let client_secret = format!("hsk_{}", random_token(32));
+    let hash = state.keyring.hash_credential(&client_secret);
+    if !state.store.roll_client_secret(&id, hash, Timestamp::now()).await? {
+        return Err(not_found());
+    }
+    Ok(Json(AccountView { client_secret: Some(client_secret), ..AccountView::from(account) }))
+}

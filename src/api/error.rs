@@ -163,7 +163,23 @@ impl From<PublishError> for ApiError {
                 ErrorDetail::body(event_pointer(index, "account_id"), "UNKNOWN_ACCOUNT", error.to_string())
                     .with_value(id.clone()),
             ),
-            PublishError::Target(_) => Self::internal(error),
+            PublishError::EventNotFound => Self::not_found("event"),
+            PublishError::WebhookNotFound(ref id) => Self::not_found("webhook").with_detail(
+                ErrorDetail::body("/webhook_ids", "WEBHOOK_NOT_FOUND", error.to_string()).with_value(id.clone()),
+            ),
+            PublishError::NoSample(_) => Self::unprocessable("UNPROCESSABLE_ENTITY", error.to_string()).with_detail(
+                ErrorDetail::body("/event_type", "NO_SAMPLE", "the operator has not given this type a sample"),
+            ),
+            PublishError::SchemaViolation { index, ref violations } => {
+                let mut answer = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_ERROR", error.to_string());
+                for violation in violations {
+                    let pointer = format!("{}{}", event_pointer(index, "resource"), violation.pointer);
+                    answer =
+                        answer.with_detail(ErrorDetail::body(pointer, "SCHEMA_VIOLATION", violation.message.clone()));
+                }
+                answer
+            }
+            PublishError::Target(_) | PublishError::BrokenSchema(_) => Self::internal(error),
             PublishError::Store(store) => store.into(),
         }
     }

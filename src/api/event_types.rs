@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use super::error::{ApiError, ErrorDetail};
-use super::extract::{JsonBody, Operator, RequestBody};
+use super::extract::{JsonBody, Merchant, Operator, RequestBody};
 use super::state::AppState;
 use crate::domain::model::EventType;
 use crate::domain::{EventTypeName, Timestamp};
@@ -34,6 +34,7 @@ pub struct EventTypeView {
     resource_version: Option<String>,
     resource_versions: Vec<String>,
     sample: Option<Box<RawValue>>,
+    schema: Option<Box<RawValue>>,
     created_at: Timestamp,
     updated_at: Timestamp,
 }
@@ -43,6 +44,7 @@ impl From<EventType> for EventTypeView {
         Self {
             resource_versions: entry.resource_version.iter().cloned().collect(),
             sample: entry.sample.and_then(|text| RawValue::from_string(text).ok()),
+            schema: entry.schema.and_then(|text| RawValue::from_string(text).ok()),
             name: entry.name,
             description: entry.description,
             status: entry.status.as_str(),
@@ -74,13 +76,10 @@ pub async fn put(
             description: e.to_string(),
         })
     })?;
-    if body.schema.is_some() {
-        let detail = ErrorDetail::body(
-            "/schema",
-            "NOT_SUPPORTED",
-            "schema validation is not available in this version of Herald",
-        );
-        return Err(ApiError::validation(detail));
+    if let Some(schema) = &body.schema {
+        let parsed: serde_json::Value = serde_json::from_str(schema.get()).map_err(ApiError::internal)?;
+        crate::resource_schema::compile(&parsed)
+            .map_err(|e| ApiError::validation(ErrorDetail::body("/schema", "INVALID_SCHEMA", e.to_string())))?;
     }
     if body.sample.as_deref().is_some_and(|sample| !is_object(sample)) {
         return Err(ApiError::validation(ErrorDetail::body(
@@ -95,6 +94,7 @@ pub async fn put(
         resource_type: body.resource_type,
         resource_version: body.resource_version,
         sample: body.sample.map(|raw| raw.get().to_owned()),
+        schema: body.schema.map(|raw| raw.get().to_owned()),
         now: Timestamp::now(),
     };
     let (stored, created) = state.store.put_event_type(draft).await?;
@@ -110,4 +110,34 @@ pub struct EventTypeList {
 pub async fn list(_: Operator, State(state): State<AppState>) -> Result<Json<EventTypeList>, ApiError> {
     let entries = state.store.list_event_types().await?;
     Ok(Json(EventTypeList { event_types: entries.into_iter().map(EventTypeView::from).collect() }))
+}
+
+/// What a merchant sees of one catalog entry (PayPal's "List available events").
+#[derive(Serialize)]
+pub struct AvailableEventType {
+    name: EventTypeName,
+    description: String,
+    status: &'static str,
+    resource_versions: Vec<String>,
+}
+
+impl From<EventType> for AvailableEventType {
+    fn from(entry: EventType) -> Self {
+        Self {
+            resource_versions: entry.resource_version.iter().cloned().collect(),
+            name: entry.name,
+            description: entry.description,
+            status: entry.status.as_str(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct AvailableEventTypes {
+    event_types: Vec<AvailableEventType>,
+}
+
+pub async fn list_available(_: Merchant, State(state): State<AppState>) -> Result<Json<AvailableEventTypes>, ApiError> {
+    let entries = state.store.list_event_types().await?;
+    Ok(Json(AvailableEventTypes { event_types: entries.into_iter().map(AvailableEventType::from).collect() }))
 }

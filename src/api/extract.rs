@@ -24,18 +24,40 @@ pub trait RequestBody: DeserializeOwned {
 /// A parsed JSON body together with its raw bytes (idempotency keys hash the bytes).
 pub struct JsonBody<T>(pub T, pub Bytes);
 
+/// A JSON body that may be left out entirely (no body, no content type): then `T::default()`.
+pub struct OptionalJsonBody<T>(pub T);
+
+impl<T: RequestBody + Default> FromRequest<AppState> for OptionalJsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
+        let headers = request.headers();
+        let declared_empty = headers.get(CONTENT_LENGTH).is_some_and(|v| v == "0");
+        if headers.get(CONTENT_TYPE).is_none() && (declared_empty || headers.get(CONTENT_LENGTH).is_none()) {
+            let bytes = axum::body::to_bytes(request.into_body(), 1).await.unwrap_or_default();
+            if bytes.is_empty() {
+                return Ok(Self(T::default()));
+            }
+            return Err(ApiError::unsupported_media_type());
+        }
+        JsonBody::<T>::from_request(request, state).await.map(|JsonBody(value, _)| Self(value))
+    }
+}
+
+/// `application/json`, or any `+json` type such as `application/json-patch+json`.
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    let mime = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).and_then(|v| v.split(';').next());
+    mime.map(|m| m.trim().to_ascii_lowercase())
+        .is_some_and(|m| m == "application/json" || (m.starts_with("application/") && m.ends_with("+json")))
+}
+
 impl<T: RequestBody> FromRequest<AppState> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
         let limit = T::limit(state);
         let headers = request.headers();
-        let is_json = headers
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"));
-        if !is_json {
+        if !is_json(headers) {
             return Err(ApiError::unsupported_media_type());
         }
         let declared = headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
@@ -109,7 +131,8 @@ impl FromRequestParts<AppState> for Operator {
     }
 }
 
-/// A merchant, authenticated by `Authorization: Basic base64(client_id:client_secret)`.
+/// A merchant, authenticated by `Authorization: Basic base64(client_id:client_secret)` or by
+/// `Authorization: Bearer <access token>` from `POST /v1/oauth2/token`.
 pub struct Merchant {
     pub account_id: AccountId,
 }
@@ -119,10 +142,31 @@ impl FromRequestParts<AppState> for Merchant {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let header = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        if let Some(token) = strip_scheme(header, "Bearer") {
+            let hash = state.keyring.hash_credential(token);
+            let found = state.store.find_token(&hash, crate::domain::Timestamp::now()).await?;
+            return found
+                .map(|account_id| Self { account_id })
+                .ok_or_else(|| ApiError::unauthenticated("the access token is not valid, expired or revoked"));
+        }
+        ClientCredentials::from_request_parts(parts, state).await.map(|c| Self { account_id: c.account_id })
+    }
+}
+
+/// A merchant authenticated by Basic client credentials only (the OAuth token endpoint needs these).
+pub struct ClientCredentials {
+    pub account_id: AccountId,
+}
+
+impl FromRequestParts<AppState> for ClientCredentials {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let header = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or_default();
         let refused = || ApiError::unauthenticated("the client id and secret are not valid");
         let Some(encoded) = strip_scheme(header, "Basic") else {
             return Err(ApiError::unauthenticated(
-                "this call needs Basic credentials: base64(client_id:client_secret)",
+                "this call needs Basic credentials base64(client_id:client_secret) or a Bearer access token",
             ));
         };
         let decoded = BASE64.decode(encoded).ok().and_then(|raw| String::from_utf8(raw).ok()).ok_or_else(refused)?;

@@ -1,13 +1,32 @@
-//! Merchant: event notifications (`GET /v1/notifications/webhooks-events/{event_id}`).
+//! Merchant: event notifications. List and show events, resend one, simulate a sample event, and verify a
+//! delivery's signature (PayPal's postback check).
 
+use std::collections::HashMap;
+
+use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::header;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use herald_signature::standard::{self, SigningSecret};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
-use super::error::ApiError;
-use super::extract::Merchant;
+use super::error::{ApiError, ErrorDetail};
+use super::extract::{JsonBody, Merchant, OptionalJsonBody, RequestBody};
+use super::paging::{Link, PageQuery, QueryParams, finish_page};
 use super::state::AppState;
-use crate::domain::EventId;
+use crate::domain::model::Event;
+use crate::domain::{EventId, EventTypeName, Timestamp, WebhookId, WebhookUrl};
+use crate::publish::SimulationTarget;
+use crate::store::EventFilter;
+
+fn event_response(status: StatusCode, event: Event) -> Response {
+    (status, [(header::CONTENT_TYPE, "application/json")], event.body).into_response()
+}
+
+fn parse_event_id(id: &str) -> Result<EventId, ApiError> {
+    EventId::parse(id).map_err(|_| ApiError::not_found("event"))
+}
 
 /// The event object exactly as its deliveries carry it; another account's event is simply not found.
 pub async fn show_event(
@@ -15,8 +34,221 @@ pub async fn show_event(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let not_found = || ApiError::not_found("event");
-    let id = EventId::parse(&id).map_err(|_| not_found())?;
-    let event = state.store.get_event(&merchant.account_id, &id).await?.ok_or_else(not_found)?;
-    Ok(([(header::CONTENT_TYPE, "application/json")], event.body).into_response())
+    let id = parse_event_id(&id)?;
+    let event = state.store.get_event(&merchant.account_id, &id).await?.ok_or_else(|| ApiError::not_found("event"))?;
+    Ok(event_response(StatusCode::OK, event))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventQuery {
+    page_size: Option<u32>,
+    cursor: Option<String>,
+    start_time: Option<String>,
+    end_time: Option<String>,
+    event_type: Option<String>,
+    transaction_id: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct EventList {
+    events: Vec<Box<RawValue>>,
+    count: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_cursor: Option<String>,
+    links: Vec<Link>,
+}
+
+fn query_error(field: &str, description: &str) -> ApiError {
+    ApiError::invalid_request("the query string is not valid").with_detail(ErrorDetail {
+        field: Some(field.to_owned()),
+        value: None,
+        location: "query",
+        issue: "INVALID_PARAMETER_VALUE".into(),
+        description: description.to_owned(),
+    })
+}
+
+fn event_filter(query: &EventQuery) -> Result<EventFilter, ApiError> {
+    let time = |field, text: &Option<String>| match text {
+        Some(text) => {
+            Timestamp::parse_rfc3339(text).map(Some).ok_or_else(|| query_error(field, "use an RFC 3339 date-time"))
+        }
+        None => Ok(None),
+    };
+    let event_type = match &query.event_type {
+        Some(name) => Some(EventTypeName::parse(name).map_err(|e| query_error("event_type", &e.to_string()))?),
+        None => None,
+    };
+    Ok(EventFilter {
+        start_time: time("start_time", &query.start_time)?,
+        end_time: time("end_time", &query.end_time)?,
+        event_type,
+        resource_id: query.transaction_id.clone(),
+    })
+}
+
+/// `GET /v1/notifications/webhooks-events`: the account's events, newest first, filtered and paged.
+pub async fn list_events(
+    merchant: Merchant,
+    State(state): State<AppState>,
+    QueryParams(query): QueryParams<EventQuery>,
+) -> Result<Json<EventList>, ApiError> {
+    let filter = event_filter(&query)?;
+    let request = PageQuery { page_size: query.page_size, cursor: query.cursor.clone() }.to_request()?;
+    let found = state.store.list_events(&merchant.account_id, filter, request.clone()).await?;
+    let mut next = vec![format!("page_size={}", request.limit - 1)];
+    for (name, value) in [
+        ("start_time", &query.start_time),
+        ("end_time", &query.end_time),
+        ("event_type", &query.event_type),
+        ("transaction_id", &query.transaction_id),
+    ] {
+        if let Some(value) = value {
+            next.push(serde_urlencoded::to_string([(name, value)]).unwrap_or_default());
+        }
+    }
+    let base = format!("{}/v1/notifications/webhooks-events?{}", state.public_url, next.join("&"));
+    let (events, next_cursor, links) =
+        finish_page(found, &request, |e| e.id.as_str(), |cursor| format!("{base}&cursor={cursor}"));
+    let events = events
+        .into_iter()
+        .map(|e| serde_json::from_slice::<Box<RawValue>>(&e.body).map_err(ApiError::internal))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Json(EventList { count: events.len(), events, next_cursor, links }))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Resend {
+    webhook_ids: Option<Vec<String>>,
+}
+
+impl RequestBody for Resend {}
+
+/// `POST /v1/notifications/webhooks-events/{id}/resend`: new manual deliveries of the same bytes.
+pub async fn resend(
+    merchant: Merchant,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    OptionalJsonBody(body): OptionalJsonBody<Resend>,
+) -> Result<Response, ApiError> {
+    let id = parse_event_id(&id)?;
+    let only = match body.webhook_ids {
+        Some(ids) => Some(
+            ids.iter()
+                .enumerate()
+                .map(|(index, text)| {
+                    WebhookId::parse(text).map_err(|_| {
+                        let detail =
+                            ErrorDetail::body(format!("/webhook_ids/{index}"), "WEBHOOK_NOT_FOUND", "no such webhook");
+                        ApiError::not_found("webhook").with_detail(detail.with_value(text.as_str()))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
+        None => None,
+    };
+    let event = state.publisher.resend(&merchant.account_id, &id, only).await?;
+    Ok(event_response(StatusCode::ACCEPTED, event))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Simulate {
+    webhook_id: Option<String>,
+    url: Option<String>,
+    event_type: String,
+    resource_version: Option<String>,
+}
+
+impl RequestBody for Simulate {}
+
+/// `POST /v1/notifications/simulate-event`: the type's sample, sent once to a webhook or a bare URL.
+pub async fn simulate(
+    merchant: Merchant,
+    State(state): State<AppState>,
+    JsonBody(body, _): JsonBody<Simulate>,
+) -> Result<Response, ApiError> {
+    let target = match (&body.webhook_id, &body.url) {
+        (Some(id), None) => {
+            SimulationTarget::Webhook(WebhookId::parse(id).map_err(|_| ApiError::not_found("webhook"))?)
+        }
+        (None, Some(url)) => SimulationTarget::Url(WebhookUrl::parse(url).map_err(|e| {
+            ApiError::validation(ErrorDetail::body("/url", "INVALID_URL", e.to_string()).with_value(url.as_str()))
+        })?),
+        _ => {
+            let detail =
+                ErrorDetail::body("/webhook_id", "MISSING_OR_CONFLICTING", "give exactly one of webhook_id and url");
+            return Err(ApiError::validation(detail));
+        }
+    };
+    let unknown = || {
+        ApiError::unprocessable(
+            "UNKNOWN_EVENT_TYPE",
+            format!("the event type \"{}\" is not in the catalog", body.event_type),
+        )
+        .with_detail(ErrorDetail::body(
+            "/event_type",
+            "UNKNOWN_EVENT_TYPE",
+            "see the list of available events",
+        ))
+    };
+    let name = EventTypeName::parse(&body.event_type).map_err(|_| unknown())?;
+    let entry = state.store.get_event_type(&name).await?.ok_or_else(unknown)?;
+    if let Some(version) = &body.resource_version
+        && entry.resource_version.as_ref() != Some(version)
+    {
+        let detail = ErrorDetail::body(
+            "/resource_version",
+            "UNKNOWN_RESOURCE_VERSION",
+            "the catalog has no sample of that version",
+        );
+        return Err(ApiError::validation(detail.with_value(version.as_str())));
+    }
+    let event = state.publisher.simulate(&merchant.account_id, &entry, target).await?;
+    Ok(event_response(StatusCode::ACCEPTED, event))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyRequest {
+    webhook_id: String,
+    headers: HashMap<String, String>,
+    body: String,
+}
+
+impl RequestBody for VerifyRequest {}
+
+#[derive(Serialize)]
+pub struct VerifyResponse {
+    verification_status: &'static str,
+}
+
+/// `POST /v1/notifications/verify-webhook-signature`: SUCCESS when one of the webhook's live secrets signed
+/// these headers and body within the last five minutes.
+pub async fn verify_signature(
+    merchant: Merchant,
+    State(state): State<AppState>,
+    JsonBody(request, _): JsonBody<VerifyRequest>,
+) -> Result<Json<VerifyResponse>, ApiError> {
+    let webhook = super::webhooks::owned_webhook(&state, &merchant, &request.webhook_id).await?;
+    let header = |name: &str| {
+        request
+            .headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_default()
+    };
+    let now = Timestamp::now();
+    let secrets = state.store.webhook_secrets(&webhook.id, now).await?;
+    let verified = secrets.iter().any(|stored| {
+        let Ok(key) = state.keyring.open(&stored.sealed) else { return false };
+        let Ok(secret) = SigningSecret::from_key(key) else { return false };
+        let (id, timestamp, signature) =
+            (header("webhook-id"), header("webhook-timestamp"), header("webhook-signature"));
+        standard::verify(&secret, id, timestamp, signature, request.body.as_bytes(), now.as_unix_seconds()).is_ok()
+    });
+    Ok(Json(VerifyResponse { verification_status: if verified { "SUCCESS" } else { "FAILURE" } }))
 }

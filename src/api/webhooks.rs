@@ -9,13 +9,13 @@ use herald_signature::standard::SigningSecret;
 use serde::{Deserialize, Serialize};
 
 use super::error::{ApiError, ErrorDetail};
-use super::extract::{JsonBody, Merchant, RequestBody};
+use super::extract::{JsonBody, Merchant, OptionalJsonBody, RequestBody};
 use super::paging::Link;
 use super::state::AppState;
 use crate::domain::event_type::Subscription;
 use crate::domain::model::{DeliveryFormat, Webhook, WebhookStatus};
 use crate::domain::{Timestamp, WebhookId, WebhookUrl};
-use crate::store::NewWebhook;
+use crate::store::{NewWebhook, WebhookChanges};
 
 const MAX_DESCRIPTION_LEN: usize = 500;
 /// Bytes of randomness in a new signing secret (the Standard Webhooks range is 24 to 64).
@@ -142,8 +142,7 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    let secret =
-        SigningSecret::from_key(rand::random::<[u8; SECRET_BYTES]>().to_vec()).expect("32 bytes is a valid key");
+    let secret = new_secret();
     let sealed_secret = state.keyring.seal(secret.key());
     let limit = state.limits.webhooks_per_account;
     state.store.create_webhook(NewWebhook { webhook: webhook.clone(), sealed_secret, limit }).await?;
@@ -217,4 +216,204 @@ pub async fn delete(
     } else {
         Err(not_found())
     }
+}
+
+/// One operation of a JSON Patch (RFC 6902). Only `replace` is supported, on the paths below.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatchOperation {
+    op: String,
+    path: String,
+    value: Option<serde_json::Value>,
+    from: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(transparent)]
+pub struct Patch(Vec<PatchOperation>);
+
+impl RequestBody for Patch {}
+
+const PATCHABLE: [&str; 5] = ["/url", "/event_types", "/status", "/description", "/format"];
+
+pub async fn update(
+    merchant: Merchant,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(Patch(operations), _): JsonBody<Patch>,
+) -> Result<Json<WebhookView>, ApiError> {
+    let not_found = || ApiError::not_found("webhook");
+    let id = WebhookId::parse(&id).map_err(|_| not_found())?;
+    let descriptions = catalog_descriptions(&state).await?;
+    let mut changes = WebhookChanges::default();
+    if operations.is_empty() {
+        return Err(ApiError::validation(ErrorDetail::body("", "EMPTY_PATCH", "give at least one operation")));
+    }
+    for (index, operation) in operations.into_iter().enumerate() {
+        apply(&mut changes, index, operation, &descriptions)?;
+    }
+    let enabling = changes.status == Some(WebhookStatus::Enabled);
+    let updated = state.store.update_webhook(&merchant.account_id, &id, changes, Timestamp::now()).await?;
+    let webhook = updated.ok_or_else(not_found)?;
+    if enabling {
+        state.publisher.wake_delivery();
+    }
+    Ok(Json(view(webhook, &descriptions, &state.public_url)))
+}
+
+fn apply(
+    changes: &mut WebhookChanges,
+    index: usize,
+    operation: PatchOperation,
+    catalog: &HashMap<String, String>,
+) -> Result<(), ApiError> {
+    let at = |field: &str| format!("/{index}/{field}");
+    let invalid =
+        |field: &str, issue: &str, text: String| ApiError::validation(ErrorDetail::body(at(field), issue, text));
+    if operation.op != "replace" || operation.from.is_some() {
+        let text = "only the \"replace\" operation is supported".to_owned();
+        let detail = ErrorDetail::body(at("op"), "UNSUPPORTED_PATCH_OPERATION", text).with_value(&*operation.op);
+        return Err(ApiError::validation(detail));
+    }
+    let Some(value) = operation.value else {
+        return Err(invalid("value", "MISSING_REQUIRED_PARAMETER", "replace needs a value".into()));
+    };
+    let wrong_type =
+        |expected: &str| invalid("value", "INVALID_PARAMETER_SYNTAX", format!("the value must be {expected}"));
+    match operation.path.as_str() {
+        "/url" => {
+            let text = value.as_str().ok_or_else(|| wrong_type("a string"))?;
+            let url = WebhookUrl::parse(text).map_err(|e| invalid("value", "INVALID_URL", e.to_string()))?;
+            changes.url = Some(url);
+        }
+        "/event_types" => {
+            let refs: Vec<EventTypeRef> =
+                serde_json::from_value(value).map_err(|_| wrong_type("an array of {\"name\": …}"))?;
+            changes.event_types = Some(subscriptions(&refs, catalog)?);
+        }
+        "/status" => {
+            let text = value.as_str().ok_or_else(|| wrong_type("\"ENABLED\" or \"DISABLED\""))?;
+            changes.status = Some(WebhookStatus::parse(text).ok_or_else(|| wrong_type("\"ENABLED\" or \"DISABLED\""))?);
+        }
+        "/description" => match value {
+            serde_json::Value::Null => changes.description = Some(None),
+            serde_json::Value::String(text) if text.chars().count() <= MAX_DESCRIPTION_LEN => {
+                changes.description = Some(Some(text))
+            }
+            _ => return Err(wrong_type(&format!("a string of at most {MAX_DESCRIPTION_LEN} characters, or null"))),
+        },
+        "/format" => {
+            let text = value.as_str().ok_or_else(|| wrong_type("a string"))?;
+            changes.format = Some(DeliveryFormat::parse(text).ok_or_else(|| wrong_type("\"standard\""))?);
+        }
+        other => {
+            let text = format!("the path must be one of {}", PATCHABLE.join(", "));
+            let detail = ErrorDetail::body(at("path"), "UNSUPPORTED_PATCH_PATH", text).with_value(other);
+            return Err(ApiError::validation(detail));
+        }
+    }
+    Ok(())
+}
+
+/// `GET /v1/notifications/webhooks/{id}/event-types`: what the webhook subscribes to.
+pub async fn subscriptions_of(
+    merchant: Merchant,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<SubscriptionList>, ApiError> {
+    let webhook = owned_webhook(&state, &merchant, &id).await?;
+    let descriptions = catalog_descriptions(&state).await?;
+    let event_types = view(webhook, &descriptions, &state.public_url).event_types;
+    Ok(Json(SubscriptionList { event_types }))
+}
+
+#[derive(Serialize)]
+pub struct SubscriptionList {
+    event_types: Vec<EventTypeRef>,
+}
+
+/// The merchant's webhook with this id, or 404 (also for another account's webhook).
+pub async fn owned_webhook(state: &AppState, merchant: &Merchant, id: &str) -> Result<Webhook, ApiError> {
+    let not_found = || ApiError::not_found("webhook");
+    let id = WebhookId::parse(id).map_err(|_| not_found())?;
+    state.store.get_webhook(&merchant.account_id, &id).await?.ok_or_else(not_found)
+}
+
+#[derive(Serialize)]
+pub struct SecretView {
+    secret: String,
+    previous: Vec<PreviousSecret>,
+}
+
+#[derive(Serialize)]
+pub struct PreviousSecret {
+    secret: String,
+    expires_at: Timestamp,
+}
+
+async fn secrets_view(state: &AppState, webhook: &WebhookId) -> Result<SecretView, ApiError> {
+    let stored = state.store.webhook_secrets(webhook, Timestamp::now()).await?;
+    let open = |sealed: &[u8]| -> Result<String, ApiError> {
+        let key = state.keyring.open(sealed).map_err(ApiError::internal)?;
+        Ok(SigningSecret::from_key(key).map_err(ApiError::internal)?.to_whsec())
+    };
+    let Some((current, older)) = stored.split_first() else {
+        return Err(ApiError::internal(crate::store::StoreError::Corrupt(format!("webhook {webhook} has no secret"))));
+    };
+    let previous = older
+        .iter()
+        .map(|s| Ok(PreviousSecret { secret: open(&s.sealed)?, expires_at: s.expires_at.unwrap_or(s.created_at) }))
+        .collect::<Result<_, ApiError>>()?;
+    Ok(SecretView { secret: open(&current.sealed)?, previous })
+}
+
+/// `GET /v1/notifications/webhooks/{id}/secret`: the current signing secret and those still in their grace period.
+pub async fn reveal_secret(
+    merchant: Merchant,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<SecretView>, ApiError> {
+    let webhook = owned_webhook(&state, &merchant, &id).await?;
+    Ok(Json(secrets_view(&state, &webhook.id).await?))
+}
+
+/// The longest grace period of a rolled secret: one week.
+const MAX_GRACE_SECONDS: u64 = 604_800;
+const DEFAULT_GRACE_SECONDS: u64 = 86_400;
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RollSecret {
+    expire_previous_in_seconds: Option<u64>,
+}
+
+impl RequestBody for RollSecret {}
+
+/// `POST /v1/notifications/webhooks/{id}/secret/roll`: a new secret signs from now on; the previous one
+/// keeps signing too until its grace period ends.
+pub async fn roll_secret(
+    merchant: Merchant,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    OptionalJsonBody(body): OptionalJsonBody<RollSecret>,
+) -> Result<Json<SecretView>, ApiError> {
+    let grace = body.expire_previous_in_seconds.unwrap_or(DEFAULT_GRACE_SECONDS);
+    if grace > MAX_GRACE_SECONDS {
+        let text = format!("expire_previous_in_seconds must be 0 to {MAX_GRACE_SECONDS}");
+        return Err(ApiError::validation(ErrorDetail::body(
+            "/expire_previous_in_seconds",
+            "INVALID_PARAMETER_VALUE",
+            text,
+        )));
+    }
+    let webhook = owned_webhook(&state, &merchant, &id).await?;
+    let secret = new_secret();
+    let now = Timestamp::now();
+    let previous_expire_at = now.plus(std::time::Duration::from_secs(grace));
+    state.store.roll_webhook_secret(&webhook.id, state.keyring.seal(secret.key()), now, previous_expire_at).await?;
+    Ok(Json(secrets_view(&state, &webhook.id).await?))
+}
+
+fn new_secret() -> SigningSecret {
+    SigningSecret::from_key(rand::random::<[u8; SECRET_BYTES]>().to_vec()).expect("32 bytes is a valid key")
 }

@@ -82,6 +82,11 @@ impl Deliverer {
         Ok((Self { worker, receiver }, queue))
     }
 
+    /// The HTTP sender, for one-off sends that are not deliveries (simulations to a bare URL).
+    pub fn sender(&self) -> Sender {
+        self.worker.sender.clone()
+    }
+
     /// Delivers until `shutdown`, then lets in-flight attempts finish for up to the shutdown grace.
     pub async fn run(self, shutdown: CancellationToken) {
         let JobReceiver { mut jobs, poller } = self.receiver;
@@ -135,8 +140,8 @@ impl Worker {
         let (attempt, outcome) = attempt_log::record(exchange);
         let status_code = attempt.response.as_ref().map(|r| r.status);
         let jitter_draw = rand::random_range(-1.0..=1.0);
-        let decision =
-            retry::next_attempt_at(&self.config.schedule, job.attempt_number, outcome, Timestamp::now(), jitter_draw);
+        let schedule = if job.single_attempt { &RetrySchedule::NONE } else { &self.config.schedule };
+        let decision = retry::next_attempt_at(schedule, job.attempt_number, outcome, Timestamp::now(), jitter_draw);
         let (transition, disable_webhook) = match decision {
             Decision::Succeeded => (DeliveryTransition::Succeeded, None),
             Decision::RetryAt(at) => (DeliveryTransition::RetryAt(at), None),
@@ -183,6 +188,7 @@ impl Worker {
                 delivery_id: delivery.delivery_id,
                 event_id: delivery.event_id,
                 trigger: delivery.trigger,
+                single_attempt: delivery.single_attempt,
                 attempt_number: delivery.attempt_count + 1,
                 lease,
                 body: delivery.body,

@@ -22,6 +22,8 @@ pub struct DeliveryJob {
     pub delivery_id: DeliveryId,
     pub event_id: EventId,
     pub trigger: Trigger,
+    /// Make one attempt and no retries (simulated events).
+    pub single_attempt: bool,
     /// The number this attempt will have (1 for the first).
     pub attempt_number: u32,
     pub lease: Lease,

@@ -26,6 +26,8 @@ pub struct EventType {
     pub resource_version: Option<String>,
     /// The resource that simulated events of this type carry, as JSON text.
     pub sample: Option<String>,
+    /// A JSON Schema that published resources of this type must satisfy, as JSON text.
+    pub schema: Option<String>,
     pub status: EventTypeStatus,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -124,6 +126,10 @@ pub struct Event {
     pub event_type: EventTypeName,
     pub created_at: Timestamp,
     pub body: Bytes,
+    /// The resource's own `id`, which the `transaction_id` filter matches.
+    pub resource_id: Option<String>,
+    /// Made by simulate-event: delivered once, never listed among real events.
+    pub simulated: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -62,6 +62,7 @@ pub struct EventTypeDraft {
     pub resource_type: Option<String>,
     pub resource_version: Option<String>,
     pub sample: Option<String>,
+    pub schema: Option<String>,
     pub now: Timestamp,
 }
 
@@ -101,6 +102,8 @@ pub struct NewDelivery {
     pub next_attempt_at: Timestamp,
     /// Set when the publisher hands the delivery straight to a worker, so no poller claims it meanwhile.
     pub lease: Option<Lease>,
+    /// One attempt only, no retries (simulated events).
+    pub single_attempt: bool,
 }
 
 /// An idempotency key with the request it guards and the answer to replay.
@@ -139,6 +142,7 @@ pub struct ClaimedDelivery {
     pub delivery_id: DeliveryId,
     pub event_id: EventId,
     pub trigger: Trigger,
+    pub single_attempt: bool,
     pub attempt_count: u32,
     pub body: Bytes,
     pub target: StoredTarget,
@@ -170,6 +174,41 @@ pub enum RecordOutcome {
     Stale,
 }
 
+/// A new OAuth access token; only its keyed hash is stored.
+pub struct NewToken {
+    pub token_hash: [u8; 32],
+    pub account_id: AccountId,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+/// The fields a webhook update may change; `None` leaves a field as it is.
+#[derive(Default)]
+pub struct WebhookChanges {
+    pub url: Option<WebhookUrl>,
+    pub event_types: Option<Vec<Subscription>>,
+    pub status: Option<crate::domain::model::WebhookStatus>,
+    pub description: Option<Option<String>>,
+    pub format: Option<DeliveryFormat>,
+}
+
+/// One signing secret of a webhook, still sealed.
+pub struct StoredSecret {
+    pub sealed: Vec<u8>,
+    pub created_at: Timestamp,
+    /// `None` for the current secret; set on previous secrets that still sign during a roll.
+    pub expires_at: Option<Timestamp>,
+}
+
+/// Which events to list.
+#[derive(Default)]
+pub struct EventFilter {
+    pub start_time: Option<Timestamp>,
+    pub end_time: Option<Timestamp>,
+    pub event_type: Option<EventTypeName>,
+    pub resource_id: Option<String>,
+}
+
 /// The storage contract. Every method is one atomic unit on every backend.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -180,6 +219,12 @@ pub trait Store: Send + Sync + 'static {
     async fn list_accounts(&self, page: PageRequest) -> StoreResult<Vec<Account>>;
     async fn get_account(&self, id: &AccountId) -> StoreResult<Option<Account>>;
     async fn find_credentials(&self, client_id: &str) -> StoreResult<Option<AccountCredentials>>;
+    /// Replaces the client secret's hash and revokes every access token of the account.
+    async fn roll_client_secret(&self, id: &AccountId, secret_hash: [u8; 32], now: Timestamp) -> StoreResult<bool>;
+    async fn create_token(&self, token: NewToken) -> StoreResult<()>;
+    /// The account of a token that is neither expired nor revoked at `now`.
+    async fn find_token(&self, token_hash: &[u8; 32], now: Timestamp) -> StoreResult<Option<AccountId>>;
+    async fn revoke_token(&self, token_hash: &[u8; 32], now: Timestamp) -> StoreResult<bool>;
 
     /// Creates or replaces a catalog entry; true when it was created.
     async fn put_event_type(&self, draft: EventTypeDraft) -> StoreResult<(EventType, bool)>;
@@ -192,12 +237,35 @@ pub trait Store: Send + Sync + 'static {
     async fn get_webhook(&self, account: &AccountId, id: &WebhookId) -> StoreResult<Option<Webhook>>;
     /// Deletes a webhook and cancels its pending deliveries; false when there was no such webhook.
     async fn delete_webhook(&self, account: &AccountId, id: &WebhookId, now: Timestamp) -> StoreResult<bool>;
+    /// Applies `changes`; enabling clears the disabled reason. `None` when there is no such webhook.
+    async fn update_webhook(
+        &self,
+        account: &AccountId,
+        id: &WebhookId,
+        changes: WebhookChanges,
+        now: Timestamp,
+    ) -> StoreResult<Option<Webhook>>;
+    /// The webhook's live secrets at `now`, newest first.
+    async fn webhook_secrets(&self, id: &WebhookId, now: Timestamp) -> StoreResult<Vec<StoredSecret>>;
+    /// Adds a new current secret; the previous live ones keep signing until `previous_expire_at`.
+    async fn roll_webhook_secret(
+        &self,
+        id: &WebhookId,
+        sealed: Vec<u8>,
+        now: Timestamp,
+        previous_expire_at: Timestamp,
+    ) -> StoreResult<()>;
     /// The account's enabled webhooks, ready for fan-out and delivery.
     async fn delivery_targets(&self, account: &AccountId, now: Timestamp) -> StoreResult<Vec<StoredTarget>>;
 
     /// Writes events and their deliveries (and the idempotency key) in one transaction.
     async fn publish(&self, batch: PublishBatch) -> StoreResult<PublishOutcome>;
     async fn get_event(&self, account: &AccountId, id: &EventId) -> StoreResult<Option<Event>>;
+    /// The account's real (not simulated) events matching `filter`, newest first.
+    async fn list_events(&self, account: &AccountId, filter: EventFilter, page: PageRequest)
+    -> StoreResult<Vec<Event>>;
+    /// Adds deliveries of events already stored (resend, simulate).
+    async fn add_deliveries(&self, deliveries: Vec<NewDelivery>) -> StoreResult<()>;
 
     /// Leases up to `limit` due deliveries of enabled webhooks, oldest due first.
     async fn claim_due_deliveries(&self, claim: ClaimRequest) -> StoreResult<Vec<ClaimedDelivery>>;
@@ -212,5 +280,14 @@ pub trait Store: Send + Sync + 'static {
         state: Option<DeliveryState>,
         page: PageRequest,
     ) -> StoreResult<Vec<Delivery>>;
+    async fn get_delivery(&self, webhook: &WebhookId, id: &DeliveryId) -> StoreResult<Option<Delivery>>;
     async fn list_attempts(&self, delivery: &DeliveryId) -> StoreResult<Vec<Attempt>>;
+    /// Makes the webhook's failed deliveries created in `[since, until]` due again at `now`; returns how many.
+    async fn requeue_failed(
+        &self,
+        webhook: &WebhookId,
+        since: Timestamp,
+        until: Timestamp,
+        now: Timestamp,
+    ) -> StoreResult<u64>;
 }

@@ -19,7 +19,8 @@ use rusqlite::Connection;
 use super::*;
 use writer::Writer;
 
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_core.sql")];
+const MIGRATIONS: &[&str] =
+    &[include_str!("migrations/0001_core.sql"), include_str!("migrations/0002_merchant_api.sql")];
 const MAX_IDLE_READERS: usize = 8;
 
 pub(crate) fn backend(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
@@ -125,6 +126,24 @@ impl Store for SqliteStore {
         self.read(|conn| reads::find_credentials(conn, client_id))
     }
 
+    async fn roll_client_secret(&self, id: &AccountId, secret_hash: [u8; 32], now: Timestamp) -> StoreResult<bool> {
+        let id = id.clone();
+        self.writer.write(move |conn| writes::roll_client_secret(conn, &id, &secret_hash, now)).await
+    }
+
+    async fn create_token(&self, token: NewToken) -> StoreResult<()> {
+        self.writer.write(move |conn| writes::create_token(conn, &token)).await
+    }
+
+    async fn find_token(&self, token_hash: &[u8; 32], now: Timestamp) -> StoreResult<Option<AccountId>> {
+        self.read(|conn| reads::find_token(conn, token_hash, now))
+    }
+
+    async fn revoke_token(&self, token_hash: &[u8; 32], now: Timestamp) -> StoreResult<bool> {
+        let hash = *token_hash;
+        self.writer.write(move |conn| writes::revoke_token(conn, &hash, now)).await
+    }
+
     async fn put_event_type(&self, draft: EventTypeDraft) -> StoreResult<(EventType, bool)> {
         self.writer.write(move |conn| writes::put_event_type(conn, draft)).await
     }
@@ -154,6 +173,32 @@ impl Store for SqliteStore {
         self.writer.write(move |conn| writes::delete_webhook(conn, &account, &id, now)).await
     }
 
+    async fn update_webhook(
+        &self,
+        account: &AccountId,
+        id: &WebhookId,
+        changes: WebhookChanges,
+        now: Timestamp,
+    ) -> StoreResult<Option<Webhook>> {
+        let (account, id) = (account.clone(), id.clone());
+        self.writer.write(move |conn| writes::update_webhook(conn, &account, &id, &changes, now)).await
+    }
+
+    async fn webhook_secrets(&self, id: &WebhookId, now: Timestamp) -> StoreResult<Vec<StoredSecret>> {
+        self.read(|conn| reads::webhook_secrets(conn, id, now))
+    }
+
+    async fn roll_webhook_secret(
+        &self,
+        id: &WebhookId,
+        sealed: Vec<u8>,
+        now: Timestamp,
+        previous_expire_at: Timestamp,
+    ) -> StoreResult<()> {
+        let id = id.clone();
+        self.writer.write(move |conn| writes::roll_webhook_secret(conn, &id, &sealed, now, previous_expire_at)).await
+    }
+
     async fn delivery_targets(&self, account: &AccountId, now: Timestamp) -> StoreResult<Vec<StoredTarget>> {
         self.read(|conn| reads::delivery_targets(conn, account, now))
     }
@@ -164,6 +209,19 @@ impl Store for SqliteStore {
 
     async fn get_event(&self, account: &AccountId, id: &EventId) -> StoreResult<Option<Event>> {
         self.read(|conn| reads::get_event(conn, account, id))
+    }
+
+    async fn list_events(
+        &self,
+        account: &AccountId,
+        filter: EventFilter,
+        page: PageRequest,
+    ) -> StoreResult<Vec<Event>> {
+        self.read(|conn| reads::list_events(conn, account, &filter, &page))
+    }
+
+    async fn add_deliveries(&self, deliveries: Vec<NewDelivery>) -> StoreResult<()> {
+        self.writer.write(move |conn| writes::add_deliveries(conn, &deliveries)).await
     }
 
     async fn claim_due_deliveries(&self, claim: ClaimRequest) -> StoreResult<Vec<ClaimedDelivery>> {
@@ -187,7 +245,22 @@ impl Store for SqliteStore {
         self.read(|conn| reads::list_deliveries(conn, webhook, state, &page))
     }
 
+    async fn get_delivery(&self, webhook: &WebhookId, id: &DeliveryId) -> StoreResult<Option<Delivery>> {
+        self.read(|conn| reads::get_delivery(conn, webhook, id))
+    }
+
     async fn list_attempts(&self, delivery: &DeliveryId) -> StoreResult<Vec<Attempt>> {
         self.read(|conn| reads::list_attempts(conn, delivery))
+    }
+
+    async fn requeue_failed(
+        &self,
+        webhook: &WebhookId,
+        since: Timestamp,
+        until: Timestamp,
+        now: Timestamp,
+    ) -> StoreResult<u64> {
+        let webhook = webhook.clone();
+        self.writer.write(move |conn| writes::requeue_failed(conn, &webhook, since, until, now)).await
     }
 }

@@ -1,12 +1,11 @@
 //! Read queries. Each takes a reader connection and returns domain records.
 
-use bytes::Bytes;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{backend, rows};
 use crate::domain::model::*;
 use crate::domain::*;
-use crate::store::{AccountCredentials, PageRequest, StoreResult, StoredTarget};
+use crate::store::{AccountCredentials, EventFilter, PageRequest, StoreResult, StoredSecret, StoredTarget};
 
 pub fn list_accounts(conn: &Connection, page: &PageRequest) -> StoreResult<Vec<Account>> {
     let sql = format!("SELECT {} FROM accounts WHERE id > ?1 ORDER BY id LIMIT ?2", rows::ACCOUNT_COLUMNS);
@@ -118,19 +117,74 @@ pub fn target_from_parts(
 }
 
 pub fn get_event(conn: &Connection, account: &AccountId, id: &EventId) -> StoreResult<Option<Event>> {
-    conn.prepare_cached("SELECT event_type, created_at, body FROM events WHERE id = ?1 AND account_id = ?2")
-        .and_then(|mut stmt| {
-            stmt.query_row([id.as_str(), account.as_str()], |row| {
-                Ok(Event {
-                    id: id.clone(),
-                    account_id: account.clone(),
-                    event_type: EventTypeName::from_trusted(row.get(0)?),
-                    created_at: Timestamp::from_millis(row.get(1)?),
-                    body: Bytes::from(row.get::<_, Vec<u8>>(2)?),
-                })
+    let sql = format!("SELECT {} FROM events WHERE id = ?1 AND account_id = ?2", rows::EVENT_COLUMNS);
+    conn.prepare_cached(&sql)
+        .and_then(|mut stmt| stmt.query_row([id.as_str(), account.as_str()], rows::event).optional())
+        .map_err(backend)
+}
+
+pub fn list_events(
+    conn: &Connection,
+    account: &AccountId,
+    filter: &EventFilter,
+    page: &PageRequest,
+) -> StoreResult<Vec<Event>> {
+    let sql = format!(
+        "SELECT {} FROM events WHERE account_id = ?1 AND simulated = 0 \
+         AND (?2 IS NULL OR created_at >= ?2) AND (?3 IS NULL OR created_at <= ?3) \
+         AND (?4 IS NULL OR event_type = ?4) AND (?5 IS NULL OR resource_id = ?5) AND (?6 IS NULL OR id < ?6) \
+         ORDER BY id DESC LIMIT ?7",
+        rows::EVENT_COLUMNS
+    );
+    let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
+    let params = params![
+        account.as_str(),
+        filter.start_time.map(Timestamp::as_millis),
+        filter.end_time.map(Timestamp::as_millis),
+        filter.event_type.as_ref().map(EventTypeName::as_str),
+        filter.resource_id,
+        page.after,
+        page.limit
+    ];
+    let found = stmt.query_map(params, rows::event).map_err(backend)?;
+    found.collect::<Result<_, _>>().map_err(backend)
+}
+
+pub fn find_token(conn: &Connection, token_hash: &[u8; 32], now: Timestamp) -> StoreResult<Option<AccountId>> {
+    conn.prepare_cached(
+        "SELECT account_id FROM oauth_tokens WHERE token_hash = ?1 AND expires_at > ?2 AND revoked_at IS NULL",
+    )
+    .and_then(|mut stmt| stmt.query_row(params![token_hash.as_slice(), now.as_millis()], |row| row.get(0)).optional())
+    .map(|found| found.map(AccountId::from_trusted))
+    .map_err(backend)
+}
+
+pub fn webhook_secrets(conn: &Connection, webhook: &WebhookId, now: Timestamp) -> StoreResult<Vec<StoredSecret>> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT sealed, created_at, expires_at FROM webhook_secrets \
+             WHERE webhook_id = ?1 AND (expires_at IS NULL OR expires_at > ?2) ORDER BY created_at DESC",
+        )
+        .map_err(backend)?;
+    let found = stmt
+        .query_map(params![webhook.as_str(), now.as_millis()], |row| {
+            Ok(StoredSecret {
+                sealed: row.get(0)?,
+                created_at: Timestamp::from_millis(row.get(1)?),
+                expires_at: row.get::<_, Option<i64>>(2)?.map(Timestamp::from_millis),
             })
-            .optional()
         })
+        .map_err(backend)?;
+    found.collect::<Result<_, _>>().map_err(backend)
+}
+
+pub fn get_delivery(conn: &Connection, webhook: &WebhookId, id: &DeliveryId) -> StoreResult<Option<Delivery>> {
+    let sql = format!(
+        "SELECT {} FROM deliveries d JOIN events e ON e.id = d.event_id WHERE d.id = ?1 AND d.webhook_id = ?2",
+        rows::DELIVERY_COLUMNS
+    );
+    conn.prepare_cached(&sql)
+        .and_then(|mut stmt| stmt.query_row([id.as_str(), webhook.as_str()], rows::delivery).optional())
         .map_err(backend)
 }
 

@@ -9,7 +9,8 @@ use crate::domain::*;
 
 pub const ACCOUNT_COLUMNS: &str = "id, name, client_id, created_at";
 pub const EVENT_TYPE_COLUMNS: &str =
-    "name, description, resource_type, resource_version, sample, status, created_at, updated_at";
+    "name, description, resource_type, resource_version, sample, status, created_at, updated_at, schema";
+pub const EVENT_COLUMNS: &str = "id, account_id, event_type, created_at, body, resource_id, simulated";
 pub const WEBHOOK_COLUMNS: &str =
     "id, account_id, url, event_types, status, format, description, disabled_reason, created_at, updated_at";
 pub const DELIVERY_COLUMNS: &str = "d.id, d.event_id, d.webhook_id, e.event_type, d.state, d.trigger, \
@@ -50,6 +51,19 @@ pub fn event_type(row: &Row) -> rusqlite::Result<EventType> {
         status: parsed(row, 5, EventTypeStatus::parse)?,
         created_at: time(row, 6)?,
         updated_at: time(row, 7)?,
+        schema: row.get(8)?,
+    })
+}
+
+pub fn event(row: &Row) -> rusqlite::Result<Event> {
+    Ok(Event {
+        id: EventId::from_trusted(row.get(0)?),
+        account_id: AccountId::from_trusted(row.get(1)?),
+        event_type: EventTypeName::from_trusted(row.get(2)?),
+        created_at: time(row, 3)?,
+        body: bytes::Bytes::from(row.get::<_, Vec<u8>>(4)?),
+        resource_id: row.get(5)?,
+        simulated: row.get(6)?,
     })
 }
 

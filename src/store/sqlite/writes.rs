@@ -29,10 +29,11 @@ pub fn insert_account(conn: &Connection, new: &NewAccount) -> StoreResult<()> {
 pub fn put_event_type(conn: &Connection, draft: EventTypeDraft) -> StoreResult<(EventType, bool)> {
     let existed = reads::get_event_type(conn, &draft.name)?;
     conn.prepare_cached(
-        "INSERT INTO event_types (name, description, resource_type, resource_version, sample, status, created_at, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, 'ENABLED', ?6, ?6) \
+        "INSERT INTO event_types (name, description, resource_type, resource_version, sample, schema, status, \
+         created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?7, 'ENABLED', ?6, ?6) \
          ON CONFLICT (name) DO UPDATE SET description = excluded.description, resource_type = excluded.resource_type, \
-         resource_version = excluded.resource_version, sample = excluded.sample, updated_at = excluded.updated_at",
+         resource_version = excluded.resource_version, sample = excluded.sample, schema = excluded.schema, \
+         updated_at = excluded.updated_at",
     )
     .and_then(|mut stmt| {
         stmt.execute(params![
@@ -41,7 +42,8 @@ pub fn put_event_type(conn: &Connection, draft: EventTypeDraft) -> StoreResult<(
             draft.resource_type,
             draft.resource_version,
             draft.sample,
-            draft.now.as_millis()
+            draft.now.as_millis(),
+            draft.schema
         ])
     })
     .map_err(backend)?;
@@ -112,7 +114,10 @@ pub fn publish(conn: &Connection, batch: &PublishBatch) -> StoreResult<PublishOu
         return Ok(PublishOutcome::Replayed { response });
     }
     let mut insert_event = conn
-        .prepare_cached("INSERT INTO events (id, account_id, event_type, created_at, body) VALUES (?1, ?2, ?3, ?4, ?5)")
+        .prepare_cached(
+            "INSERT INTO events (id, account_id, event_type, created_at, body, resource_id, simulated) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )
         .map_err(backend)?;
     for event in &batch.events {
         insert_event
@@ -121,17 +126,25 @@ pub fn publish(conn: &Connection, batch: &PublishBatch) -> StoreResult<PublishOu
                 event.account_id.as_str(),
                 event.event_type.as_str(),
                 event.created_at.as_millis(),
-                event.body.as_ref()
+                event.body.as_ref(),
+                event.resource_id,
+                event.simulated
             ])
             .map_err(backend)?;
     }
+    add_deliveries(conn, &batch.deliveries)?;
+    Ok(PublishOutcome::Committed)
+}
+
+pub fn add_deliveries(conn: &Connection, deliveries: &[NewDelivery]) -> StoreResult<()> {
     let mut insert_delivery = conn
         .prepare_cached(
             "INSERT INTO deliveries (id, event_id, webhook_id, account_id, state, trigger, created_at, updated_at, \
-             next_attempt_at, leased_until, lease_token) VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6, ?6, ?6, ?7, ?8)",
+             next_attempt_at, leased_until, lease_token, single_attempt) \
+             VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6, ?6, ?6, ?7, ?8, ?9)",
         )
         .map_err(backend)?;
-    for delivery in &batch.deliveries {
+    for delivery in deliveries {
         insert_delivery
             .execute(params![
                 delivery.id.as_str(),
@@ -142,10 +155,11 @@ pub fn publish(conn: &Connection, batch: &PublishBatch) -> StoreResult<PublishOu
                 delivery.next_attempt_at.as_millis(),
                 delivery.lease.map(|l| l.until.as_millis()),
                 delivery.lease.map(|l| l.token),
+                delivery.single_attempt,
             ])
             .map_err(backend)?;
     }
-    Ok(PublishOutcome::Committed)
+    Ok(())
 }
 
 /// Records the key, or returns the stored answer if the same request was made with it before.
@@ -191,23 +205,25 @@ pub fn claim_due(conn: &Connection, claim: &ClaimRequest) -> StoreResult<Vec<Cla
 }
 
 fn load_claimed(conn: &Connection, id: String, now: Timestamp) -> StoreResult<ClaimedDelivery> {
-    type Parts = (String, String, String, u32, Vec<u8>, String, String, String);
+    type Parts = (String, String, String, u32, Vec<u8>, String, String, String, bool);
     let parts: Parts = conn
         .prepare_cached(
-            "SELECT d.event_id, d.trigger, d.webhook_id, d.attempt_count, e.body, w.url, w.format, w.event_types \
-             FROM deliveries d JOIN events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id WHERE d.id = ?1",
+            "SELECT d.event_id, d.trigger, d.webhook_id, d.attempt_count, e.body, w.url, w.format, w.event_types, \
+             d.single_attempt FROM deliveries d JOIN events e ON e.id = d.event_id \
+             JOIN webhooks w ON w.id = d.webhook_id WHERE d.id = ?1",
         )
         .and_then(|mut stmt| {
             stmt.query_row([&id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?))
             })
         })
         .map_err(backend)?;
-    let (event_id, trigger, webhook_id, attempt_count, body, url, format, subscriptions) = parts;
+    let (event_id, trigger, webhook_id, attempt_count, body, url, format, subscriptions, single_attempt) = parts;
     Ok(ClaimedDelivery {
         delivery_id: DeliveryId::from_trusted(id),
         event_id: EventId::from_trusted(event_id),
         trigger: Trigger::parse(&trigger).ok_or_else(|| StoreError::Corrupt(format!("trigger {trigger:?}")))?,
+        single_attempt,
         attempt_count,
         body: Bytes::from(body),
         target: reads::target_from_parts(conn, webhook_id, url, &format, &subscriptions, now)?,
@@ -288,4 +304,114 @@ pub fn release_all_leases(conn: &Connection) -> StoreResult<()> {
         tracing::info!(deliveries = released, "released the leases of a previous run");
     }
     Ok(())
+}
+
+pub fn roll_client_secret(conn: &Connection, id: &AccountId, hash: &[u8; 32], now: Timestamp) -> StoreResult<bool> {
+    let changed = conn
+        .prepare_cached("UPDATE accounts SET secret_hash = ?2 WHERE id = ?1")
+        .and_then(|mut stmt| stmt.execute(params![id.as_str(), hash.as_slice()]))
+        .map_err(backend)?;
+    conn.prepare_cached("UPDATE oauth_tokens SET revoked_at = ?2 WHERE account_id = ?1 AND revoked_at IS NULL")
+        .and_then(|mut stmt| stmt.execute(params![id.as_str(), now.as_millis()]))
+        .map_err(backend)?;
+    Ok(changed == 1)
+}
+
+pub fn create_token(conn: &Connection, token: &NewToken) -> StoreResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO oauth_tokens (token_hash, account_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+    )
+    .and_then(|mut stmt| {
+        stmt.execute(params![
+            token.token_hash.as_slice(),
+            token.account_id.as_str(),
+            token.created_at.as_millis(),
+            token.expires_at.as_millis()
+        ])
+    })
+    .map_err(backend)?;
+    Ok(())
+}
+
+pub fn revoke_token(conn: &Connection, hash: &[u8; 32], now: Timestamp) -> StoreResult<bool> {
+    let changed = conn
+        .prepare_cached("UPDATE oauth_tokens SET revoked_at = ?2 WHERE token_hash = ?1 AND revoked_at IS NULL")
+        .and_then(|mut stmt| stmt.execute(params![hash.as_slice(), now.as_millis()]))
+        .map_err(backend)?;
+    Ok(changed == 1)
+}
+
+pub fn update_webhook(
+    conn: &Connection,
+    account: &AccountId,
+    id: &WebhookId,
+    changes: &WebhookChanges,
+    now: Timestamp,
+) -> StoreResult<Option<Webhook>> {
+    let Some(current) = reads::get_webhook(conn, account, id)? else { return Ok(None) };
+    if let Some(url) = &changes.url {
+        let taken = reads::list_webhooks(conn, account)?.iter().any(|w| w.id != current.id && &w.url == url);
+        if taken {
+            return Err(StoreError::WebhookUrlTaken);
+        }
+    }
+    let status = changes.status.unwrap_or(current.status);
+    // Enabling clears why it was disabled; disabling by hand leaves no machine reason behind.
+    let disabled_reason = if changes.status.is_some() { None } else { current.disabled_reason };
+    conn.prepare_cached(
+        "UPDATE webhooks SET url = ?2, event_types = ?3, status = ?4, description = ?5, format = ?6, \
+         disabled_reason = ?7, updated_at = ?8 WHERE id = ?1",
+    )
+    .and_then(|mut stmt| {
+        stmt.execute(params![
+            id.as_str(),
+            changes.url.as_ref().unwrap_or(&current.url).as_str(),
+            rows::subscriptions_to_json(changes.event_types.as_ref().unwrap_or(&current.event_types)),
+            status.as_str(),
+            changes.description.clone().unwrap_or(current.description),
+            changes.format.unwrap_or(current.format).as_str(),
+            disabled_reason,
+            now.as_millis()
+        ])
+    })
+    .map_err(backend)?;
+    reads::get_webhook(conn, account, id)
+}
+
+pub fn roll_webhook_secret(
+    conn: &Connection,
+    id: &WebhookId,
+    sealed: &[u8],
+    now: Timestamp,
+    previous_expire_at: Timestamp,
+) -> StoreResult<()> {
+    conn.prepare_cached(
+        "UPDATE webhook_secrets SET expires_at = ?2 \
+         WHERE webhook_id = ?1 AND (expires_at IS NULL OR expires_at > ?2)",
+    )
+    .and_then(|mut stmt| stmt.execute(params![id.as_str(), previous_expire_at.as_millis()]))
+    .map_err(backend)?;
+    conn.prepare_cached("INSERT INTO webhook_secrets (webhook_id, sealed, created_at) VALUES (?1, ?2, ?3)")
+        .and_then(|mut stmt| stmt.execute(params![id.as_str(), sealed, now.as_millis()]))
+        .map_err(backend)?;
+    Ok(())
+}
+
+pub fn requeue_failed(
+    conn: &Connection,
+    webhook: &WebhookId,
+    since: Timestamp,
+    until: Timestamp,
+    now: Timestamp,
+) -> StoreResult<u64> {
+    let changed = conn
+        .prepare_cached(
+            "UPDATE deliveries SET state = 'pending', next_attempt_at = ?4, trigger = 'manual', updated_at = ?4 \
+             WHERE webhook_id = ?1 AND state = 'failed' AND created_at >= ?2 AND created_at <= ?3",
+        )
+        .and_then(|mut stmt| {
+            stmt.execute(params![webhook.as_str(), since.as_millis(), until.as_millis(), now.as_millis()])
+        })
+        .map_err(backend)?;
+    Ok(changed as u64)
 }

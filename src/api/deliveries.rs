@@ -1,0 +1,222 @@
+//! Merchant: what Stripe's endpoint page shows. The attempts list of one webhook with All / Succeeded /
+//! Failed / Pending tabs, one delivery with every attempt, and recovery of failed deliveries.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+
+use super::error::{ApiError, ErrorDetail};
+use super::extract::{JsonBody, Merchant, RequestBody};
+use super::paging::{Link, PageQuery, QueryParams, finish_page};
+use super::state::AppState;
+use super::webhooks::owned_webhook;
+use crate::domain::model::{Attempt, Delivery, DeliveryState};
+use crate::domain::{DeliveryId, EventId, EventTypeName, Timestamp};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeliveryQuery {
+    status: Option<String>,
+    page_size: Option<u32>,
+    cursor: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct DeliveryView {
+    id: DeliveryId,
+    event_id: EventId,
+    event_type: EventTypeName,
+    status: &'static str,
+    trigger: &'static str,
+    attempt_count: u32,
+    last_status_code: Option<u16>,
+    created_at: Timestamp,
+    next_attempt_at: Option<Timestamp>,
+}
+
+impl From<Delivery> for DeliveryView {
+    fn from(d: Delivery) -> Self {
+        Self {
+            id: d.id,
+            event_id: d.event_id,
+            event_type: d.event_type,
+            status: d.state.as_str(),
+            trigger: d.trigger.as_str(),
+            attempt_count: d.attempt_count,
+            last_status_code: d.last_status_code,
+            created_at: d.created_at,
+            next_attempt_at: d.next_attempt_at,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct DeliveryList {
+    deliveries: Vec<DeliveryView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_cursor: Option<String>,
+    links: Vec<Link>,
+}
+
+/// `GET /v1/notifications/webhooks/{id}/deliveries?status=succeeded|failed|pending`, newest first.
+pub async fn list(
+    merchant: Merchant,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    QueryParams(query): QueryParams<DeliveryQuery>,
+) -> Result<Json<DeliveryList>, ApiError> {
+    let webhook = owned_webhook(&state, &merchant, &id).await?;
+    let status = match query.status.as_deref() {
+        None | Some("all") => None,
+        Some(text) => Some(DeliveryState::parse(text).ok_or_else(|| {
+            ApiError::invalid_request("the status filter is not valid").with_detail(ErrorDetail {
+                field: Some("status".into()),
+                value: Some(text.chars().take(50).collect()),
+                location: "query",
+                issue: "INVALID_PARAMETER_VALUE".into(),
+                description: "use succeeded, failed, pending or cancelled".into(),
+            })
+        })?),
+    };
+    let request = PageQuery { page_size: query.page_size, cursor: query.cursor }.to_request()?;
+    let found = state.store.list_deliveries(&webhook.id, status, request.clone()).await?;
+    let base = format!("{}/v1/notifications/webhooks/{}/deliveries", state.public_url, webhook.id);
+    let filter = status.map(|s| format!("&status={}", s.as_str())).unwrap_or_default();
+    let page_size = request.limit - 1;
+    let (deliveries, next_cursor, links) = finish_page(
+        found,
+        &request,
+        |d| d.id.as_str(),
+        |cursor| format!("{base}?page_size={page_size}&cursor={cursor}{filter}"),
+    );
+    Ok(Json(DeliveryList { deliveries: deliveries.into_iter().map(DeliveryView::from).collect(), next_cursor, links }))
+}
+
+#[derive(Serialize)]
+pub struct DeliveryDetail {
+    #[serde(flatten)]
+    delivery: DeliveryView,
+    attempts: Vec<AttemptView>,
+}
+
+#[derive(Serialize)]
+pub struct AttemptView {
+    id: String,
+    number: u32,
+    started_at: Timestamp,
+    duration_ms: u64,
+    trigger: &'static str,
+    request: RequestView,
+    response: Option<ResponseView>,
+    error: Option<ErrorView>,
+}
+
+#[derive(Serialize)]
+pub struct RequestView {
+    url: String,
+    headers: BTreeMap<String, String>,
+    body: String,
+}
+
+#[derive(Serialize)]
+pub struct ResponseView {
+    status: u16,
+    headers: BTreeMap<String, String>,
+    body: String,
+    truncated: bool,
+}
+
+#[derive(Serialize)]
+pub struct ErrorView {
+    code: String,
+    message: String,
+}
+
+fn attempt_view(attempt: Attempt, request_body: &str) -> AttemptView {
+    AttemptView {
+        id: attempt.id.to_string(),
+        number: attempt.number,
+        started_at: attempt.started_at,
+        duration_ms: attempt.duration_ms,
+        trigger: attempt.trigger.as_str(),
+        request: RequestView {
+            url: attempt.request_url,
+            headers: attempt.request_headers.into_iter().collect(),
+            body: request_body.to_owned(),
+        },
+        response: attempt.response.map(|r| ResponseView {
+            status: r.status,
+            headers: r.headers.into_iter().collect(),
+            body: String::from_utf8_lossy(&r.body).into_owned(),
+            truncated: r.truncated,
+        }),
+        error: attempt.error.map(|e| ErrorView { code: e.code, message: e.message }),
+    }
+}
+
+/// `GET /v1/notifications/webhooks/{id}/deliveries/{delivery_id}`: one delivery with every attempt.
+pub async fn show(
+    merchant: Merchant,
+    State(state): State<AppState>,
+    Path((id, delivery_id)): Path<(String, String)>,
+) -> Result<Json<DeliveryDetail>, ApiError> {
+    let webhook = owned_webhook(&state, &merchant, &id).await?;
+    let not_found = || ApiError::not_found("delivery");
+    let delivery_id = DeliveryId::parse(&delivery_id).map_err(|_| not_found())?;
+    let delivery = state.store.get_delivery(&webhook.id, &delivery_id).await?.ok_or_else(not_found)?;
+    let event = state.store.get_event(&merchant.account_id, &delivery.event_id).await?.ok_or_else(not_found)?;
+    let body = String::from_utf8_lossy(&event.body);
+    let attempts = state.store.list_attempts(&delivery.id).await?;
+    let attempts = attempts.into_iter().map(|a| attempt_view(a, &body)).collect();
+    Ok(Json(DeliveryDetail { delivery: delivery.into(), attempts }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Recover {
+    since: String,
+    until: Option<String>,
+}
+
+impl RequestBody for Recover {}
+
+#[derive(Serialize)]
+pub struct Recovered {
+    requeued: u64,
+}
+
+/// `POST /v1/notifications/webhooks/{id}/recover`: every failed delivery created in the window gets one
+/// more attempt now.
+pub async fn recover(
+    merchant: Merchant,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(body, _): JsonBody<Recover>,
+) -> Result<(StatusCode, Json<Recovered>), ApiError> {
+    let webhook = owned_webhook(&state, &merchant, &id).await?;
+    let time = |field: &str, text: &str| {
+        Timestamp::parse_rfc3339(text).ok_or_else(|| {
+            ApiError::validation(
+                ErrorDetail::body(format!("/{field}"), "INVALID_TIME", "use an RFC 3339 date-time").with_value(text),
+            )
+        })
+    };
+    let now = Timestamp::now();
+    let since = time("since", &body.since)?;
+    let until = match &body.until {
+        Some(text) => time("until", text)?,
+        None => now,
+    };
+    if until < since {
+        let detail = ErrorDetail::body("/until", "INVALID_TIME_RANGE", "until must not be before since");
+        return Err(ApiError::validation(detail));
+    }
+    let requeued = state.store.requeue_failed(&webhook.id, since, until, now).await?;
+    if requeued > 0 {
+        state.publisher.wake_delivery();
+    }
+    Ok((StatusCode::ACCEPTED, Json(Recovered { requeued })))
+}

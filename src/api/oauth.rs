@@ -1,0 +1,94 @@
+//! PayPal-style OAuth 2.0 client credentials: `POST /v1/oauth2/token` and `POST /v1/oauth2/token/terminate`.
+//!
+//! A merchant exchanges its Basic client credentials for a bearer access token that expires after nine
+//! hours (as PayPal's do). Only a keyed hash of the token is stored. Rolling the client secret revokes
+//! every token of the account.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+
+use super::error::{ApiError, ErrorDetail};
+use super::extract::ClientCredentials;
+use super::state::AppState;
+use crate::domain::Timestamp;
+use crate::keyring::random_token;
+use crate::store::NewToken;
+
+/// How long an access token lives, in seconds.
+pub const TOKEN_LIFETIME_SECONDS: u64 = 9 * 3600;
+
+#[derive(Deserialize)]
+struct TokenRequest {
+    grant_type: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct TokenResponse {
+    scope: &'static str,
+    access_token: String,
+    token_type: &'static str,
+    expires_in: u64,
+}
+
+fn form<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_urlencoded::from_bytes(body).map_err(|e| {
+        ApiError::invalid_request("the body must be application/x-www-form-urlencoded").with_detail(ErrorDetail::body(
+            "",
+            "INVALID_PARAMETER",
+            e.to_string(),
+        ))
+    })
+}
+
+pub async fn issue(
+    credentials: ClientCredentials,
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<Json<TokenResponse>, ApiError> {
+    let request: TokenRequest = form(&body)?;
+    if request.grant_type.as_deref() != Some("client_credentials") {
+        let detail = ErrorDetail::body("grant_type", "UNSUPPORTED_GRANT_TYPE", "use grant_type=client_credentials");
+        return Err(ApiError::invalid_request("the grant type is not supported").with_detail(detail));
+    }
+    let access_token = format!("hat_{}", random_token(32));
+    let now = Timestamp::now();
+    let expires_at = now.plus(std::time::Duration::from_secs(TOKEN_LIFETIME_SECONDS));
+    let token_hash = state.keyring.hash_credential(&access_token);
+    state
+        .store
+        .create_token(NewToken { token_hash, account_id: credentials.account_id, created_at: now, expires_at })
+        .await?;
+    Ok(Json(TokenResponse {
+        scope: "https://uri.herald/webhooks",
+        access_token,
+        token_type: "Bearer",
+        expires_in: TOKEN_LIFETIME_SECONDS,
+    }))
+}
+
+#[derive(Deserialize)]
+struct TerminateRequest {
+    token: Option<String>,
+}
+
+/// Revokes one access token of the calling account (a token of another account is not touched).
+pub async fn terminate(
+    credentials: ClientCredentials,
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<StatusCode, ApiError> {
+    let request: TerminateRequest = form(&body)?;
+    let Some(token) = request.token.filter(|t| !t.is_empty()) else {
+        let detail = ErrorDetail::body("token", "MISSING_REQUIRED_PARAMETER", "give the access token to revoke");
+        return Err(ApiError::invalid_request("no token was given").with_detail(detail));
+    };
+    let hash = state.keyring.hash_credential(&token);
+    let now = Timestamp::now();
+    if state.store.find_token(&hash, now).await?.as_ref() == Some(&credentials.account_id) {
+        state.store.revoke_token(&hash, now).await?;
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
