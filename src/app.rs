@@ -62,6 +62,9 @@ impl Application {
         let keyring = Arc::new(Keyring::load_or_create(data_dir)?);
         let admin_token = AdminToken::resolve(settings.admin_token.clone(), data_dir)?;
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(data_dir)?);
+        if settings.seed_catalog {
+            crate::catalog::seed_if_empty(store.as_ref()).await?;
+        }
         let public_url = settings.public_url.clone().unwrap_or_else(|| format!("http://{address}"));
         let public_url = public_url.trim_end_matches('/').to_owned();
         let delivery = delivery_config(&settings);
@@ -85,6 +88,7 @@ impl Application {
                 webhooks_per_account: settings.webhook_limit,
                 max_body_bytes: settings.max_body_bytes,
                 max_batch_bytes: settings.max_batch_bytes,
+                token_lifetime: settings.token_lifetime,
             },
         };
         let router = api::router(Arc::new(context));

@@ -66,6 +66,12 @@ pub struct ServeArgs {
     /// How long in-flight attempts may run on shutdown [default: 10s]
     #[arg(long, env = "HERALD_SHUTDOWN_GRACE")]
     pub shutdown_grace: Option<String>,
+    /// How long an OAuth access token lives [default: 9h]
+    #[arg(long, env = "HERALD_TOKEN_LIFETIME")]
+    pub token_lifetime: Option<String>,
+    /// Fill an empty event-type catalog with the common payment event types on first start [default: true]
+    #[arg(long, env = "HERALD_SEED_CATALOG")]
+    pub seed_catalog: Option<bool>,
 }
 
 /// The same settings as they may appear in the TOML file.
@@ -84,6 +90,8 @@ struct FileSettings {
     webhook_limit: Option<u32>,
     max_body_bytes: Option<usize>,
     shutdown_grace: Option<String>,
+    token_lifetime: Option<String>,
+    seed_catalog: Option<bool>,
 }
 
 /// Everything `herald serve` runs with, defaults applied and values parsed.
@@ -105,6 +113,9 @@ pub struct Settings {
     /// Receivers' response bodies are kept up to this many bytes.
     pub max_response_body_bytes: usize,
     pub shutdown_grace: Duration,
+    pub token_lifetime: Duration,
+    /// Seed an empty catalog with common payment event types on start.
+    pub seed_catalog: bool,
     /// How often the worker looks for due deliveries when nothing woke it.
     pub poll_interval: Duration,
 }
@@ -127,6 +138,8 @@ impl Settings {
             max_batch_bytes: 16 * 1024 * 1024,
             max_response_body_bytes: 16 * 1024,
             shutdown_grace: Duration::from_secs(10),
+            token_lifetime: Duration::from_secs(9 * 3600),
+            seed_catalog: true,
             poll_interval: Duration::from_secs(1),
         }
     }
@@ -158,6 +171,9 @@ impl Settings {
             duration("connect_timeout", args.connect_timeout.or(file.connect_timeout), settings.connect_timeout)?;
         settings.shutdown_grace =
             duration("shutdown_grace", args.shutdown_grace.or(file.shutdown_grace), settings.shutdown_grace)?;
+        settings.token_lifetime =
+            duration("token_lifetime", args.token_lifetime.or(file.token_lifetime), settings.token_lifetime)?;
+        settings.seed_catalog = args.seed_catalog.or(file.seed_catalog).unwrap_or(settings.seed_catalog);
         settings.max_in_flight = args.max_in_flight.or(file.max_in_flight).unwrap_or(settings.max_in_flight).max(1);
         settings.webhook_limit = args.webhook_limit.or(file.webhook_limit).unwrap_or(settings.webhook_limit);
         settings.max_body_bytes = args.max_body_bytes.or(file.max_body_bytes).unwrap_or(settings.max_body_bytes);

@@ -87,6 +87,12 @@ pub enum SimulationTarget {
     Url(WebhookUrl),
 }
 
+/// A simulation target after checking that the webhook belongs to the account.
+enum Resolved {
+    Webhook(Arc<Target>),
+    Url(WebhookUrl),
+}
+
 /// Publishes events; shared by the API handlers.
 pub struct Publisher {
     store: Arc<dyn Store>,
@@ -200,6 +206,15 @@ impl Publisher {
         target: SimulationTarget,
     ) -> Result<Event, PublishError> {
         let now = Timestamp::now();
+        // The target is resolved first, so another account's webhook is "not found" whatever the type.
+        let target = match target {
+            SimulationTarget::Webhook(id) => {
+                let targets = self.open_targets(account, now).await?;
+                let found = targets.into_iter().find(|t| t.webhook_id == id);
+                Resolved::Webhook(found.ok_or_else(|| PublishError::WebhookNotFound(id.to_string()))?)
+            }
+            SimulationTarget::Url(url) => Resolved::Url(url),
+        };
         let sample = entry.sample.clone().ok_or_else(|| PublishError::NoSample(entry.name.to_string()))?;
         let resource = RawValue::from_string(sample).map_err(|e| StoreError::Corrupt(format!("sample: {e}")))?;
         let draft = EventDraft {
@@ -212,17 +227,14 @@ impl Publisher {
         };
         let event = self.build_event(&draft, entry, now, true);
         match target {
-            SimulationTarget::Webhook(id) => {
-                let targets = self.open_targets(account, now).await?;
-                let target =
-                    targets.iter().find(|t| t.webhook_id == id).ok_or(PublishError::WebhookNotFound(id.to_string()))?;
-                let plan = self.plan(std::iter::once((&event, target)), Trigger::Manual, true, now);
+            Resolved::Webhook(target) => {
+                let plan = self.plan(std::iter::once((&event, &target)), Trigger::Manual, true, now);
                 let batch =
                     PublishBatch { idempotency: None, events: vec![event.clone()], deliveries: plan.deliveries };
                 self.store.publish(batch).await?;
                 self.hand_over(plan.jobs, plan.reservation);
             }
-            SimulationTarget::Url(url) => {
+            Resolved::Url(url) => {
                 let batch = PublishBatch { idempotency: None, events: vec![event.clone()], deliveries: Vec::new() };
                 self.store.publish(batch).await?;
                 self.send_unrecorded(&event, url);

@@ -1,7 +1,7 @@
 //! PayPal-style OAuth 2.0 client credentials: `POST /v1/oauth2/token` and `POST /v1/oauth2/token/terminate`.
 //!
 //! A merchant exchanges its Basic client credentials for a bearer access token that expires after nine
-//! hours (as PayPal's do). Only a keyed hash of the token is stored. Rolling the client secret revokes
+//! hours by default (as PayPal's do). Only a keyed hash of the token is stored. Rolling the client secret revokes
 //! every token of the account.
 
 use axum::Json;
@@ -16,9 +16,6 @@ use super::state::AppState;
 use crate::domain::Timestamp;
 use crate::keyring::random_token;
 use crate::store::NewToken;
-
-/// How long an access token lives, in seconds.
-pub const TOKEN_LIFETIME_SECONDS: u64 = 9 * 3600;
 
 #[derive(Deserialize)]
 struct TokenRequest {
@@ -55,7 +52,8 @@ pub async fn issue(
     }
     let access_token = format!("hat_{}", random_token(32));
     let now = Timestamp::now();
-    let expires_at = now.plus(std::time::Duration::from_secs(TOKEN_LIFETIME_SECONDS));
+    let lifetime = state.limits.token_lifetime;
+    let expires_at = now.plus(lifetime);
     let token_hash = state.keyring.hash_credential(&access_token);
     state
         .store
@@ -65,7 +63,7 @@ pub async fn issue(
         scope: "https://uri.herald/webhooks",
         access_token,
         token_type: "Bearer",
-        expires_in: TOKEN_LIFETIME_SECONDS,
+        expires_in: lifetime.as_secs().max(1),
     }))
 }
 

@@ -26,6 +26,8 @@ pub struct ApiLimits {
     pub webhooks_per_account: u32,
     pub max_body_bytes: usize,
     pub max_batch_bytes: usize,
+    /// How long an OAuth access token lives.
+    pub token_lifetime: std::time::Duration,
 }
 
 pub type AppState = Arc<ApiContext>;

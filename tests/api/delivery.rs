@@ -209,6 +209,15 @@ async fn gone_disables_the_webhook() {
     app.publish_ok(&merchant, "subscription.canceled", json!({"n": 2})).await;
     tokio::time::sleep(Duration::from_millis(600)).await;
     assert_eq!(receiver.received().len(), 1, "a disabled webhook gets nothing: no retry, no new event");
+
+    // Enabling it again resumes the delivery that was pending, and only that one.
+    let enable = json!([{"op": "replace", "path": "/status", "value": "ENABLED"}]);
+    let enabled = app.merchant(&merchant, reqwest::Method::PATCH, &path).json(&enable).send().await.unwrap();
+    assert_eq!(enabled.status(), 200);
+    let arrived = receiver.wait_for(2, WAIT).await;
+    assert_eq!(arrived[1].json()["resource"]["n"], 1);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(receiver.received().len(), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

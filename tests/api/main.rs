@@ -3,4 +3,5 @@
 mod bad_input;
 mod delivery;
 mod hostile_receivers;
+mod merchant_api;
 mod support;

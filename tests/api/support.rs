@@ -51,6 +51,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     settings.retry_schedule = "100ms,200ms".parse().unwrap();
     settings.delivery_timeout = Duration::from_secs(2);
     settings.shutdown_grace = Duration::from_secs(1);
+    settings.seed_catalog = false;
     configure(&mut settings);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let app = Application::build(settings, listener).await.unwrap();
