@@ -127,6 +127,7 @@ fn delivery_config(settings: &Settings) -> DeliveryConfig {
             connect_timeout: settings.connect_timeout,
             total_timeout: settings.delivery_timeout,
             max_response_body: settings.max_response_body_bytes,
+            destinations: settings.destinations.clone(),
         },
         max_in_flight: settings.max_in_flight,
         lease_duration: DeliveryConfig::lease_for(settings.delivery_timeout),

@@ -25,6 +25,8 @@ pub enum TransportFailure {
     Connect(String),
     /// The connection broke or the response was not valid HTTP.
     Broken(String),
+    /// The destination policy refused the address; nothing was sent.
+    Refused(String),
 }
 
 impl TransportFailure {
@@ -33,6 +35,7 @@ impl TransportFailure {
             Self::Timeout => ("timeout", "the endpoint did not answer within the delivery timeout".to_owned()),
             Self::Connect(detail) => ("connection_failed", format!("could not connect: {detail}")),
             Self::Broken(detail) => ("connection_broken", format!("the exchange broke off: {detail}")),
+            Self::Refused(detail) => ("destination_refused", format!("not sent: {detail}")),
         };
         AttemptError { code: code.to_owned(), message }
     }

@@ -69,6 +69,12 @@ pub struct ServeArgs {
     /// How long an OAuth access token lives [default: 9h]
     #[arg(long, env = "HERALD_TOKEN_LIFETIME")]
     pub token_lifetime: Option<String>,
+    /// Subnets that deliveries may reach although private or loopback, e.g. "127.0.0.0/8,10.1.0.0/16"
+    #[arg(long, env = "HERALD_ALLOW_SUBNETS")]
+    pub allow_subnets: Option<String>,
+    /// Deliver only inside the allowed subnets (a sandbox that never calls out) [default: false]
+    #[arg(long, env = "HERALD_DELIVER_ONLY_TO_ALLOWED")]
+    pub deliver_only_to_allowed: Option<bool>,
     /// Fill an empty event-type catalog with the common payment event types on first start [default: true]
     #[arg(long, env = "HERALD_SEED_CATALOG")]
     pub seed_catalog: Option<bool>,
@@ -92,6 +98,8 @@ struct FileSettings {
     shutdown_grace: Option<String>,
     token_lifetime: Option<String>,
     seed_catalog: Option<bool>,
+    allow_subnets: Option<String>,
+    deliver_only_to_allowed: Option<bool>,
 }
 
 /// Everything `herald serve` runs with, defaults applied and values parsed.
@@ -116,6 +124,8 @@ pub struct Settings {
     pub token_lifetime: Duration,
     /// Seed an empty catalog with common payment event types on start.
     pub seed_catalog: bool,
+    /// Where deliveries may go.
+    pub destinations: crate::deliver::destination::DestinationPolicy,
     /// How often the worker looks for due deliveries when nothing woke it.
     pub poll_interval: Duration,
 }
@@ -140,6 +150,7 @@ impl Settings {
             shutdown_grace: Duration::from_secs(10),
             token_lifetime: Duration::from_secs(9 * 3600),
             seed_catalog: true,
+            destinations: Default::default(),
             poll_interval: Duration::from_secs(1),
         }
     }
@@ -174,6 +185,12 @@ impl Settings {
         settings.token_lifetime =
             duration("token_lifetime", args.token_lifetime.or(file.token_lifetime), settings.token_lifetime)?;
         settings.seed_catalog = args.seed_catalog.or(file.seed_catalog).unwrap_or(settings.seed_catalog);
+        if let Some(text) = args.allow_subnets.or(file.allow_subnets) {
+            settings.destinations.allow = crate::deliver::destination::DestinationPolicy::parse_subnets(&text)
+                .map_err(|e| invalid("allow_subnets", e))?;
+        }
+        settings.destinations.only_allowed =
+            args.deliver_only_to_allowed.or(file.deliver_only_to_allowed).unwrap_or(false);
         settings.max_in_flight = args.max_in_flight.or(file.max_in_flight).unwrap_or(settings.max_in_flight).max(1);
         settings.webhook_limit = args.webhook_limit.or(file.webhook_limit).unwrap_or(settings.webhook_limit);
         settings.max_body_bytes = args.max_body_bytes.or(file.max_body_bytes).unwrap_or(settings.max_body_bytes);

@@ -427,22 +427,27 @@ fn resource_id(resource: &RawValue) -> Option<String> {
 }
 
 /// The event object, as `GET …/webhooks-events/{id}` shows it and as a `standard` delivery sends it.
-#[derive(Serialize)]
-struct Envelope<'a> {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Envelope<'a> {
+    #[schema(value_type = crate::domain::EventId)]
     id: &'a str,
+    #[schema(value_type = crate::domain::Timestamp)]
     create_time: String,
     event_type: &'a str,
     resource_type: Option<&'a str>,
     resource_version: Option<&'a str>,
     event_version: &'a str,
     summary: &'a str,
+    /// The resource exactly as published.
+    #[schema(value_type = Object)]
     resource: &'a RawValue,
+    /// Present (and true) only on events made by simulate-event.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     simulated: bool,
     links: [Link; 2],
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Link {
     href: String,
     rel: &'static str,

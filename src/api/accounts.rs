@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::{ApiError, ErrorDetail};
 use super::extract::{JsonBody, Operator, RequestBody};
+use super::openapi::Errors;
 use super::paging::{Link, PageQuery, QueryParams, finish_page};
 use super::state::AppState;
 use crate::domain::model::Account;
@@ -16,15 +17,17 @@ use crate::store::NewAccount;
 
 const MAX_NAME_LEN: usize = 200;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateAccount {
+    /// 1 to 200 characters, not only spaces.
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     name: String,
 }
 
 impl RequestBody for CreateAccount {}
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct AccountView {
     id: AccountId,
     name: String,
@@ -47,6 +50,7 @@ impl From<Account> for AccountView {
     }
 }
 
+#[utoipa::path(post, path = "/v1/accounts", tag = "operator", request_body = CreateAccount, security(("admin_token" = [])), responses((status = 201, body = AccountView), Errors))]
 pub async fn create(
     _: Operator,
     State(state): State<AppState>,
@@ -71,7 +75,7 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(view)))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct AccountList {
     accounts: Vec<AccountView>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -79,6 +83,7 @@ pub struct AccountList {
     links: Vec<Link>,
 }
 
+#[utoipa::path(get, path = "/v1/accounts", tag = "operator", params(PageQuery), security(("admin_token" = [])), responses((status = 200, body = AccountList), Errors))]
 pub async fn list(
     _: Operator,
     State(state): State<AppState>,
@@ -93,6 +98,7 @@ pub async fn list(
     Ok(Json(AccountList { accounts: accounts.into_iter().map(AccountView::from).collect(), next_cursor, links }))
 }
 
+#[utoipa::path(get, path = "/v1/accounts/{id}", tag = "operator", params(("id" = String, Path, description = "Account id")), security(("admin_token" = [])), responses((status = 200, body = AccountView), Errors))]
 pub async fn show(
     _: Operator,
     State(state): State<AppState>,
@@ -105,6 +111,7 @@ pub async fn show(
 }
 
 /// A new client secret for the account; the old one and every access token stop working at once.
+#[utoipa::path(post, path = "/v1/accounts/{id}/credentials/roll", tag = "operator", params(("id" = String, Path, description = "Account id")), security(("admin_token" = [])), responses((status = 200, description = "The account with its new client_secret", body = AccountView), Errors))]
 pub async fn roll_credentials(
     _: Operator,
     State(state): State<AppState>,

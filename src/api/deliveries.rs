@@ -10,21 +10,24 @@ use serde::{Deserialize, Serialize};
 
 use super::error::{ApiError, ErrorDetail};
 use super::extract::{JsonBody, Merchant, RequestBody};
+use super::openapi::Errors;
 use super::paging::{Link, PageQuery, QueryParams, finish_page};
 use super::state::AppState;
 use super::webhooks::owned_webhook;
 use crate::domain::model::{Attempt, Delivery, DeliveryState};
 use crate::domain::{DeliveryId, EventId, EventTypeName, Timestamp};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DeliveryQuery {
+    /// `succeeded`, `failed`, `pending`, `cancelled` or `all` (the default)
     status: Option<String>,
     page_size: Option<u32>,
     cursor: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct DeliveryView {
     id: DeliveryId,
     event_id: EventId,
@@ -53,7 +56,7 @@ impl From<Delivery> for DeliveryView {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct DeliveryList {
     deliveries: Vec<DeliveryView>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -62,6 +65,7 @@ pub struct DeliveryList {
 }
 
 /// `GET /v1/notifications/webhooks/{id}/deliveries?status=succeeded|failed|pending`, newest first.
+#[utoipa::path(get, path = "/v1/notifications/webhooks/{id}/deliveries", tag = "webhooks", params(("id" = String, Path, description = "Webhook id"), DeliveryQuery), security(("client_credentials" = []), ("access_token" = [])), responses((status = 200, body = DeliveryList), Errors))]
 pub async fn list(
     merchant: Merchant,
     State(state): State<AppState>,
@@ -95,14 +99,14 @@ pub async fn list(
     Ok(Json(DeliveryList { deliveries: deliveries.into_iter().map(DeliveryView::from).collect(), next_cursor, links }))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct DeliveryDetail {
     #[serde(flatten)]
     delivery: DeliveryView,
     attempts: Vec<AttemptView>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct AttemptView {
     id: String,
     number: u32,
@@ -114,14 +118,14 @@ pub struct AttemptView {
     error: Option<ErrorView>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct RequestView {
     url: String,
     headers: BTreeMap<String, String>,
     body: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ResponseView {
     status: u16,
     headers: BTreeMap<String, String>,
@@ -129,7 +133,7 @@ pub struct ResponseView {
     truncated: bool,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ErrorView {
     code: String,
     message: String,
@@ -158,6 +162,7 @@ fn attempt_view(attempt: Attempt, request_body: &str) -> AttemptView {
 }
 
 /// `GET /v1/notifications/webhooks/{id}/deliveries/{delivery_id}`: one delivery with every attempt.
+#[utoipa::path(get, path = "/v1/notifications/webhooks/{id}/deliveries/{delivery_id}", tag = "webhooks", params(("id" = String, Path, description = "Webhook id"), ("delivery_id" = String, Path, description = "Delivery id")), security(("client_credentials" = []), ("access_token" = [])), responses((status = 200, body = DeliveryDetail), Errors))]
 pub async fn show(
     merchant: Merchant,
     State(state): State<AppState>,
@@ -174,7 +179,7 @@ pub async fn show(
     Ok(Json(DeliveryDetail { delivery: delivery.into(), attempts }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Recover {
     since: String,
@@ -183,13 +188,14 @@ pub struct Recover {
 
 impl RequestBody for Recover {}
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Recovered {
     requeued: u64,
 }
 
 /// `POST /v1/notifications/webhooks/{id}/recover`: every failed delivery created in the window gets one
 /// more attempt now.
+#[utoipa::path(post, path = "/v1/notifications/webhooks/{id}/recover", tag = "webhooks", request_body = Recover, params(("id" = String, Path, description = "Webhook id")), security(("client_credentials" = []), ("access_token" = [])), responses((status = 202, body = Recovered), Errors))]
 pub async fn recover(
     merchant: Merchant,
     State(state): State<AppState>,

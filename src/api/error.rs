@@ -13,7 +13,7 @@ use crate::publish::PublishError;
 use crate::store::StoreError;
 
 /// One problem with one part of a request.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
@@ -193,12 +193,16 @@ pub fn event_pointer(index: Option<usize>, field: &str) -> String {
     }
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
-    name: &'a str,
-    message: &'a str,
-    debug_id: &'a str,
-    details: &'a [ErrorDetail],
+/// The error shape every failing call answers with (PayPal's).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// A machine-readable name, such as `RESOURCE_NOT_FOUND` or `VALIDATION_ERROR`.
+    name: &'static str,
+    message: String,
+    /// Quote this when reporting a problem; the server log has the same id.
+    debug_id: String,
+    details: Vec<ErrorDetail>,
+    #[schema(value_type = Vec<Object>)]
     links: [(); 0],
 }
 
@@ -208,8 +212,7 @@ impl IntoResponse for ApiError {
         if let Some(cause) = &self.cause {
             tracing::error!(debug_id, error = %error_chain(cause.as_ref()), status = self.status.as_u16(), "request failed");
         }
-        let body =
-            Body { name: self.name, message: &self.message, debug_id: &debug_id, details: &self.details, links: [] };
+        let body = ErrorBody { name: self.name, message: self.message, debug_id, details: self.details, links: [] };
         let mut response = (self.status, axum::Json(body)).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"Herald\""));

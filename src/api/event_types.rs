@@ -8,24 +8,29 @@ use serde_json::value::RawValue;
 
 use super::error::{ApiError, ErrorDetail};
 use super::extract::{JsonBody, Merchant, Operator, RequestBody};
+use super::openapi::Errors;
 use super::state::AppState;
 use crate::domain::model::EventType;
 use crate::domain::{EventTypeName, Timestamp};
 use crate::store::EventTypeDraft;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PutEventType {
     description: String,
     resource_type: Option<String>,
     resource_version: Option<String>,
+    /// The resource that simulate-event sends for this type (a JSON object).
+    #[schema(value_type = Option<Object>)]
     sample: Option<Box<RawValue>>,
+    /// A JSON Schema that every published resource of this type must satisfy.
+    #[schema(value_type = Option<Object>)]
     schema: Option<Box<RawValue>>,
 }
 
 impl RequestBody for PutEventType {}
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct EventTypeView {
     name: EventTypeName,
     description: String,
@@ -33,7 +38,9 @@ pub struct EventTypeView {
     resource_type: Option<String>,
     resource_version: Option<String>,
     resource_versions: Vec<String>,
+    #[schema(value_type = Option<Object>)]
     sample: Option<Box<RawValue>>,
+    #[schema(value_type = Option<Object>)]
     schema: Option<Box<RawValue>>,
     created_at: Timestamp,
     updated_at: Timestamp,
@@ -61,6 +68,7 @@ pub fn is_object(raw: &RawValue) -> bool {
     raw.get().trim_start().starts_with('{')
 }
 
+#[utoipa::path(put, path = "/v1/event-types/{name}", tag = "operator", request_body = PutEventType, params(("name" = String, Path, description = "Event type name")), security(("admin_token" = [])), responses((status = 200, description = "Updated", body = EventTypeView), (status = 201, description = "Created", body = EventTypeView), Errors))]
 pub async fn put(
     _: Operator,
     State(state): State<AppState>,
@@ -76,6 +84,13 @@ pub async fn put(
             description: e.to_string(),
         })
     })?;
+    if body.schema.as_deref().is_some_and(|schema| !is_object(schema)) {
+        return Err(ApiError::validation(ErrorDetail::body(
+            "/schema",
+            "INVALID_SCHEMA",
+            "the schema must be a JSON object",
+        )));
+    }
     if let Some(schema) = &body.schema {
         let parsed: serde_json::Value = serde_json::from_str(schema.get()).map_err(ApiError::internal)?;
         crate::resource_schema::compile(&parsed)
@@ -102,18 +117,19 @@ pub async fn put(
     Ok((status, Json(stored.into())))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct EventTypeList {
     event_types: Vec<EventTypeView>,
 }
 
+#[utoipa::path(get, path = "/v1/event-types", tag = "operator", security(("admin_token" = [])), responses((status = 200, body = EventTypeList), Errors))]
 pub async fn list(_: Operator, State(state): State<AppState>) -> Result<Json<EventTypeList>, ApiError> {
     let entries = state.store.list_event_types().await?;
     Ok(Json(EventTypeList { event_types: entries.into_iter().map(EventTypeView::from).collect() }))
 }
 
 /// What a merchant sees of one catalog entry (PayPal's "List available events").
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct AvailableEventType {
     name: EventTypeName,
     description: String,
@@ -132,11 +148,12 @@ impl From<EventType> for AvailableEventType {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct AvailableEventTypes {
     event_types: Vec<AvailableEventType>,
 }
 
+#[utoipa::path(get, path = "/v1/notifications/webhooks-event-types", tag = "events", security(("client_credentials" = []), ("access_token" = [])), responses((status = 200, body = AvailableEventTypes), Errors))]
 pub async fn list_available(_: Merchant, State(state): State<AppState>) -> Result<Json<AvailableEventTypes>, ApiError> {
     let entries = state.store.list_event_types().await?;
     Ok(Json(AvailableEventTypes { event_types: entries.into_iter().map(AvailableEventType::from).collect() }))

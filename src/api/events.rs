@@ -6,13 +6,14 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
 use super::error::{ApiError, ErrorDetail, event_pointer};
 use super::event_types::is_object;
 use super::extract::{JsonBody, Operator, RequestBody};
+use super::openapi::Errors;
 use super::state::AppState;
 use crate::domain::{AccountId, EventTypeName};
 use crate::publish::{EventDraft, IdempotencyKey, Published, ResponseShape};
@@ -22,11 +23,13 @@ pub const MAX_BATCH: usize = 1000;
 const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
 const MAX_SUMMARY_LEN: usize = 1000;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PublishEvent {
     account_id: String,
     event_type: String,
+    /// The resource, any JSON object; delivered byte for byte as given.
+    #[schema(value_type = Object)]
     resource: Box<RawValue>,
     summary: Option<String>,
     resource_type: Option<String>,
@@ -35,10 +38,16 @@ pub struct PublishEvent {
 
 impl RequestBody for PublishEvent {}
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PublishBatch {
     events: Vec<PublishEvent>,
+}
+
+/// The answer to a batch: every event, in the order given.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct BatchAccepted {
+    events: Vec<crate::publish::Envelope<'static>>,
 }
 
 impl RequestBody for PublishBatch {
@@ -47,6 +56,7 @@ impl RequestBody for PublishBatch {
     }
 }
 
+#[utoipa::path(post, path = "/v1/events", tag = "operator", request_body = PublishEvent, params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried publish return the first answer and create nothing new")), security(("admin_token" = [])), responses((status = 202, description = "Committed to disk with all its deliveries", body = crate::publish::Envelope), Errors))]
 pub async fn publish_one(
     _: Operator,
     State(state): State<AppState>,
@@ -59,6 +69,7 @@ pub async fn publish_one(
     Ok(accepted(published))
 }
 
+#[utoipa::path(post, path = "/v1/events/batch", tag = "operator", request_body = PublishBatch, params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried publish return the first answer and create nothing new")), security(("admin_token" = [])), responses((status = 202, description = "All committed, or none", body = BatchAccepted), Errors))]
 pub async fn publish_batch(
     _: Operator,
     State(state): State<AppState>,

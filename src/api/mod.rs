@@ -13,43 +13,62 @@ pub mod extract;
 pub mod health;
 pub mod notifications;
 pub mod oauth;
+pub mod openapi;
 pub mod paging;
 pub mod state;
 pub mod webhooks;
 
+use std::sync::Arc;
+
 use axum::Router;
-use axum::routing::{get, post, put};
+use axum::http::header;
+use axum::response::IntoResponse;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use error::ApiError;
 pub use state::{ApiContext, ApiLimits, AppState};
 
+/// Every route, registered from its handler's OpenAPI description, plus `GET /v1/openapi.json`.
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/v1/accounts", post(accounts::create).get(accounts::list))
-        .route("/v1/accounts/{id}", get(accounts::show))
-        .route("/v1/accounts/{id}/credentials/roll", post(accounts::roll_credentials))
-        .route("/v1/oauth2/token", post(oauth::issue))
-        .route("/v1/oauth2/token/terminate", post(oauth::terminate))
-        .route("/v1/event-types", get(event_types::list))
-        .route("/v1/event-types/{name}", put(event_types::put))
-        .route("/v1/events", post(events::publish_one))
-        .route("/v1/events/batch", post(events::publish_batch))
-        .route("/v1/notifications/webhooks", post(webhooks::create).get(webhooks::list))
-        .route("/v1/notifications/webhooks-event-types", get(event_types::list_available))
-        .route("/v1/notifications/webhooks/{id}", get(webhooks::show).patch(webhooks::update).delete(webhooks::delete))
-        .route("/v1/notifications/webhooks/{id}/event-types", get(webhooks::subscriptions_of))
-        .route("/v1/notifications/webhooks/{id}/secret", get(webhooks::reveal_secret))
-        .route("/v1/notifications/webhooks/{id}/secret/roll", post(webhooks::roll_secret))
-        .route("/v1/notifications/webhooks/{id}/deliveries", get(deliveries::list))
-        .route("/v1/notifications/webhooks/{id}/deliveries/{delivery_id}", get(deliveries::show))
-        .route("/v1/notifications/webhooks/{id}/recover", post(deliveries::recover))
-        .route("/v1/notifications/webhooks-events", get(notifications::list_events))
-        .route("/v1/notifications/webhooks-events/{id}", get(notifications::show_event))
-        .route("/v1/notifications/webhooks-events/{id}/resend", post(notifications::resend))
-        .route("/v1/notifications/simulate-event", post(notifications::simulate))
-        .route("/v1/notifications/verify-webhook-signature", post(notifications::verify_signature))
+    let (router, api) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+        .routes(routes!(accounts::create, accounts::list))
+        .routes(routes!(accounts::show))
+        .routes(routes!(accounts::roll_credentials))
+        .routes(routes!(oauth::issue))
+        .routes(routes!(oauth::terminate))
+        .routes(routes!(event_types::list))
+        .routes(routes!(event_types::put))
+        .routes(routes!(events::publish_one))
+        .routes(routes!(events::publish_batch))
+        .routes(routes!(event_types::list_available))
+        .routes(routes!(webhooks::create, webhooks::list))
+        .routes(routes!(webhooks::show, webhooks::update, webhooks::delete))
+        .routes(routes!(webhooks::subscriptions_of))
+        .routes(routes!(webhooks::reveal_secret))
+        .routes(routes!(webhooks::roll_secret))
+        .routes(routes!(deliveries::list))
+        .routes(routes!(deliveries::show))
+        .routes(routes!(deliveries::recover))
+        .routes(routes!(notifications::list_events))
+        .routes(routes!(notifications::show_event))
+        .routes(routes!(notifications::resend))
+        .routes(routes!(notifications::simulate))
+        .routes(routes!(notifications::verify_signature))
+        .split_for_parts();
+    let document: Arc<str> = serde_json::to_string(&openapi::document(api, &state.public_url))
+        .expect("the OpenAPI document serialises")
+        .into();
+    router
+        .route(
+            "/v1/openapi.json",
+            axum::routing::get(move || async move {
+                ([(header::CONTENT_TYPE, "application/json")], document.to_string()).into_response()
+            }),
+        )
         .fallback(|| async { ApiError::not_found("path") })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .with_state(state)

@@ -13,6 +13,7 @@ use serde_json::value::RawValue;
 
 use super::error::{ApiError, ErrorDetail};
 use super::extract::{JsonBody, Merchant, OptionalJsonBody, RequestBody};
+use super::openapi::Errors;
 use super::paging::{Link, PageQuery, QueryParams, finish_page};
 use super::state::AppState;
 use crate::domain::model::Event;
@@ -29,6 +30,7 @@ fn parse_event_id(id: &str) -> Result<EventId, ApiError> {
 }
 
 /// The event object exactly as its deliveries carry it; another account's event is simply not found.
+#[utoipa::path(get, path = "/v1/notifications/webhooks-events/{id}", tag = "events", params(("id" = String, Path, description = "Event id")), security(("client_credentials" = []), ("access_token" = [])), responses((status = 200, body = crate::publish::Envelope), Errors))]
 pub async fn show_event(
     merchant: Merchant,
     State(state): State<AppState>,
@@ -39,7 +41,8 @@ pub async fn show_event(
     Ok(event_response(StatusCode::OK, event))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct EventQuery {
     page_size: Option<u32>,
@@ -50,8 +53,9 @@ pub struct EventQuery {
     transaction_id: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct EventList {
+    #[schema(value_type = Vec<crate::publish::Envelope>)]
     events: Vec<Box<RawValue>>,
     count: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -89,6 +93,7 @@ fn event_filter(query: &EventQuery) -> Result<EventFilter, ApiError> {
 }
 
 /// `GET /v1/notifications/webhooks-events`: the account's events, newest first, filtered and paged.
+#[utoipa::path(get, path = "/v1/notifications/webhooks-events", tag = "events", params(EventQuery), security(("client_credentials" = []), ("access_token" = [])), responses((status = 200, body = EventList), Errors))]
 pub async fn list_events(
     merchant: Merchant,
     State(state): State<AppState>,
@@ -118,7 +123,7 @@ pub async fn list_events(
     Ok(Json(EventList { count: events.len(), events, next_cursor, links }))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Resend {
     webhook_ids: Option<Vec<String>>,
@@ -127,6 +132,7 @@ pub struct Resend {
 impl RequestBody for Resend {}
 
 /// `POST /v1/notifications/webhooks-events/{id}/resend`: new manual deliveries of the same bytes.
+#[utoipa::path(post, path = "/v1/notifications/webhooks-events/{id}/resend", tag = "events", request_body(content = Option<Resend>), params(("id" = String, Path, description = "Event id")), security(("client_credentials" = []), ("access_token" = [])), responses((status = 202, body = crate::publish::Envelope), Errors))]
 pub async fn resend(
     merchant: Merchant,
     State(state): State<AppState>,
@@ -153,7 +159,7 @@ pub async fn resend(
     Ok(event_response(StatusCode::ACCEPTED, event))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Simulate {
     webhook_id: Option<String>,
@@ -165,6 +171,7 @@ pub struct Simulate {
 impl RequestBody for Simulate {}
 
 /// `POST /v1/notifications/simulate-event`: the type's sample, sent once to a webhook or a bare URL.
+#[utoipa::path(post, path = "/v1/notifications/simulate-event", tag = "events", request_body = Simulate, security(("client_credentials" = []), ("access_token" = [])), responses((status = 202, body = crate::publish::Envelope), Errors))]
 pub async fn simulate(
     merchant: Merchant,
     State(state): State<AppState>,
@@ -210,7 +217,7 @@ pub async fn simulate(
     Ok(event_response(StatusCode::ACCEPTED, event))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyRequest {
     webhook_id: String,
@@ -220,13 +227,14 @@ pub struct VerifyRequest {
 
 impl RequestBody for VerifyRequest {}
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct VerifyResponse {
     verification_status: &'static str,
 }
 
 /// `POST /v1/notifications/verify-webhook-signature`: SUCCESS when one of the webhook's live secrets signed
 /// these headers and body within the last five minutes.
+#[utoipa::path(post, path = "/v1/notifications/verify-webhook-signature", tag = "events", request_body = VerifyRequest, security(("client_credentials" = []), ("access_token" = [])), responses((status = 200, body = VerifyResponse), Errors))]
 pub async fn verify_signature(
     merchant: Merchant,
     State(state): State<AppState>,

@@ -12,17 +12,18 @@ use serde::{Deserialize, Serialize};
 
 use super::error::{ApiError, ErrorDetail};
 use super::extract::ClientCredentials;
+use super::openapi::Errors;
 use super::state::AppState;
 use crate::domain::Timestamp;
 use crate::keyring::random_token;
 use crate::store::NewToken;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct TokenRequest {
     grant_type: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct TokenResponse {
     scope: &'static str,
     access_token: String,
@@ -40,6 +41,7 @@ fn form<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     })
 }
 
+#[utoipa::path(post, path = "/v1/oauth2/token", tag = "oauth", request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"), security(("client_credentials" = [])), responses((status = 200, body = TokenResponse), Errors))]
 pub async fn issue(
     credentials: ClientCredentials,
     State(state): State<AppState>,
@@ -67,12 +69,13 @@ pub async fn issue(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct TerminateRequest {
     token: Option<String>,
 }
 
 /// Revokes one access token of the calling account (a token of another account is not touched).
+#[utoipa::path(post, path = "/v1/oauth2/token/terminate", tag = "oauth", request_body(content = TerminateRequest, content_type = "application/x-www-form-urlencoded"), security(("client_credentials" = [])), responses((status = 204, description = "The token no longer works"), Errors))]
 pub async fn terminate(
     credentials: ClientCredentials,
     State(state): State<AppState>,

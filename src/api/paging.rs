@@ -37,8 +37,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryParams<T>
 }
 
 /// The paging part of a list's query string.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
+    /// 1 to 500, default 10
     pub page_size: Option<u32>,
     pub cursor: Option<String>,
 }
@@ -75,7 +77,7 @@ fn decode_cursor(cursor: &str) -> Option<String> {
 }
 
 /// A `links[]` entry.
-#[derive(Serialize, Clone, Debug)]
+#[derive(Serialize, Clone, Debug, utoipa::ToSchema)]
 pub struct Link {
     pub href: String,
     pub rel: &'static str,

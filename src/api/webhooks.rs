@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::{ApiError, ErrorDetail};
 use super::extract::{JsonBody, Merchant, OptionalJsonBody, RequestBody};
+use super::openapi::Errors;
 use super::paging::Link;
 use super::state::AppState;
 use crate::domain::event_type::Subscription;
@@ -21,7 +22,7 @@ const MAX_DESCRIPTION_LEN: usize = 500;
 /// Bytes of randomness in a new signing secret (the Standard Webhooks range is 24 to 64).
 const SECRET_BYTES: usize = 32;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateWebhook {
     url: String,
@@ -32,7 +33,7 @@ pub struct CreateWebhook {
 
 impl RequestBody for CreateWebhook {}
 
-#[derive(Deserialize, Serialize)]
+#[derive(Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventTypeRef {
     name: String,
@@ -40,7 +41,7 @@ pub struct EventTypeRef {
     description: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct WebhookView {
     id: WebhookId,
     url: WebhookUrl,
@@ -106,6 +107,7 @@ async fn catalog_descriptions(state: &AppState) -> Result<HashMap<String, String
     Ok(entries.into_iter().map(|e| (e.name.to_string(), e.description)).collect())
 }
 
+#[utoipa::path(post, path = "/v1/notifications/webhooks", tag = "webhooks", request_body = CreateWebhook, security(("client_credentials" = []), ("access_token" = [])), responses((status = 201, description = "Created; the only answer that shows the secret", body = WebhookView), Errors))]
 pub async fn create(
     merchant: Merchant,
     State(state): State<AppState>,
@@ -180,11 +182,12 @@ fn subscriptions(refs: &[EventTypeRef], catalog: &HashMap<String, String>) -> Re
     Ok(unique.into_iter().collect())
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct WebhookList {
     webhooks: Vec<WebhookView>,
 }
 
+#[utoipa::path(get, path = "/v1/notifications/webhooks", tag = "webhooks", security(("client_credentials" = []), ("access_token" = [])), responses((status = 200, body = WebhookList), Errors))]
 pub async fn list(merchant: Merchant, State(state): State<AppState>) -> Result<Json<WebhookList>, ApiError> {
     let descriptions = catalog_descriptions(&state).await?;
     let webhooks = state.store.list_webhooks(&merchant.account_id).await?;
@@ -192,6 +195,7 @@ pub async fn list(merchant: Merchant, State(state): State<AppState>) -> Result<J
     Ok(Json(WebhookList { webhooks }))
 }
 
+#[utoipa::path(get, path = "/v1/notifications/webhooks/{id}", tag = "webhooks", params(("id" = String, Path, description = "Webhook id")), security(("client_credentials" = []), ("access_token" = [])), responses((status = 200, body = WebhookView), Errors))]
 pub async fn show(
     merchant: Merchant,
     State(state): State<AppState>,
@@ -204,6 +208,7 @@ pub async fn show(
     Ok(Json(view(webhook, &descriptions, &state.public_url)))
 }
 
+#[utoipa::path(delete, path = "/v1/notifications/webhooks/{id}", tag = "webhooks", params(("id" = String, Path, description = "Webhook id")), security(("client_credentials" = []), ("access_token" = [])), responses((status = 204, description = "Deleted; its pending deliveries are cancelled"), Errors))]
 pub async fn delete(
     merchant: Merchant,
     State(state): State<AppState>,
@@ -219,16 +224,17 @@ pub async fn delete(
 }
 
 /// One operation of a JSON Patch (RFC 6902). Only `replace` is supported, on the paths below.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchOperation {
     op: String,
     path: String,
+    #[schema(value_type = Option<Object>)]
     value: Option<serde_json::Value>,
     from: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct Patch(Vec<PatchOperation>);
 
@@ -236,6 +242,7 @@ impl RequestBody for Patch {}
 
 const PATCHABLE: [&str; 5] = ["/url", "/event_types", "/status", "/description", "/format"];
 
+#[utoipa::path(patch, path = "/v1/notifications/webhooks/{id}", tag = "webhooks", request_body(content = Patch, content_type = "application/json"), params(("id" = String, Path, description = "Webhook id")), security(("client_credentials" = []), ("access_token" = [])), responses((status = 200, body = WebhookView), Errors))]
 pub async fn update(
     merchant: Merchant,
     State(state): State<AppState>,
@@ -316,6 +323,7 @@ fn apply(
 }
 
 /// `GET /v1/notifications/webhooks/{id}/event-types`: what the webhook subscribes to.
+#[utoipa::path(get, path = "/v1/notifications/webhooks/{id}/event-types", tag = "webhooks", params(("id" = String, Path, description = "Webhook id")), security(("client_credentials" = []), ("access_token" = [])), responses((status = 200, body = SubscriptionList), Errors))]
 pub async fn subscriptions_of(
     merchant: Merchant,
     State(state): State<AppState>,
@@ -327,7 +335,7 @@ pub async fn subscriptions_of(
     Ok(Json(SubscriptionList { event_types }))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct SubscriptionList {
     event_types: Vec<EventTypeRef>,
 }
@@ -339,13 +347,13 @@ pub async fn owned_webhook(state: &AppState, merchant: &Merchant, id: &str) -> R
     state.store.get_webhook(&merchant.account_id, &id).await?.ok_or_else(not_found)
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct SecretView {
     secret: String,
     previous: Vec<PreviousSecret>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct PreviousSecret {
     secret: String,
     expires_at: Timestamp,
@@ -368,6 +376,7 @@ async fn secrets_view(state: &AppState, webhook: &WebhookId) -> Result<SecretVie
 }
 
 /// `GET /v1/notifications/webhooks/{id}/secret`: the current signing secret and those still in their grace period.
+#[utoipa::path(get, path = "/v1/notifications/webhooks/{id}/secret", tag = "webhooks", params(("id" = String, Path, description = "Webhook id")), security(("client_credentials" = []), ("access_token" = [])), responses((status = 200, body = SecretView), Errors))]
 pub async fn reveal_secret(
     merchant: Merchant,
     State(state): State<AppState>,
@@ -381,7 +390,7 @@ pub async fn reveal_secret(
 const MAX_GRACE_SECONDS: u64 = 604_800;
 const DEFAULT_GRACE_SECONDS: u64 = 86_400;
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RollSecret {
     expire_previous_in_seconds: Option<u64>,
@@ -391,6 +400,7 @@ impl RequestBody for RollSecret {}
 
 /// `POST /v1/notifications/webhooks/{id}/secret/roll`: a new secret signs from now on; the previous one
 /// keeps signing too until its grace period ends.
+#[utoipa::path(post, path = "/v1/notifications/webhooks/{id}/secret/roll", tag = "webhooks", request_body(content = Option<RollSecret>), params(("id" = String, Path, description = "Webhook id")), security(("client_credentials" = []), ("access_token" = [])), responses((status = 200, body = SecretView), Errors))]
 pub async fn roll_secret(
     merchant: Merchant,
     State(state): State<AppState>,

@@ -9,6 +9,7 @@
 //! `deliver` uses `store` (the contract, never SQL), the pure policy modules (`retry`, `attempt_log`) and
 //! `herald-signature`. It knows nothing of the HTTP API.
 
+pub mod destination;
 pub mod queue;
 pub mod send;
 pub mod target;
@@ -77,7 +78,7 @@ impl Deliverer {
         config: DeliveryConfig,
     ) -> reqwest::Result<(Self, JobQueue)> {
         let (queue, receiver) = queue::channel(config.max_in_flight * 4);
-        let sender = Sender::new(config.limits)?;
+        let sender = Sender::new(config.limits.clone())?;
         let worker = Arc::new(Worker { store, keyring, sender, queue: queue.clone(), config });
         Ok((Self { worker, receiver }, queue))
     }

@@ -4,24 +4,30 @@
 //! connection time and the whole exchange. Whatever the receiver does (hang, reset, answer garbage or a
 //! huge body) ends as an [`Exchange`] value, never as a panic or an unbounded read.
 
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
 use herald_signature::standard;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, USER_AGENT};
 
 use super::queue::DeliveryJob;
 use crate::attempt_log::{Exchange, ReceivedResponse, TransportFailure};
+use crate::deliver::destination::{DestinationPolicy, Refusal};
 use crate::domain::Timestamp;
 use crate::error_chain::error_chain;
 
 const USER_AGENT_VALUE: &str = concat!("Herald/", env!("CARGO_PKG_VERSION"));
 
 /// What the sender needs to know about timeouts and limits.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct SendLimits {
     pub connect_timeout: Duration,
     pub total_timeout: Duration,
     pub max_response_body: usize,
+    pub destinations: DestinationPolicy,
 }
 
 /// The pooled HTTP client that makes every attempt.
@@ -29,18 +35,54 @@ pub struct SendLimits {
 pub struct Sender {
     client: reqwest::Client,
     max_response_body: usize,
+    destinations: Arc<DestinationPolicy>,
+}
+
+/// Resolves host names and keeps only the addresses the policy allows; the client connects to exactly
+/// those, so a name cannot resolve to one address when checked and another when connected.
+struct GuardedResolver(Arc<DestinationPolicy>);
+
+impl Resolve for GuardedResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let policy = self.0.clone();
+        Box::pin(async move {
+            policy.check_name(name.as_str())?;
+            let resolved: Vec<SocketAddr> = tokio::net::lookup_host((name.as_str(), 0)).await?.collect();
+            let mut refusal = None;
+            let allowed: Vec<SocketAddr> = resolved
+                .into_iter()
+                .filter(|address| match policy.check(address.ip()) {
+                    Ok(()) => true,
+                    Err(refused) => {
+                        refusal.get_or_insert(refused);
+                        false
+                    }
+                })
+                .collect();
+            if allowed.is_empty() {
+                let error: Box<dyn std::error::Error + Send + Sync> = match refusal {
+                    Some(refused) => Box::new(refused),
+                    None => format!("{} has no address", name.as_str()).into(),
+                };
+                return Err(error);
+            }
+            Ok(Box::new(allowed.into_iter()) as Addrs)
+        })
+    }
 }
 
 impl Sender {
     pub fn new(limits: SendLimits) -> reqwest::Result<Self> {
+        let destinations = Arc::new(limits.destinations.clone());
         let client = reqwest::Client::builder()
+            .dns_resolver(Arc::new(GuardedResolver(destinations.clone())))
             .connect_timeout(limits.connect_timeout)
             .timeout(limits.total_timeout)
             .redirect(reqwest::redirect::Policy::none())
             .tcp_nodelay(true)
             .pool_idle_timeout(Duration::from_secs(60))
             .build()?;
-        Ok(Self { client, max_response_body: limits.max_response_body })
+        Ok(Self { client, max_response_body: limits.max_response_body, destinations })
     }
 
     /// Makes the attempt described by `job` and reports what happened.
@@ -66,6 +108,15 @@ impl Sender {
     }
 
     async fn exchange(&self, job: &DeliveryJob, headers: HeaderMap) -> Result<ReceivedResponse, TransportFailure> {
+        // Names are checked by the resolver; a literal address never reaches it, so it is checked here.
+        let literal = url::Url::parse(job.target.url.as_str()).ok().and_then(|url| match url.host() {
+            Some(url::Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
+            Some(url::Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
+            _ => None,
+        });
+        if let Some(ip) = literal {
+            self.destinations.check(ip).map_err(|refused| TransportFailure::Refused(refused.to_string()))?;
+        }
         let request = self.client.post(job.target.url.as_str()).headers(headers).body(job.body.clone());
         let mut response = request.send().await.map_err(classify)?;
         let status = response.status().as_u16();
@@ -111,11 +162,25 @@ fn signed_headers(job: &DeliveryJob, now: Timestamp) -> HeaderMap {
 fn classify(error: reqwest::Error) -> TransportFailure {
     // reqwest's own message names only the URL; the causes say what went wrong.
     let detail = error_chain(&error);
-    if error.is_timeout() {
+    if let Some(refused) = find_cause::<Refusal>(&error) {
+        TransportFailure::Refused(refused.to_string())
+    } else if error.is_timeout() {
         TransportFailure::Timeout
     } else if error.is_connect() {
         TransportFailure::Connect(detail)
     } else {
         TransportFailure::Broken(detail)
     }
+}
+
+/// The first cause of type `T` in an error's chain.
+fn find_cause<'e, T: std::error::Error + 'static>(error: &'e (dyn std::error::Error + 'static)) -> Option<&'e T> {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = cause {
+        if let Some(found) = current.downcast_ref::<T>() {
+            return Some(found);
+        }
+        cause = current.source();
+    }
+    None
 }

@@ -169,21 +169,21 @@ async fn bad_webhooks_accounts_and_event_types_are_refused_and_store_nothing() {
     let merchant = app.create_account("Acme").await;
     let create = |body: Value| app.merchant(&merchant, Method::POST, "/v1/notifications/webhooks").json(&body).send();
 
-    for url in ["ftp://example.com/hook", "not a url", "https://user:pw@example.com/", "javascript:alert(1)"] {
+    for url in ["ftp://127.0.0.1/hook", "not a url", "https://user:pw@127.0.0.1/", "javascript:alert(1)"] {
         let response = create(json!({"url": url, "event_types": [{"name": "*"}]})).await.unwrap();
         let body = expect_error(response, 422, "VALIDATION_ERROR").await;
         assert_eq!(first_field(&body), "/url");
     }
     let unknown =
-        create(json!({"url": "https://example.com/a", "event_types": [{"name": "charge.exploded"}]})).await.unwrap();
+        create(json!({"url": "http://127.0.0.1:9/a", "event_types": [{"name": "charge.exploded"}]})).await.unwrap();
     let body = expect_error(unknown, 422, "UNKNOWN_EVENT_TYPE").await;
     assert_eq!(first_field(&body), "/event_types/0/name");
-    let none = create(json!({"url": "https://example.com/a", "event_types": []})).await.unwrap();
+    let none = create(json!({"url": "http://127.0.0.1:9/a", "event_types": []})).await.unwrap();
     expect_error(none, 422, "VALIDATION_ERROR").await;
     let format =
-        create(json!({"url": "https://example.com/a", "event_types": [{"name": "*"}], "format": "xml"})).await.unwrap();
+        create(json!({"url": "http://127.0.0.1:9/a", "event_types": [{"name": "*"}], "format": "xml"})).await.unwrap();
     expect_error(format, 422, "VALIDATION_ERROR").await;
-    let wrong_type = create(json!({"url": "https://example.com/a", "event_types": "*"})).await.unwrap();
+    let wrong_type = create(json!({"url": "http://127.0.0.1:9/a", "event_types": "*"})).await.unwrap();
     expect_error(wrong_type, 400, "INVALID_REQUEST").await;
     let listed: Value =
         app.merchant(&merchant, Method::GET, "/v1/notifications/webhooks").send().await.unwrap().json().await.unwrap();
@@ -191,16 +191,16 @@ async fn bad_webhooks_accounts_and_event_types_are_refused_and_store_nothing() {
 
     // Limits: one webhook per URL, and at most the configured number per account.
     assert_eq!(
-        create(json!({"url": "https://example.com/a", "event_types": [{"name": "*"}]})).await.unwrap().status(),
+        create(json!({"url": "http://127.0.0.1:9/a", "event_types": [{"name": "*"}]})).await.unwrap().status(),
         201
     );
-    let duplicate = create(json!({"url": "https://example.com/a", "event_types": [{"name": "*"}]})).await.unwrap();
+    let duplicate = create(json!({"url": "http://127.0.0.1:9/a", "event_types": [{"name": "*"}]})).await.unwrap();
     expect_error(duplicate, 409, "WEBHOOK_URL_ALREADY_EXISTS").await;
     assert_eq!(
-        create(json!({"url": "https://example.com/b", "event_types": [{"name": "*"}]})).await.unwrap().status(),
+        create(json!({"url": "http://127.0.0.1:9/b", "event_types": [{"name": "*"}]})).await.unwrap().status(),
         201
     );
-    let third = create(json!({"url": "https://example.com/c", "event_types": [{"name": "*"}]})).await.unwrap();
+    let third = create(json!({"url": "http://127.0.0.1:9/c", "event_types": [{"name": "*"}]})).await.unwrap();
     expect_error(third, 422, "WEBHOOK_NUMBER_LIMIT_EXCEEDED").await;
     let listed: Value =
         app.merchant(&merchant, Method::GET, "/v1/notifications/webhooks").send().await.unwrap().json().await.unwrap();

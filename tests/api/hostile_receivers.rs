@@ -121,3 +121,32 @@ async fn each_misbehaviour_is_one_recorded_failure_and_delivery_goes_on() {
     let arrived = healthy.wait_for(2, Duration::from_secs(10)).await;
     assert_eq!(arrived[1].json()["resource"]["n"], 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn internal_destinations_are_refused_unless_allowed() {
+    // The default policy: loopback is internal and not allow-listed. Only loopback URLs are used, so
+    // nothing could leave this machine even if the guard failed.
+    let app = spawn_app_with(|s| {
+        s.destinations = Default::default();
+        s.retry_schedule = "".parse().unwrap();
+    })
+    .await;
+    app.put_event_type("charge.succeeded").await;
+    let merchant = app.create_account("Acme").await;
+    let receiver = Receiver::start().await;
+    let by_name = receiver.url.replace("127.0.0.1", "localhost");
+    let literal = app.create_webhook(&merchant, &receiver.url, &["*"]).await;
+    let named = app.create_webhook(&merchant, &by_name, &["*"]).await;
+    app.publish_ok(&merchant, "charge.succeeded", json!({"n": 1})).await;
+
+    for webhook in [&literal, &named] {
+        let (state, attempt) = finished_attempt(&app, webhook["id"].as_str().unwrap()).await;
+        assert_eq!(state, DeliveryState::Failed);
+        let error = attempt.error.unwrap();
+        assert_eq!(error.code, "destination_refused", "{}", error.message);
+        assert!(error.message.contains("loopback"), "{}", error.message);
+        assert!(attempt.response.is_none());
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(receiver.received().is_empty(), "no request reached the receiver");
+}

@@ -52,6 +52,9 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     settings.delivery_timeout = Duration::from_secs(2);
     settings.shutdown_grace = Duration::from_secs(1);
     settings.seed_catalog = false;
+    // Receivers run on loopback, and nothing a test does may reach any other address.
+    settings.destinations.allow = vec!["127.0.0.0/8".parse().unwrap()];
+    settings.destinations.only_allowed = true;
     configure(&mut settings);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let app = Application::build(settings, listener).await.unwrap();

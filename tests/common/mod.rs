@@ -24,6 +24,8 @@ impl HeraldProcess {
             .env("HERALD_DATA_DIR", data_dir)
             .env("HERALD_ADMIN_TOKEN", token)
             .env("HERALD_LOG", "warn")
+            .env("HERALD_ALLOW_SUBNETS", "127.0.0.0/8")
+            .env("HERALD_DELIVER_ONLY_TO_ALLOWED", "true")
             .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .spawn()

@@ -211,6 +211,8 @@ fn spawn_herald() -> BenchResult<(String, String, Spawned)> {
         .env("HERALD_DATA_DIR", data_dir.path())
         .env("HERALD_ADMIN_TOKEN", BENCH_TOKEN)
         .env("HERALD_LOG", "warn")
+        .env("HERALD_ALLOW_SUBNETS", "127.0.0.0/8")
+        .env("HERALD_DELIVER_ONLY_TO_ALLOWED", "true")
         .stdout(Stdio::piped())
         .spawn()?;
     let mut lines = BufReader::new(child.stdout.take().ok_or("no stdout")?).lines();

@@ -1,0 +1,121 @@
+//! The OpenAPI 3.1 document served at `GET /v1/openapi.json`.
+//!
+//! It is generated from the code: every route is registered through `utoipa_axum::routes!` from the
+//! handler's own `#[utoipa::path]` attribute, so a path cannot be served without being documented, and
+//! bodies are described by the same types that (de)serialise them.
+
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::{RefOr, Server};
+use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
+
+use super::error::ErrorBody;
+use crate::domain::{AccountId, AttemptId, DeliveryId, EventId, EventTypeName, Timestamp, WebhookId, WebhookUrl};
+
+fn string_schema(description: &str, format: Option<SchemaFormat>) -> RefOr<Schema> {
+    ObjectBuilder::new().schema_type(Type::String).format(format).description(Some(description)).into()
+}
+
+macro_rules! string_schemas {
+    ($($type:ty => $description:literal),* $(,)?) => {$(
+        impl PartialSchema for $type {
+            fn schema() -> RefOr<Schema> {
+                string_schema($description, None)
+            }
+        }
+        impl ToSchema for $type {}
+    )*};
+}
+
+string_schemas!(
+    AccountId => "A merchant account id, `acct_` followed by 26 characters",
+    WebhookId => "A webhook id, `wh_` followed by 26 characters",
+    EventId => "An event id, `evt_` followed by 26 characters; also the `webhook-id` header of its deliveries",
+    DeliveryId => "A delivery id, `dlv_` followed by 26 characters",
+    AttemptId => "An attempt id, `att_` followed by 26 characters",
+    EventTypeName => "An event type, such as `charge.dispute.closed` or `PAYMENT.CAPTURE.COMPLETED`",
+    WebhookUrl => "An absolute http(s) URL",
+);
+
+impl PartialSchema for Timestamp {
+    fn schema() -> RefOr<Schema> {
+        string_schema("RFC 3339 UTC time", Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+    }
+}
+impl ToSchema for Timestamp {}
+
+/// The error answers any operation may give, all in PayPal's error shape.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum Errors {
+    /// Malformed JSON, a wrong type, an unknown field or a bad query parameter.
+    #[response(status = 400)]
+    InvalidRequest(ErrorBody),
+    /// Missing, wrong, expired or revoked credentials.
+    #[response(status = 401)]
+    AuthenticationFailure(ErrorBody),
+    /// No such object for this caller (another account's objects are not found either).
+    #[response(status = 404)]
+    NotFound(ErrorBody),
+    /// A conflict: the URL already has a webhook, or an idempotency key was reused with another request.
+    #[response(status = 409)]
+    Conflict(ErrorBody),
+    /// The body is larger than the configured limit.
+    #[response(status = 413)]
+    PayloadTooLarge(ErrorBody),
+    /// The body is not JSON.
+    #[response(status = 415)]
+    UnsupportedMediaType(ErrorBody),
+    /// Well-formed but not acceptable: see `details`.
+    #[response(status = 422)]
+    Unprocessable(ErrorBody),
+    #[response(status = 500)]
+    Internal(ErrorBody),
+    #[response(status = 503)]
+    Unavailable(ErrorBody),
+}
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        let components = api.components.get_or_insert_with(Default::default);
+        let bearer = |description: &str| {
+            let mut http = Http::new(HttpAuthScheme::Bearer);
+            http.description = Some(description.to_owned());
+            SecurityScheme::Http(http)
+        };
+        components.add_security_scheme("admin_token", bearer("The operator's admin token (HERALD_ADMIN_TOKEN)"));
+        let mut basic = Http::new(HttpAuthScheme::Basic);
+        basic.description = Some("A merchant's client id and client secret".to_owned());
+        components.add_security_scheme("client_credentials", SecurityScheme::Http(basic));
+        components.add_security_scheme("access_token", bearer("A merchant access token from POST /v1/oauth2/token"));
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Herald",
+        description = "Webhook delivery: publish events once; Herald stores, fans out, signs, delivers, retries \
+                       and logs every attempt. Operator calls use the admin token; merchant calls use Basic \
+                       client credentials or an OAuth access token. Errors follow PayPal's error shape."
+    ),
+    modifiers(&Security),
+    components(schemas(ErrorBody, super::error::ErrorDetail)),
+    tags(
+        (name = "operator", description = "Accounts, the event-type catalog and publishing"),
+        (name = "oauth", description = "Merchant access tokens"),
+        (name = "webhooks", description = "A merchant's webhooks, their secrets and deliveries"),
+        (name = "events", description = "A merchant's event notifications"),
+        (name = "health", description = "Liveness and readiness"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The document with the server it is served from.
+pub fn document(api: utoipa::openapi::OpenApi, public_url: &str) -> utoipa::openapi::OpenApi {
+    let mut api = api;
+    api.servers = Some(vec![Server::new(public_url)]);
+    api
+}
