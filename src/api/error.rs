@@ -64,6 +64,12 @@ impl ApiError {
         self
     }
 
+    /// Replaces the generic details with a more precise one.
+    pub fn with_only_detail(mut self, detail: ErrorDetail) -> Self {
+        self.details = vec![detail];
+        self
+    }
+
     pub fn invalid_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "INVALID_REQUEST", message)
     }
@@ -79,11 +85,25 @@ impl ApiError {
     }
 
     pub fn unauthenticated(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "AUTHENTICATION_FAILURE", message)
+        let message = message.into();
+        Self::new(StatusCode::UNAUTHORIZED, "AUTHENTICATION_FAILURE", message.clone()).with_detail(ErrorDetail {
+            field: Some("Authorization".into()),
+            value: None,
+            location: "header",
+            issue: "INVALID_CREDENTIALS".into(),
+            description: message,
+        })
     }
 
     pub fn not_found(what: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "RESOURCE_NOT_FOUND", format!("the {what} does not exist"))
+        let message = format!("the {what} does not exist");
+        Self::new(StatusCode::NOT_FOUND, "RESOURCE_NOT_FOUND", message.clone()).with_detail(ErrorDetail {
+            field: None,
+            value: None,
+            location: "path",
+            issue: "INVALID_RESOURCE_ID".into(),
+            description: format!("{message}, or it belongs to another account"),
+        })
     }
 
     pub fn conflict(name: &'static str, message: impl Into<String>) -> Self {
@@ -91,15 +111,34 @@ impl ApiError {
     }
 
     pub fn method_not_allowed() -> Self {
-        Self::new(StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_SUPPORTED", "this method is not supported on this path")
+        let message = "this method is not supported on this path";
+        Self::new(StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_SUPPORTED", message).with_detail(ErrorDetail {
+            field: None,
+            value: None,
+            location: "method",
+            issue: "METHOD_NOT_SUPPORTED".into(),
+            description: "see GET /v1/openapi.json for the methods of each path".into(),
+        })
     }
 
     pub fn unsupported_media_type() -> Self {
-        Self::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE", "send the body as application/json")
+        let message = "send the body as application/json";
+        Self::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE", message).with_detail(ErrorDetail {
+            field: Some("Content-Type".into()),
+            value: None,
+            location: "header",
+            issue: "UNSUPPORTED_MEDIA_TYPE".into(),
+            description: message.into(),
+        })
     }
 
     pub fn too_large(limit: usize) -> Self {
-        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", format!("the body is larger than {limit} bytes"))
+        let message = format!("the body is larger than {limit} bytes");
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", message.clone()).with_detail(ErrorDetail::body(
+            "",
+            "PAYLOAD_TOO_LARGE",
+            message,
+        ))
     }
 
     pub fn internal(cause: impl std::error::Error + Send + Sync + 'static) -> Self {
@@ -128,9 +167,15 @@ impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::WebhookLimitReached { .. } => {
-                Self::unprocessable("WEBHOOK_NUMBER_LIMIT_EXCEEDED", error.to_string())
+                Self::unprocessable("WEBHOOK_NUMBER_LIMIT_EXCEEDED", error.to_string()).with_detail(ErrorDetail::body(
+                    "",
+                    "WEBHOOK_NUMBER_LIMIT_EXCEEDED",
+                    format!("{error}; delete one first"),
+                ))
             }
-            StoreError::WebhookUrlTaken => Self::conflict("WEBHOOK_URL_ALREADY_EXISTS", error.to_string()),
+            StoreError::WebhookUrlTaken => Self::conflict("WEBHOOK_URL_ALREADY_EXISTS", error.to_string()).with_detail(
+                ErrorDetail::body("/url", "WEBHOOK_URL_ALREADY_EXISTS", "update the existing webhook instead"),
+            ),
             StoreError::IdempotencyKeyReused => {
                 Self::conflict("RESOURCE_CONFLICT", error.to_string()).with_detail(ErrorDetail {
                     field: Some("Idempotency-Key".into()),
@@ -164,7 +209,7 @@ impl From<PublishError> for ApiError {
                     .with_value(id.clone()),
             ),
             PublishError::EventNotFound => Self::not_found("event"),
-            PublishError::WebhookNotFound(ref id) => Self::not_found("webhook").with_detail(
+            PublishError::WebhookNotFound(ref id) => Self::not_found("webhook").with_only_detail(
                 ErrorDetail::body("/webhook_ids", "WEBHOOK_NOT_FOUND", error.to_string()).with_value(id.clone()),
             ),
             PublishError::NoSample(_) => Self::unprocessable("UNPROCESSABLE_ENTITY", error.to_string()).with_detail(

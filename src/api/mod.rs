@@ -15,6 +15,7 @@ pub mod notifications;
 pub mod oauth;
 pub mod openapi;
 pub mod paging;
+pub mod reference;
 pub mod state;
 pub mod webhooks;
 
@@ -30,7 +31,8 @@ use utoipa_axum::routes;
 use error::ApiError;
 pub use state::{ApiContext, ApiLimits, AppState};
 
-/// Every route, registered from its handler's OpenAPI description, plus `GET /v1/openapi.json`.
+/// Every route, registered from its handler's OpenAPI description, plus the document itself
+/// (`GET /v1/openapi.json`) and its readable rendering (`GET /docs`).
 pub fn router(state: AppState) -> Router {
     let (router, api) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(health::healthz))
@@ -59,16 +61,15 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(notifications::simulate))
         .routes(routes!(notifications::verify_signature))
         .split_for_parts();
-    let document: Arc<str> = serde_json::to_string(&openapi::document(api, &state.public_url))
-        .expect("the OpenAPI document serialises")
-        .into();
+    let document = serde_json::to_value(openapi::document(api, &state.public_url)).expect("the document serialises");
+    let reference: Arc<str> = reference::render(&document).into();
+    let document: Arc<str> = document.to_string().into();
+    let json =
+        move || async move { ([(header::CONTENT_TYPE, "application/json")], document.to_string()).into_response() };
+    let html = move || async move { axum::response::Html(reference.to_string()) };
     router
-        .route(
-            "/v1/openapi.json",
-            axum::routing::get(move || async move {
-                ([(header::CONTENT_TYPE, "application/json")], document.to_string()).into_response()
-            }),
-        )
+        .route("/v1/openapi.json", axum::routing::get(json))
+        .route("/docs", axum::routing::get(html))
         .fallback(|| async { ApiError::not_found("path") })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .with_state(state)

@@ -148,7 +148,7 @@ pub async fn resend(
                     WebhookId::parse(text).map_err(|_| {
                         let detail =
                             ErrorDetail::body(format!("/webhook_ids/{index}"), "WEBHOOK_NOT_FOUND", "no such webhook");
-                        ApiError::not_found("webhook").with_detail(detail.with_value(text.as_str()))
+                        ApiError::not_found("webhook").with_only_detail(detail.with_value(text.as_str()))
                     })
                 })
                 .collect::<Result<Vec<_>, _>>()?,

@@ -17,7 +17,12 @@ async fn expect_error(response: reqwest::Response, status: u16, name: &str) -> V
     assert_eq!(body["name"], name, "{body}");
     assert!(!body["message"].as_str().unwrap().is_empty());
     assert!(!body["debug_id"].as_str().unwrap().is_empty());
-    assert!(body["details"].is_array() && body["links"].is_array());
+    assert!(body["links"].is_array());
+    let details = body["details"].as_array().expect("details is an array");
+    assert!(!details.is_empty(), "every client error says what is wrong in details: {body}");
+    assert!(
+        details.iter().all(|d| d["issue"].is_string() && d["location"].is_string() && d["description"].is_string())
+    );
     body
 }
 

@@ -668,3 +668,54 @@ async fn every_merchant_path_hides_other_accounts_objects() {
     assert_eq!((status, still["description"].clone()), (200, Value::Null), "nothing the intruder did changed it");
     assert_eq!(receiver.received().len(), 1, "no resend or simulation reached the owner's endpoint");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_covers_the_contract_and_the_reference_page_renders_it() {
+    let app = spawn_app().await;
+    let response = app.http.get(app.url("/v1/openapi.json")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let document: Value = response.json().await.unwrap();
+    assert_eq!(document["openapi"], "3.1.0");
+    let expected = [
+        ("post", "/v1/accounts"),
+        ("get", "/v1/accounts"),
+        ("get", "/v1/accounts/{id}"),
+        ("post", "/v1/accounts/{id}/credentials/roll"),
+        ("put", "/v1/event-types/{name}"),
+        ("get", "/v1/event-types"),
+        ("post", "/v1/events"),
+        ("post", "/v1/events/batch"),
+        ("post", "/v1/oauth2/token"),
+        ("get", "/v1/notifications/webhooks-event-types"),
+        ("post", "/v1/notifications/webhooks"),
+        ("get", "/v1/notifications/webhooks"),
+        ("get", "/v1/notifications/webhooks/{id}"),
+        ("patch", "/v1/notifications/webhooks/{id}"),
+        ("delete", "/v1/notifications/webhooks/{id}"),
+        ("get", "/v1/notifications/webhooks/{id}/event-types"),
+        ("get", "/v1/notifications/webhooks-events"),
+        ("get", "/v1/notifications/webhooks-events/{id}"),
+        ("post", "/v1/notifications/webhooks-events/{id}/resend"),
+        ("post", "/v1/notifications/simulate-event"),
+        ("post", "/v1/notifications/verify-webhook-signature"),
+        ("get", "/v1/notifications/webhooks/{id}/secret"),
+        ("post", "/v1/notifications/webhooks/{id}/secret/roll"),
+        ("get", "/v1/notifications/webhooks/{id}/deliveries"),
+        ("get", "/v1/notifications/webhooks/{id}/deliveries/{delivery_id}"),
+        ("post", "/v1/notifications/webhooks/{id}/recover"),
+        ("get", "/healthz"),
+        ("get", "/readyz"),
+    ];
+    for (method, path) in expected {
+        let operation = &document["paths"][path][method];
+        assert!(operation.is_object(), "{method} {path} is documented");
+        let responses = operation["responses"].as_object().unwrap();
+        assert!(responses.contains_key("422") && responses.contains_key("500"), "{method} {path} documents its errors");
+    }
+    assert!(document["components"]["schemas"]["ErrorBody"].is_object());
+    let page = app.http.get(app.url("/docs")).send().await.unwrap();
+    assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
+    let page = page.text().await.unwrap();
+    assert!(page.contains("<code>/v1/notifications/webhooks/{id}/secret/roll</code>"));
+    assert!(!page.contains("<script"), "the page works without JavaScript");
+}
