@@ -14,6 +14,7 @@ use crate::deliver::send::SendLimits;
 use crate::deliver::{Deliverer, DeliveryConfig};
 use crate::keyring::{AdminToken, Keyring, KeyringError};
 use crate::publish::{Publisher, PublisherParts};
+use crate::store::postgres::PostgresStore;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{Store, StoreError};
 
@@ -27,7 +28,7 @@ pub enum StartupError {
         source: std::io::Error,
     },
     #[error(
-        "the database URL {0:?} is not supported by this version; leave it unset to use the embedded SQLite database"
+        "the database URL {0:?} is not supported: use postgres://…, or leave it unset for the embedded SQLite database"
     )]
     UnsupportedDatabase(String),
     #[error(transparent)]
@@ -55,13 +56,11 @@ impl Application {
         let data_dir = &settings.data_dir;
         std::fs::create_dir_all(data_dir)
             .map_err(|source| StartupError::DataDir { path: data_dir.display().to_string(), source })?;
-        if let Some(url) = &settings.database_url {
-            return Err(StartupError::UnsupportedDatabase(url.clone()));
-        }
+
         let address = listener.local_addr().map_err(StartupError::Listener)?;
         let keyring = Arc::new(Keyring::load_or_create(data_dir)?);
         let admin_token = AdminToken::resolve(settings.admin_token.clone(), data_dir)?;
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(data_dir)?);
+        let store = open_store(&settings).await?;
         if settings.seed_catalog {
             crate::catalog::seed_if_empty(store.as_ref()).await?;
         }
@@ -120,6 +119,28 @@ impl Application {
     }
 }
 
+/// The backend named by the database URL's scheme: none means the embedded SQLite file.
+pub async fn open_store(settings: &Settings) -> Result<Arc<dyn Store>, StartupError> {
+    match settings.database_url.as_deref() {
+        None => Ok(Arc::new(SqliteStore::open(&settings.data_dir)?)),
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            Ok(Arc::new(PostgresStore::connect(url, settings.database_pool).await?))
+        }
+        Some(url) => Err(StartupError::UnsupportedDatabase(redact(url))),
+    }
+}
+
+/// A URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.split('@').next_back().unwrap_or(url).to_owned(),
+    }
+}
+
 fn delivery_config(settings: &Settings) -> DeliveryConfig {
     DeliveryConfig {
         schedule: settings.retry_schedule.clone(),
@@ -130,7 +151,7 @@ fn delivery_config(settings: &Settings) -> DeliveryConfig {
             destinations: settings.destinations.clone(),
         },
         max_in_flight: settings.max_in_flight,
-        lease_duration: DeliveryConfig::lease_for(settings.delivery_timeout),
+        lease_duration: DeliveryConfig::lease_for(settings.lease_duration, settings.delivery_timeout),
         poll_interval: settings.poll_interval,
         shutdown_grace: settings.shutdown_grace,
     }

@@ -69,6 +69,15 @@ pub struct ServeArgs {
     /// How long an OAuth access token lives [default: 9h]
     #[arg(long, env = "HERALD_TOKEN_LIFETIME")]
     pub token_lifetime: Option<String>,
+    /// Connections in the PostgreSQL pool [default: 16]
+    #[arg(long, env = "HERALD_DATABASE_POOL_SIZE")]
+    pub database_pool_size: Option<usize>,
+    /// How long a request waits for a database connection before answering 503 [default: 5s]
+    #[arg(long, env = "HERALD_DATABASE_TIMEOUT")]
+    pub database_timeout: Option<String>,
+    /// How long a claim on a delivery holds; a dead node's claims come back after this [default: 60s]
+    #[arg(long, env = "HERALD_LEASE_DURATION")]
+    pub lease_duration: Option<String>,
     /// Subnets that deliveries may reach although private or loopback, e.g. "127.0.0.0/8,10.1.0.0/16"
     #[arg(long, env = "HERALD_ALLOW_SUBNETS")]
     pub allow_subnets: Option<String>,
@@ -100,6 +109,9 @@ struct FileSettings {
     seed_catalog: Option<bool>,
     allow_subnets: Option<String>,
     deliver_only_to_allowed: Option<bool>,
+    database_pool_size: Option<usize>,
+    database_timeout: Option<String>,
+    lease_duration: Option<String>,
 }
 
 /// Everything `herald serve` runs with, defaults applied and values parsed.
@@ -126,6 +138,9 @@ pub struct Settings {
     pub seed_catalog: bool,
     /// Where deliveries may go.
     pub destinations: crate::deliver::destination::DestinationPolicy,
+    pub database_pool: crate::store::postgres::PoolSettings,
+    /// How long a claim on a delivery holds (at least four delivery timeouts).
+    pub lease_duration: Duration,
     /// How often the worker looks for due deliveries when nothing woke it.
     pub poll_interval: Duration,
 }
@@ -151,6 +166,8 @@ impl Settings {
             token_lifetime: Duration::from_secs(9 * 3600),
             seed_catalog: true,
             destinations: Default::default(),
+            database_pool: Default::default(),
+            lease_duration: Duration::from_secs(60),
             poll_interval: Duration::from_secs(1),
         }
     }
@@ -189,6 +206,14 @@ impl Settings {
             settings.destinations.allow = crate::deliver::destination::DestinationPolicy::parse_subnets(&text)
                 .map_err(|e| invalid("allow_subnets", e))?;
         }
+        if let Some(size) = args.database_pool_size.or(file.database_pool_size) {
+            settings.database_pool.max_connections = size.max(2);
+        }
+        let timeout = args.database_timeout.or(file.database_timeout);
+        settings.database_pool.wait_timeout =
+            duration("database_timeout", timeout, settings.database_pool.wait_timeout)?;
+        settings.lease_duration =
+            duration("lease_duration", args.lease_duration.or(file.lease_duration), settings.lease_duration)?;
         settings.destinations.only_allowed =
             args.deliver_only_to_allowed.or(file.deliver_only_to_allowed).unwrap_or(false);
         settings.max_in_flight = args.max_in_flight.or(file.max_in_flight).unwrap_or(settings.max_in_flight).max(1);

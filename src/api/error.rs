@@ -185,7 +185,7 @@ impl From<StoreError> for ApiError {
                     description: "use a new key for a different request".into(),
                 })
             }
-            StoreError::Closed => Self::unavailable(error),
+            StoreError::Closed | StoreError::Unavailable(_) => Self::unavailable(error),
             StoreError::Corrupt(_) | StoreError::Backend(_) => Self::internal(error),
         }
     }

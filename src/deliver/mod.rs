@@ -49,9 +49,10 @@ pub struct DeliveryConfig {
 }
 
 impl DeliveryConfig {
-    /// A lease comfortably longer than any attempt, so that only a dead process lets one run out.
-    pub fn lease_for(timeout: Duration) -> Duration {
-        (timeout * 4).max(Duration::from_secs(300))
+    /// The configured lease, but never shorter than four attempts, so that only a dead (or stalled)
+    /// process lets one run out.
+    pub fn lease_for(configured: Duration, timeout: Duration) -> Duration {
+        configured.max(timeout * 4)
     }
 }
 
@@ -91,7 +92,8 @@ impl Deliverer {
     /// Delivers until `shutdown`, then lets in-flight attempts finish for up to the shutdown grace.
     pub async fn run(self, shutdown: CancellationToken) {
         let JobReceiver { mut jobs, poller } = self.receiver;
-        let poll_task = tokio::spawn(poll(self.worker.clone(), poller, shutdown.clone()));
+        let remote = self.worker.store.work_signal();
+        let poll_task = tokio::spawn(poll(self.worker.clone(), poller, remote, shutdown.clone()));
         let in_flight = TaskTracker::new();
         let permits = Arc::new(Semaphore::new(self.worker.config.max_in_flight));
         loop {
@@ -212,7 +214,12 @@ enum ClaimRound {
 }
 
 /// The poller's loop: claim what is due, then sleep until the next due time, a wake-up or the interval.
-async fn poll(worker: Arc<Worker>, wake: Arc<tokio::sync::Notify>, shutdown: CancellationToken) {
+async fn poll(
+    worker: Arc<Worker>,
+    wake: Arc<tokio::sync::Notify>,
+    remote: Option<Arc<tokio::sync::Notify>>,
+    shutdown: CancellationToken,
+) {
     let interval = worker.config.poll_interval;
     loop {
         let wait = match worker.claim_round().await {
@@ -231,9 +238,16 @@ async fn poll(worker: Arc<Worker>, wake: Arc<tokio::sync::Notify>, shutdown: Can
                 interval
             }
         };
+        let remote_wake = async {
+            match &remote {
+                Some(signal) => signal.notified().await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             _ = shutdown.cancelled() => return,
             _ = wake.notified() => {},
+            _ = remote_wake => {},
             _ = tokio::time::sleep(wait) => {},
         }
     }

@@ -5,6 +5,8 @@
 //! deliveries; an attempt and its delivery's new state) are single calls, so a backend can make each one
 //! transaction. `store` depends on `domain` only.
 
+pub mod columns;
+pub mod postgres;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -27,6 +29,8 @@ pub enum StoreError {
     IdempotencyKeyReused,
     #[error("the store is shutting down")]
     Closed,
+    #[error("the database cannot be reached")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("the stored data is not what this version of Herald expects: {0}")]
     Corrupt(String),
     #[error("the database failed")]
@@ -282,6 +286,14 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Vec<Delivery>>;
     async fn get_delivery(&self, webhook: &WebhookId, id: &DeliveryId) -> StoreResult<Option<Delivery>>;
     async fn list_attempts(&self, delivery: &DeliveryId) -> StoreResult<Vec<Attempt>>;
+    /// Deletes events (with their deliveries and attempts) created before `cutoff`, at most `limit` events
+    /// in one call; returns how many events went.
+    async fn delete_events_before(&self, cutoff: Timestamp, limit: u32) -> StoreResult<u64>;
+    /// Signalled when another process stored deliveries that are due now (PostgreSQL's LISTEN/NOTIFY); a
+    /// single-process backend has none.
+    fn work_signal(&self) -> Option<std::sync::Arc<tokio::sync::Notify>> {
+        None
+    }
     /// Makes the webhook's failed deliveries created in `[since, until]` due again at `now`; returns how many.
     async fn requeue_failed(
         &self,

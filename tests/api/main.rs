@@ -1,5 +1,8 @@
 //! Herald end to end: a real server on a random port, real receivers, real HTTP.
 
+#[path = "../common/mod.rs"]
+mod common;
+
 mod bad_input;
 mod delivery;
 mod hostile_receivers;

@@ -25,6 +25,7 @@ pub struct TestApp {
     pub http: reqwest::Client,
     shutdown: CancellationToken,
     _data_dir: tempfile::TempDir,
+    _schema: Option<crate::common::PgSchema>,
 }
 
 impl Drop for TestApp {
@@ -56,13 +57,25 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     settings.destinations.allow = vec!["127.0.0.0/8".parse().unwrap()];
     settings.destinations.only_allowed = true;
     configure(&mut settings);
+    // The same stories run on PostgreSQL when the environment asks for it (CI does, as a second pass).
+    let schema = match std::env::var("HERALD_TEST_BACKEND").as_deref() {
+        Ok("postgres") => {
+            let base =
+                crate::common::postgres_url().expect("HERALD_TEST_BACKEND=postgres needs HERALD_TEST_DATABASE_URL");
+            Some(crate::common::PgSchema::create(&base).await)
+        }
+        _ => None,
+    };
+    if let Some(schema) = &schema {
+        settings.database_url = Some(schema.url.clone());
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let app = Application::build(settings, listener).await.unwrap();
     let base = format!("http://{}", app.address());
     let store = app.store();
     let shutdown = CancellationToken::new();
     tokio::spawn(app.run_until_stopped(shutdown.clone()));
-    TestApp { base, store, http: reqwest::Client::new(), shutdown, _data_dir: data_dir }
+    TestApp { base, store, http: reqwest::Client::new(), shutdown, _data_dir: data_dir, _schema: schema }
 }
 
 impl TestApp {

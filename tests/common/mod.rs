@@ -101,3 +101,51 @@ pub async fn set_up_tenant(
     let webhook: Value = created.json().await.unwrap();
     Tenant { account_id: account["id"].as_str().unwrap().into(), webhook_id: webhook["id"].as_str().unwrap().into() }
 }
+
+/// The PostgreSQL server tests use: `HERALD_TEST_DATABASE_URL`, or under CI the local one.
+pub fn postgres_url() -> Option<String> {
+    match std::env::var("HERALD_TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var("CI").is_ok_and(|v| v == "true") => Some("postgres://postgres@127.0.0.1:5432/test".into()),
+        _ => None,
+    }
+}
+
+/// A schema of its own for one test, dropped (with everything in it) when the guard goes.
+pub struct PgSchema {
+    base: String,
+    name: String,
+    /// The URL Herald connects with: the base URL with `search_path` set to this schema.
+    pub url: String,
+}
+
+impl PgSchema {
+    pub async fn create(base: &str) -> Self {
+        let name = format!("herald_t_{}", herald::keyring::random_token(9).to_lowercase().replace(['-', '_'], "x"));
+        let (client, connection) = tokio_postgres::connect(base, tokio_postgres::NoTls)
+            .await
+            .unwrap_or_else(|e| panic!("PostgreSQL at {base} is needed for this test: {e}"));
+        tokio::spawn(connection);
+        client.batch_execute(&format!("CREATE SCHEMA {name}")).await.unwrap();
+        let separator = if base.contains('?') { '&' } else { '?' };
+        let url = format!("{base}{separator}options=-csearch_path%3D{name}");
+        Self { base: base.to_owned(), name, url }
+    }
+}
+
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        let (base, name) = (self.base.clone(), self.name.clone());
+        // Drop runs outside async code, so a small runtime of its own does the cleanup.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(async {
+                if let Ok((client, connection)) = tokio_postgres::connect(&base, tokio_postgres::NoTls).await {
+                    tokio::spawn(connection);
+                    let _ = client.batch_execute(&format!("DROP SCHEMA {name} CASCADE")).await;
+                }
+            });
+        })
+        .join();
+    }
+}

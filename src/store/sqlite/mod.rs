@@ -253,6 +253,10 @@ impl Store for SqliteStore {
         self.read(|conn| reads::list_attempts(conn, delivery))
     }
 
+    async fn delete_events_before(&self, cutoff: Timestamp, limit: u32) -> StoreResult<u64> {
+        self.writer.write(move |conn| writes::delete_events_before(conn, cutoff, limit)).await
+    }
+
     async fn requeue_failed(
         &self,
         webhook: &WebhookId,

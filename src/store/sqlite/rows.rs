@@ -1,22 +1,12 @@
-//! Rows to domain records. Each `*_COLUMNS` list and its mapper go together.
+//! SQLite rows to domain records, in the column order of `store::columns`.
 
 use rusqlite::Row;
 use rusqlite::types::Type;
 
-use crate::domain::event_type::Subscription;
 use crate::domain::model::*;
 use crate::domain::*;
-
-pub const ACCOUNT_COLUMNS: &str = "id, name, client_id, created_at";
-pub const EVENT_TYPE_COLUMNS: &str =
-    "name, description, resource_type, resource_version, sample, status, created_at, updated_at, schema";
-pub const EVENT_COLUMNS: &str = "id, account_id, event_type, created_at, body, resource_id, simulated";
-pub const WEBHOOK_COLUMNS: &str =
-    "id, account_id, url, event_types, status, format, description, disabled_reason, created_at, updated_at";
-pub const DELIVERY_COLUMNS: &str = "d.id, d.event_id, d.webhook_id, e.event_type, d.state, d.trigger, \
-     d.attempt_count, d.last_status_code, d.created_at, d.next_attempt_at";
-pub const ATTEMPT_COLUMNS: &str = "id, delivery_id, number, started_at, duration_ms, trigger, request_url, \
-     request_headers, response_status, response_headers, response_body, response_truncated, error_code, error_message";
+use crate::store::columns;
+pub use crate::store::columns::*;
 
 /// A stored value this version cannot read back is an error, not a silent default.
 fn bad(column: usize, what: impl Into<String>) -> rusqlite::Error {
@@ -67,22 +57,12 @@ pub fn event(row: &Row) -> rusqlite::Result<Event> {
     })
 }
 
-pub fn subscriptions_to_json(subscriptions: &[Subscription]) -> String {
-    let names: Vec<&str> = subscriptions.iter().map(Subscription::as_str).collect();
-    serde_json::to_string(&names).expect("strings serialise")
-}
-
-pub fn subscriptions_from_json(text: &str) -> Option<Vec<Subscription>> {
-    let names: Vec<String> = serde_json::from_str(text).ok()?;
-    names.iter().map(|name| Subscription::parse(name).ok()).collect()
-}
-
 pub fn webhook(row: &Row) -> rusqlite::Result<Webhook> {
     Ok(Webhook {
         id: WebhookId::from_trusted(row.get(0)?),
         account_id: AccountId::from_trusted(row.get(1)?),
         url: WebhookUrl::from_trusted(row.get(2)?),
-        event_types: parsed(row, 3, subscriptions_from_json)?,
+        event_types: parsed(row, 3, columns::subscriptions_from_json)?,
         status: parsed(row, 4, WebhookStatus::parse)?,
         format: parsed(row, 5, DeliveryFormat::parse)?,
         description: row.get(6)?,
@@ -107,13 +87,9 @@ pub fn delivery(row: &Row) -> rusqlite::Result<Delivery> {
     })
 }
 
-pub fn headers_to_json(headers: &[(String, String)]) -> String {
-    serde_json::to_string(headers).expect("strings serialise")
-}
-
 fn headers_from_json(row: &Row, column: usize) -> rusqlite::Result<Vec<(String, String)>> {
     let text: String = row.get(column)?;
-    serde_json::from_str(&text).map_err(|e| bad(column, e.to_string()))
+    columns::headers_from_json(&text).ok_or_else(|| bad(column, "headers are not a JSON list of pairs"))
 }
 
 pub fn attempt(row: &Row) -> rusqlite::Result<Attempt> {

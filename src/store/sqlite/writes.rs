@@ -415,3 +415,24 @@ pub fn requeue_failed(
         .map_err(backend)?;
     Ok(changed as u64)
 }
+
+pub fn delete_events_before(conn: &Connection, cutoff: Timestamp, limit: u32) -> StoreResult<u64> {
+    let ids: Vec<String> = conn
+        .prepare_cached("SELECT id FROM events WHERE created_at < ?1 ORDER BY created_at LIMIT ?2")
+        .and_then(|mut stmt| stmt.query_map(params![cutoff.as_millis(), limit], |row| row.get(0))?.collect())
+        .map_err(backend)?;
+    for id in &ids {
+        conn.prepare_cached(
+            "DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE event_id = ?1)",
+        )
+        .and_then(|mut stmt| stmt.execute([id]))
+        .map_err(backend)?;
+        conn.prepare_cached("DELETE FROM deliveries WHERE event_id = ?1")
+            .and_then(|mut stmt| stmt.execute([id]))
+            .map_err(backend)?;
+        conn.prepare_cached("DELETE FROM events WHERE id = ?1")
+            .and_then(|mut stmt| stmt.execute([id]))
+            .map_err(backend)?;
+    }
+    Ok(ids.len() as u64)
+}

@@ -1,0 +1,33 @@
+//! What both backends store the same way: the column lists each row mapper expects, and the JSON text
+//! encodings of the lists kept in single columns (subscriptions, headers).
+
+use crate::domain::event_type::Subscription;
+
+pub const ACCOUNT_COLUMNS: &str = "id, name, client_id, created_at";
+pub const EVENT_TYPE_COLUMNS: &str =
+    "name, description, resource_type, resource_version, sample, status, created_at, updated_at, schema";
+pub const EVENT_COLUMNS: &str = "id, account_id, event_type, created_at, body, resource_id, simulated";
+pub const WEBHOOK_COLUMNS: &str =
+    "id, account_id, url, event_types, status, format, description, disabled_reason, created_at, updated_at";
+pub const DELIVERY_COLUMNS: &str = "d.id, d.event_id, d.webhook_id, e.event_type, d.state, d.trigger, \
+     d.attempt_count, d.last_status_code, d.created_at, d.next_attempt_at";
+pub const ATTEMPT_COLUMNS: &str = "id, delivery_id, number, started_at, duration_ms, trigger, request_url, \
+     request_headers, response_status, response_headers, response_body, response_truncated, error_code, error_message";
+
+pub fn subscriptions_to_json(subscriptions: &[Subscription]) -> String {
+    let names: Vec<&str> = subscriptions.iter().map(Subscription::as_str).collect();
+    serde_json::to_string(&names).expect("strings serialise")
+}
+
+pub fn subscriptions_from_json(text: &str) -> Option<Vec<Subscription>> {
+    let names: Vec<String> = serde_json::from_str(text).ok()?;
+    names.iter().map(|name| Subscription::parse(name).ok()).collect()
+}
+
+pub fn headers_to_json(headers: &[(String, String)]) -> String {
+    serde_json::to_string(headers).expect("strings serialise")
+}
+
+pub fn headers_from_json(text: &str) -> Option<Vec<(String, String)>> {
+    serde_json::from_str(text).ok()
+}

@@ -1,0 +1,289 @@
+//! The `Store` contract, checked directly on every backend: SQLite always, PostgreSQL when
+//! `HERALD_TEST_DATABASE_URL` is set (and always under `CI=true`). Each case gets a fresh database (a
+//! temporary directory, or a schema of its own that is dropped afterwards).
+
+mod common;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use herald::domain::event_type::Subscription;
+use herald::domain::model::*;
+use herald::domain::*;
+use herald::store::postgres::{PoolSettings, PostgresStore};
+use herald::store::sqlite::SqliteStore;
+use herald::store::*;
+
+/// A store to test, with whatever keeps its database alive.
+struct Backend {
+    name: &'static str,
+    store: Arc<dyn Store>,
+    _keep: Box<dyn std::any::Any + Send>,
+}
+
+async fn backends() -> Vec<Backend> {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = SqliteStore::open(dir.path()).unwrap();
+    let mut all = vec![Backend { name: "sqlite", store: Arc::new(sqlite), _keep: Box::new(dir) }];
+    if let Some(url) = common::postgres_url() {
+        let schema = common::PgSchema::create(&url).await;
+        let store = PostgresStore::connect(&schema.url, PoolSettings::default()).await.unwrap();
+        all.push(Backend { name: "postgres", store: Arc::new(store), _keep: Box::new(schema) });
+    }
+    all
+}
+
+/// An account with one enabled `*` webhook.
+async fn tenant(store: &dyn Store) -> (AccountId, WebhookId) {
+    let now = Timestamp::now();
+    let account = Account { id: AccountId::generate(), name: "t".into(), client_id: keyring_token(), created_at: now };
+    store.create_account(NewAccount { account: account.clone(), secret_hash: [1; 32] }).await.unwrap();
+    let webhook = Webhook {
+        id: WebhookId::generate(),
+        account_id: account.id.clone(),
+        url: WebhookUrl::parse("http://127.0.0.1:9/hook").unwrap(),
+        event_types: vec![Subscription::All],
+        status: WebhookStatus::Enabled,
+        format: DeliveryFormat::Standard,
+        description: None,
+        disabled_reason: None,
+        created_at: now,
+        updated_at: now,
+    };
+    store.create_webhook(NewWebhook { webhook: webhook.clone(), sealed_secret: vec![0; 40], limit: 10 }).await.unwrap();
+    (account.id, webhook.id)
+}
+
+fn keyring_token() -> String {
+    herald::keyring::random_token(12)
+}
+
+/// Publishes `count` events to the webhook, each with one unleased delivery due at `due`.
+async fn pending(
+    store: &dyn Store,
+    account: &AccountId,
+    webhook: &WebhookId,
+    count: usize,
+    created: Timestamp,
+) -> Vec<DeliveryId> {
+    let mut events = Vec::new();
+    let mut deliveries = Vec::new();
+    for n in 0..count {
+        let event = Event {
+            id: EventId::generate(),
+            account_id: account.clone(),
+            event_type: EventTypeName::parse("payment.created").unwrap(),
+            created_at: created,
+            body: Bytes::from(format!("{{\"n\":{n}}}")),
+            resource_id: None,
+            simulated: false,
+        };
+        deliveries.push(NewDelivery {
+            id: DeliveryId::generate(),
+            event_id: event.id.clone(),
+            webhook_id: webhook.clone(),
+            account_id: account.clone(),
+            trigger: Trigger::Scheduled,
+            next_attempt_at: created,
+            lease: None,
+            single_attempt: false,
+        });
+        events.push(event);
+    }
+    let ids = deliveries.iter().map(|d| d.id.clone()).collect();
+    store.publish(PublishBatch { idempotency: None, events, deliveries }).await.unwrap();
+    ids
+}
+
+fn claim(now: Timestamp, token: i64, lease: Duration, limit: u32) -> ClaimRequest {
+    ClaimRequest { now, lease: Lease { token, until: now.plus(lease) }, limit }
+}
+
+fn attempt_for(delivery: &DeliveryId, number: u32) -> Attempt {
+    Attempt {
+        id: AttemptId::generate(),
+        delivery_id: delivery.clone(),
+        number,
+        started_at: Timestamp::now(),
+        duration_ms: 3,
+        trigger: Trigger::Scheduled,
+        request_url: "http://127.0.0.1:9/hook".into(),
+        request_headers: vec![("webhook-id".into(), "evt_x".into())],
+        response: Some(AttemptResponse { status: 200, headers: vec![], body: b"ok".to_vec(), truncated: false }),
+        error: None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_claims_never_hand_out_the_same_delivery() {
+    for backend in backends().await {
+        let store = backend.store.clone();
+        let (account, webhook) = tenant(store.as_ref()).await;
+        let now = Timestamp::now();
+        let created = pending(store.as_ref(), &account, &webhook, 200, now).await;
+        let mut claims = Vec::new();
+        for token in 1..=4 {
+            let store = store.clone();
+            claims.push(tokio::spawn(async move {
+                let mut mine = Vec::new();
+                loop {
+                    let got = store.claim_due_deliveries(claim(now, token, Duration::from_secs(60), 7)).await.unwrap();
+                    if got.is_empty() {
+                        return mine;
+                    }
+                    mine.extend(got.into_iter().map(|c| c.delivery_id));
+                }
+            }));
+        }
+        let mut seen = HashSet::new();
+        for task in claims {
+            for id in task.await.unwrap() {
+                assert!(seen.insert(id), "{}: a delivery was claimed twice", backend.name);
+            }
+        }
+        assert_eq!(seen, created.into_iter().collect(), "{}: every delivery was claimed once", backend.name);
+        assert_eq!(store.next_due_at().await.unwrap(), Some(now.plus(Duration::from_secs(60))), "{}", backend.name);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_lease_is_claimed_again_and_the_old_holder_cannot_overwrite_it() {
+    for backend in backends().await {
+        let store = backend.store.as_ref();
+        let (account, webhook) = tenant(store).await;
+        let start = Timestamp::now();
+        let id = pending(store, &account, &webhook, 1, start).await.remove(0);
+        let first = store.claim_due_deliveries(claim(start, 11, Duration::from_secs(10), 10)).await.unwrap();
+        assert_eq!(first.len(), 1, "{}", backend.name);
+        assert_eq!(first[0].body, Bytes::from("{\"n\":0}"));
+        let held =
+            store.claim_due_deliveries(claim(start.plus(Duration::from_secs(5)), 12, Duration::from_secs(10), 10));
+        assert!(held.await.unwrap().is_empty(), "{}: a live lease is not claimed again", backend.name);
+        let later = start.plus(Duration::from_secs(11));
+        let second = store.claim_due_deliveries(claim(later, 13, Duration::from_secs(10), 10)).await.unwrap();
+        assert_eq!(second.len(), 1, "{}: an expired lease is claimed again", backend.name);
+
+        let stale = AttemptRecord {
+            attempt: attempt_for(&id, 1),
+            status_code: Some(200),
+            lease_token: 11,
+            transition: DeliveryTransition::Succeeded,
+            disable_webhook: None,
+        };
+        assert_eq!(store.record_attempt(stale).await.unwrap(), RecordOutcome::Stale, "{}", backend.name);
+        let retry_at = later.plus(Duration::from_secs(30));
+        let current = AttemptRecord {
+            attempt: attempt_for(&id, 1),
+            status_code: Some(500),
+            lease_token: 13,
+            transition: DeliveryTransition::RetryAt(retry_at),
+            disable_webhook: None,
+        };
+        assert_eq!(store.record_attempt(current).await.unwrap(), RecordOutcome::Applied, "{}", backend.name);
+        let page = PageRequest { after: None, limit: 10 };
+        let delivery = store.list_deliveries(&webhook, None, page).await.unwrap().remove(0);
+        assert_eq!(
+            (delivery.state, delivery.attempt_count, delivery.last_status_code),
+            (DeliveryState::Pending, 1, Some(500))
+        );
+        assert_eq!(delivery.next_attempt_at, Some(retry_at), "{}", backend.name);
+        assert_eq!(store.list_attempts(&id).await.unwrap().len(), 2, "{}: both attempts are logged", backend.name);
+        assert_eq!(store.next_due_at().await.unwrap(), Some(retry_at), "{}", backend.name);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idempotency_keys_replay_or_refuse() {
+    for backend in backends().await {
+        let store = backend.store.as_ref();
+        let record = |hash: u8, response: &'static str| IdempotencyRecord {
+            key: "order-7".into(),
+            request_hash: [hash; 32],
+            response: Bytes::from(response),
+        };
+        let first =
+            store.publish(PublishBatch { idempotency: Some(record(1, "first")), events: vec![], deliveries: vec![] });
+        assert!(matches!(first.await.unwrap(), PublishOutcome::Committed), "{}", backend.name);
+        let again =
+            store.publish(PublishBatch { idempotency: Some(record(1, "second")), events: vec![], deliveries: vec![] });
+        match again.await.unwrap() {
+            PublishOutcome::Replayed { response } => assert_eq!(response, Bytes::from("first"), "{}", backend.name),
+            other => panic!("{}: {other:?}", backend.name),
+        }
+        let other =
+            store.publish(PublishBatch { idempotency: Some(record(2, "x")), events: vec![], deliveries: vec![] });
+        assert!(matches!(other.await, Err(StoreError::IdempotencyKeyReused)), "{}", backend.name);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_deletes_old_events_with_their_deliveries_and_attempts() {
+    for backend in backends().await {
+        let store = backend.store.as_ref();
+        let (account, webhook) = tenant(store).await;
+        let now = Timestamp::now();
+        let old = Timestamp::from_millis(now.as_millis() - 40 * 86_400_000);
+        let old_ids = pending(store, &account, &webhook, 5, old).await;
+        pending(store, &account, &webhook, 3, now).await;
+        let claimed = store.claim_due_deliveries(claim(now, 5, Duration::from_secs(60), 100)).await.unwrap();
+        for delivery in &claimed {
+            let record = AttemptRecord {
+                attempt: attempt_for(&delivery.delivery_id, 1),
+                status_code: Some(200),
+                lease_token: 5,
+                transition: DeliveryTransition::Succeeded,
+                disable_webhook: None,
+            };
+            store.record_attempt(record).await.unwrap();
+        }
+        let cutoff = Timestamp::from_millis(now.as_millis() - 30 * 86_400_000);
+        assert_eq!(store.delete_events_before(cutoff, 2).await.unwrap(), 2, "{}: batches are bounded", backend.name);
+        assert_eq!(store.delete_events_before(cutoff, 100).await.unwrap(), 3, "{}", backend.name);
+        assert_eq!(store.delete_events_before(cutoff, 100).await.unwrap(), 0, "{}", backend.name);
+        let left = store.list_deliveries(&webhook, None, PageRequest { after: None, limit: 100 }).await.unwrap();
+        assert_eq!(left.len(), 3, "{}: recent deliveries stay", backend.name);
+        for id in old_ids {
+            assert!(store.list_attempts(&id).await.unwrap().is_empty(), "{}: old attempts went too", backend.name);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhook_limits_hold_under_concurrent_creation() {
+    for backend in backends().await {
+        let store = backend.store.clone();
+        let (account, _) = tenant(store.as_ref()).await;
+        let mut tasks = Vec::new();
+        for n in 0..12 {
+            let (store, account) = (store.clone(), account.clone());
+            tasks.push(tokio::spawn(async move {
+                let now = Timestamp::now();
+                let webhook = Webhook {
+                    id: WebhookId::generate(),
+                    account_id: account,
+                    url: WebhookUrl::parse(&format!("http://127.0.0.1:9/{n}")).unwrap(),
+                    event_types: vec![Subscription::All],
+                    status: WebhookStatus::Enabled,
+                    format: DeliveryFormat::Standard,
+                    description: None,
+                    disabled_reason: None,
+                    created_at: now,
+                    updated_at: now,
+                };
+                store.create_webhook(NewWebhook { webhook, sealed_secret: vec![0; 40], limit: 5 }).await
+            }));
+        }
+        let mut created = 0;
+        for task in tasks {
+            match task.await.unwrap() {
+                Ok(()) => created += 1,
+                Err(StoreError::WebhookLimitReached { limit: 5 }) => {}
+                Err(other) => panic!("{}: {other}", backend.name),
+            }
+        }
+        assert_eq!(created, 4, "{}: the account already had one, so four more fit under 5", backend.name);
+        assert_eq!(store.list_webhooks(&account).await.unwrap().len(), 5, "{}", backend.name);
+    }
+}
