@@ -33,6 +33,11 @@ pub enum StartupError {
     UnsupportedDatabase(String),
     #[error(transparent)]
     Keyring(#[from] KeyringError),
+    #[error(
+        "this node's master key is not the one the database's secrets were sealed with; give every node that \
+         shares the database the same HERALD_MASTER_KEY"
+    )]
+    KeyMismatch,
     #[error("cannot open the store")]
     Store(#[from] StoreError),
     #[error("cannot build the HTTP client")]
@@ -49,6 +54,7 @@ pub struct Application {
     deliverer: Deliverer,
     store: Arc<dyn Store>,
     admin_token: AdminToken,
+    retention: std::time::Duration,
 }
 
 impl Application {
@@ -58,9 +64,12 @@ impl Application {
             .map_err(|source| StartupError::DataDir { path: data_dir.display().to_string(), source })?;
 
         let address = listener.local_addr().map_err(StartupError::Listener)?;
-        let keyring = Arc::new(Keyring::load_or_create(data_dir)?);
+        let keyring = Arc::new(Keyring::load_or_create(settings.master_key.as_deref(), data_dir)?);
         let admin_token = AdminToken::resolve(settings.admin_token.clone(), data_dir)?;
         let store = open_store(&settings).await?;
+        if !store.check_key_fingerprint(keyring.fingerprint()).await? {
+            return Err(StartupError::KeyMismatch);
+        }
         if settings.seed_catalog {
             crate::catalog::seed_if_empty(store.as_ref()).await?;
         }
@@ -91,7 +100,8 @@ impl Application {
             },
         };
         let router = api::router(Arc::new(context));
-        Ok(Self { listener, address, router, deliverer, store, admin_token })
+        let retention = settings.retention;
+        Ok(Self { listener, address, router, deliverer, store, admin_token, retention })
     }
 
     pub fn address(&self) -> SocketAddr {
@@ -110,6 +120,7 @@ impl Application {
     /// attempts finish (bounded by the shutdown grace) and returns.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> std::io::Result<()> {
         let delivering = tokio::spawn(self.deliverer.run(shutdown.clone()));
+        tokio::spawn(crate::retention::run(self.store.clone(), self.retention, shutdown.clone()));
         let serving =
             axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown.clone().cancelled_owned());
         let served = serving.await;
@@ -149,6 +160,7 @@ fn delivery_config(settings: &Settings) -> DeliveryConfig {
             total_timeout: settings.delivery_timeout,
             max_response_body: settings.max_response_body_bytes,
             destinations: settings.destinations.clone(),
+            node: settings.node_id.clone(),
         },
         max_in_flight: settings.max_in_flight,
         lease_duration: DeliveryConfig::lease_for(settings.lease_duration, settings.delivery_timeout),

@@ -53,6 +53,8 @@ pub struct ReceivedResponse {
 /// Everything the sender observed about one try.
 pub struct Exchange {
     pub delivery_id: DeliveryId,
+    /// The Herald process making the attempt.
+    pub node: String,
     pub number: u32,
     pub trigger: Trigger,
     pub started_at: Timestamp,
@@ -89,6 +91,7 @@ pub fn record(exchange: Exchange) -> (Attempt, AttemptOutcome) {
         request_headers: exchange.request_headers,
         response,
         error,
+        node: Some(exchange.node),
     };
     (attempt, outcome)
 }
@@ -146,6 +149,7 @@ mod tests {
     fn exchange(result: Result<ReceivedResponse, TransportFailure>) -> Exchange {
         Exchange {
             delivery_id: DeliveryId::generate(),
+            node: "node-a".into(),
             number: 2,
             trigger: Trigger::Scheduled,
             started_at: Timestamp::from_millis(5),

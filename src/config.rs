@@ -78,6 +78,16 @@ pub struct ServeArgs {
     /// How long a claim on a delivery holds; a dead node's claims come back after this [default: 60s]
     #[arg(long, env = "HERALD_LEASE_DURATION")]
     pub lease_duration: Option<String>,
+    /// Base64 of 32 random bytes that seal webhook secrets; every node sharing a database needs the same
+    /// [default: generated in the data directory]
+    #[arg(long, env = "HERALD_MASTER_KEY", hide_env_values = true)]
+    pub master_key: Option<String>,
+    /// This process's name in the attempt log [default: host name and process id]
+    #[arg(long, env = "HERALD_NODE_ID")]
+    pub node_id: Option<String>,
+    /// Delete events, deliveries and attempts older than this [default: 30d; "0" keeps everything]
+    #[arg(long, env = "HERALD_RETENTION")]
+    pub retention: Option<String>,
     /// Subnets that deliveries may reach although private or loopback, e.g. "127.0.0.0/8,10.1.0.0/16"
     #[arg(long, env = "HERALD_ALLOW_SUBNETS")]
     pub allow_subnets: Option<String>,
@@ -112,6 +122,9 @@ struct FileSettings {
     database_pool_size: Option<usize>,
     database_timeout: Option<String>,
     lease_duration: Option<String>,
+    node_id: Option<String>,
+    retention: Option<String>,
+    master_key: Option<String>,
 }
 
 /// Everything `herald serve` runs with, defaults applied and values parsed.
@@ -141,6 +154,10 @@ pub struct Settings {
     pub database_pool: crate::store::postgres::PoolSettings,
     /// How long a claim on a delivery holds (at least four delivery timeouts).
     pub lease_duration: Duration,
+    pub node_id: String,
+    pub master_key: Option<String>,
+    /// Age after which events and their deliveries and attempts are deleted; zero keeps everything.
+    pub retention: Duration,
     /// How often the worker looks for due deliveries when nothing woke it.
     pub poll_interval: Duration,
 }
@@ -168,6 +185,9 @@ impl Settings {
             destinations: Default::default(),
             database_pool: Default::default(),
             lease_duration: Duration::from_secs(60),
+            node_id: default_node_id(),
+            master_key: None,
+            retention: Duration::from_secs(30 * 86_400),
             poll_interval: Duration::from_secs(1),
         }
     }
@@ -214,6 +234,14 @@ impl Settings {
             duration("database_timeout", timeout, settings.database_pool.wait_timeout)?;
         settings.lease_duration =
             duration("lease_duration", args.lease_duration.or(file.lease_duration), settings.lease_duration)?;
+        settings.master_key = args.master_key.or(file.master_key);
+        if let Some(node) = args.node_id.or(file.node_id).filter(|n| !n.is_empty()) {
+            settings.node_id = node;
+        }
+        settings.retention = match args.retention.or(file.retention).as_deref() {
+            Some("0") => Duration::ZERO,
+            other => duration("retention", other.map(str::to_owned), settings.retention)?,
+        };
         settings.destinations.only_allowed =
             args.deliver_only_to_allowed.or(file.deliver_only_to_allowed).unwrap_or(false);
         settings.max_in_flight = args.max_in_flight.or(file.max_in_flight).unwrap_or(settings.max_in_flight).max(1);
@@ -229,6 +257,13 @@ impl Settings {
             None => self.listen.clone(),
         }
     }
+}
+
+/// `<host name>-<process id>`, so that attempt logs from several nodes can be told apart.
+fn default_node_id() -> String {
+    let host = std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_owned()).unwrap_or_default();
+    let host = if host.is_empty() { "herald".to_owned() } else { host };
+    format!("{host}-{}", std::process::id())
 }
 
 fn invalid(name: &'static str, error: impl std::fmt::Display) -> ConfigError {

@@ -54,13 +54,26 @@ impl Keyring {
         }
     }
 
-    /// Loads `master.key` from the data directory, creating it (readable by the owner only) on first start.
-    pub fn load_or_create(data_dir: &Path) -> Result<Self, KeyringError> {
-        let path = data_dir.join(MASTER_KEY_FILE);
-        let text = read_or_create(&path, || BASE64.encode(rand::random::<[u8; 32]>()))?;
-        let bad = || KeyringError::BadKeyFile { path: path.display().to_string() };
+    /// The configured master key (base64 of 32 bytes) if there is one; otherwise `master.key` in the data
+    /// directory, created (readable by the owner only) on first start. Nodes that share a database must
+    /// share the key, so they are given it in configuration.
+    pub fn load_or_create(configured: Option<&str>, data_dir: &Path) -> Result<Self, KeyringError> {
+        let (text, origin) = match configured.filter(|k| !k.is_empty()) {
+            Some(text) => (text.to_owned(), "HERALD_MASTER_KEY".to_owned()),
+            None => {
+                let path = data_dir.join(MASTER_KEY_FILE);
+                (read_or_create(&path, || BASE64.encode(rand::random::<[u8; 32]>()))?, path.display().to_string())
+            }
+        };
+        let bad = || KeyringError::BadKeyFile { path: origin.clone() };
         let key: [u8; 32] = BASE64.decode(text.trim()).map_err(|_| bad())?.try_into().map_err(|_| bad())?;
         Ok(Self::from_master_key(&key))
+    }
+
+    /// Identifies the master key without revealing it, so the store can tell whether data was sealed
+    /// with the same key.
+    pub fn fingerprint(&self) -> [u8; 32] {
+        self.hash_credential("herald master key fingerprint")
     }
 
     /// Encrypts a secret for storage: a random nonce followed by the ciphertext and its tag.
@@ -157,8 +170,11 @@ mod tests {
     #[test]
     fn key_and_token_files_persist_across_starts() {
         let dir = tempfile::tempdir().unwrap();
-        let first = Keyring::load_or_create(dir.path()).unwrap();
-        let again = Keyring::load_or_create(dir.path()).unwrap();
+        let first = Keyring::load_or_create(None, dir.path()).unwrap();
+        let again = Keyring::load_or_create(None, dir.path()).unwrap();
+        let configured = Keyring::load_or_create(Some(&BASE64.encode([9u8; 32])), dir.path()).unwrap();
+        assert_ne!(configured.fingerprint(), first.fingerprint());
+        assert!(Keyring::load_or_create(Some("short"), dir.path()).is_err());
         assert_eq!(first.hash_credential("x"), again.hash_credential("x"));
         let token = AdminToken::resolve(None, dir.path()).unwrap();
         assert!(matches!(token, AdminToken::Generated(_)));

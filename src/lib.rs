@@ -15,5 +15,6 @@ pub mod fanout;
 pub mod keyring;
 pub mod publish;
 pub mod resource_schema;
+pub mod retention;
 pub mod retry;
 pub mod store;

@@ -22,6 +22,10 @@ enum Command {
     ///
     /// Example: herald serve --listen 127.0.0.1:8080 --data-dir ./herald-data
     Serve(ServeArgs),
+    /// Create or upgrade the database schema, then exit (serve also does this on start).
+    ///
+    /// Example: herald migrate --database-url postgres://herald@db.internal/herald
+    Migrate(ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -35,6 +39,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Serve(args) => runtime.block_on(serve(args)),
+        Command::Migrate(args) => runtime.block_on(migrate(args)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -63,6 +68,14 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     tokio::spawn(stop_on_signal(shutdown.clone()));
     app.run_until_stopped(shutdown).await?;
     tracing::info!("herald stopped");
+    Ok(())
+}
+
+async fn migrate(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let settings = Settings::resolve(args)?;
+    std::fs::create_dir_all(&settings.data_dir)?;
+    herald::app::open_store(&settings).await?;
+    println!("the database schema is up to date");
     Ok(())
 }
 

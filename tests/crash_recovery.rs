@@ -8,45 +8,19 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::extract::State;
-use axum::http::HeaderMap;
-use bytes::Bytes;
-use common::{HeraldProcess, set_up_tenant};
+use common::{Arrivals, HeraldProcess, set_up_tenant, start_slow_receiver};
 use serde_json::{Value, json};
-use tokio::sync::Semaphore;
 
 const TOKEN: &str = "crash-test-token";
 const EVENTS: usize = 2000;
 const KILL_AFTER_ARRIVALS: usize = 400;
 
-/// What the receiver saw: (webhook-id header, body id, arrival time), in arrival order.
-type Arrivals = Arc<Mutex<Vec<(String, String, Instant)>>>;
-
-/// A slow receiver (two requests at a time, 5 ms each: at most 400 a second), so the kill lands mid-way.
-async fn start_slow_receiver(arrivals: Arrivals) -> String {
-    let limit = Arc::new(Semaphore::new(2));
-    let app = axum::Router::new().fallback(move |State(arrivals): State<Arrivals>, headers: HeaderMap, body: Bytes| {
-        let limit = limit.clone();
-        async move {
-            let _permit = limit.acquire().await.unwrap();
-            tokio::time::sleep(Duration::from_millis(5)).await;
-            let id_header = headers["webhook-id"].to_str().unwrap().to_owned();
-            let body: Value = serde_json::from_slice(&body).unwrap();
-            arrivals.lock().unwrap().push((id_header, body["id"].as_str().unwrap().to_owned(), Instant::now()));
-            "ok"
-        }
-    });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app.with_state(arrivals)).await.unwrap() });
-    url
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_mid_delivery_loses_nothing() {
     let data_dir = tempfile::tempdir().unwrap();
     let arrivals: Arrivals = Arc::default();
-    let receiver = start_slow_receiver(arrivals.clone()).await;
+    // Two requests at a time, 5 ms each (at most 400 a second), so the kill lands mid-way.
+    let receiver = start_slow_receiver(arrivals.clone(), 2, Duration::from_millis(5)).await;
     let start =
         || HeraldProcess::start(data_dir.path(), TOKEN, &[], &[("HERALD_RETRY_SCHEDULE", "200ms,500ms,1s,2s,5s")]);
     let mut herald = start();

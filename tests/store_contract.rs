@@ -113,6 +113,7 @@ fn attempt_for(delivery: &DeliveryId, number: u32) -> Attempt {
         request_headers: vec![("webhook-id".into(), "evt_x".into())],
         response: Some(AttemptResponse { status: 200, headers: vec![], body: b"ok".to_vec(), truncated: false }),
         error: None,
+        node: Some("node-a".into()),
     }
 }
 

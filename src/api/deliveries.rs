@@ -116,6 +116,8 @@ pub struct AttemptView {
     request: RequestView,
     response: Option<ResponseView>,
     error: Option<ErrorView>,
+    /// The Herald process that made the attempt.
+    node: Option<String>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -158,6 +160,7 @@ fn attempt_view(attempt: Attempt, request_body: &str) -> AttemptView {
             truncated: r.truncated,
         }),
         error: attempt.error.map(|e| ErrorView { code: e.code, message: e.message }),
+        node: attempt.node,
     }
 }
 

@@ -28,6 +28,8 @@ pub struct SendLimits {
     pub total_timeout: Duration,
     pub max_response_body: usize,
     pub destinations: DestinationPolicy,
+    /// This process's name in the attempt log.
+    pub node: String,
 }
 
 /// The pooled HTTP client that makes every attempt.
@@ -36,6 +38,7 @@ pub struct Sender {
     client: reqwest::Client,
     max_response_body: usize,
     destinations: Arc<DestinationPolicy>,
+    node: Arc<str>,
 }
 
 /// Resolves host names and keeps only the addresses the policy allows; the client connects to exactly
@@ -82,7 +85,12 @@ impl Sender {
             .tcp_nodelay(true)
             .pool_idle_timeout(Duration::from_secs(60))
             .build()?;
-        Ok(Self { client, max_response_body: limits.max_response_body, destinations })
+        Ok(Self {
+            client,
+            max_response_body: limits.max_response_body,
+            destinations,
+            node: limits.node.as_str().into(),
+        })
     }
 
     /// Makes the attempt described by `job` and reports what happened.
@@ -97,6 +105,7 @@ impl Sender {
         let result = self.exchange(job, headers).await;
         Exchange {
             delivery_id: job.delivery_id.clone(),
+            node: self.node.to_string(),
             number: job.attempt_number,
             trigger: job.trigger,
             started_at,

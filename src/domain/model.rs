@@ -217,6 +217,8 @@ pub struct Attempt {
     pub request_headers: Vec<(String, String)>,
     pub response: Option<AttemptResponse>,
     pub error: Option<AttemptError>,
+    /// The Herald process that made it.
+    pub node: Option<String>,
 }
 
 /// What the receiver answered.

@@ -12,7 +12,8 @@ pub const WEBHOOK_COLUMNS: &str =
 pub const DELIVERY_COLUMNS: &str = "d.id, d.event_id, d.webhook_id, e.event_type, d.state, d.trigger, \
      d.attempt_count, d.last_status_code, d.created_at, d.next_attempt_at";
 pub const ATTEMPT_COLUMNS: &str = "id, delivery_id, number, started_at, duration_ms, trigger, request_url, \
-     request_headers, response_status, response_headers, response_body, response_truncated, error_code, error_message";
+     request_headers, response_status, response_headers, response_body, response_truncated, error_code, error_message, \
+     node";
 
 pub fn subscriptions_to_json(subscriptions: &[Subscription]) -> String {
     let names: Vec<&str> = subscriptions.iter().map(Subscription::as_str).collect();

@@ -286,6 +286,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Vec<Delivery>>;
     async fn get_delivery(&self, webhook: &WebhookId, id: &DeliveryId) -> StoreResult<Option<Delivery>>;
     async fn list_attempts(&self, delivery: &DeliveryId) -> StoreResult<Vec<Attempt>>;
+    /// Records the master key's fingerprint on first use; afterwards, true only if `fingerprint` matches it.
+    async fn check_key_fingerprint(&self, fingerprint: [u8; 32]) -> StoreResult<bool>;
     /// Deletes events (with their deliveries and attempts) created before `cutoff`, at most `limit` events
     /// in one call; returns how many events went.
     async fn delete_events_before(&self, cutoff: Timestamp, limit: u32) -> StoreResult<u64>;

@@ -149,3 +149,30 @@ impl Drop for PgSchema {
         .join();
     }
 }
+
+/// What a receiver saw: (webhook-id header, the body's id, arrival time), in arrival order.
+pub type Arrivals = std::sync::Arc<std::sync::Mutex<Vec<(String, String, std::time::Instant)>>>;
+
+/// A receiver that takes `concurrency` requests at a time and `delay` for each, recording every arrival.
+pub async fn start_slow_receiver(arrivals: Arrivals, concurrency: usize, delay: std::time::Duration) -> String {
+    use axum::extract::State;
+    let limit = std::sync::Arc::new(tokio::sync::Semaphore::new(concurrency));
+    let app = axum::Router::new().fallback(
+        move |State(arrivals): State<Arrivals>, headers: axum::http::HeaderMap, body: bytes::Bytes| {
+            let limit = limit.clone();
+            async move {
+                let _permit = limit.acquire().await.unwrap();
+                tokio::time::sleep(delay).await;
+                let id_header = headers["webhook-id"].to_str().unwrap().to_owned();
+                let body: Value = serde_json::from_slice(&body).unwrap();
+                let arrived = (id_header, body["id"].as_str().unwrap().to_owned(), std::time::Instant::now());
+                arrivals.lock().unwrap().push(arrived);
+                "ok"
+            }
+        },
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app.with_state(arrivals)).await.unwrap() });
+    url
+}

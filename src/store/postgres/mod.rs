@@ -23,7 +23,11 @@ use tokio_postgres::NoTls;
 
 use super::*;
 
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_core.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_core.sql"),
+    include_str!("migrations/0002_attempt_node.sql"),
+    include_str!("migrations/0003_meta.sql"),
+];
 /// Serialises migrations when several nodes start at once.
 const MIGRATION_LOCK: i64 = 0x4845_5241_4c44; // "HERALD"
 
@@ -308,6 +312,10 @@ impl Store for PostgresStore {
             client.execute("SELECT pg_notify('herald_work', '')", &[]).await.map_err(pg)?;
         }
         Ok(requeued)
+    }
+
+    async fn check_key_fingerprint(&self, fingerprint: [u8; 32]) -> StoreResult<bool> {
+        queries::check_key_fingerprint(&self.client().await?, &fingerprint).await
     }
 
     async fn delete_events_before(&self, cutoff: Timestamp, limit: u32) -> StoreResult<u64> {

@@ -422,7 +422,7 @@ pub async fn record_attempt(c: &impl GenericClient, record: &AttemptRecord) -> S
     let response = a.response.as_ref();
     let error = a.error.as_ref();
     let sql = format!(
-        "INSERT INTO attempts ({ATTEMPT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+        "INSERT INTO attempts ({ATTEMPT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
     );
     let params: Params = &[
         &a.id.as_str(),
@@ -439,6 +439,7 @@ pub async fn record_attempt(c: &impl GenericClient, record: &AttemptRecord) -> S
         &response.is_some_and(|r| r.truncated),
         &error.map(|e| e.code.as_str()),
         &error.map(|e| e.message.as_str()),
+        &a.node,
     ];
     execute(c, &sql, params).await?;
     let (state, next_attempt_at) = match record.transition {
@@ -521,4 +522,11 @@ pub async fn delete_events_before(c: &impl GenericClient, cutoff: Timestamp, lim
     execute(c, sql, &[&ids]).await?;
     execute(c, "DELETE FROM deliveries WHERE event_id = ANY($1)", &[&ids]).await?;
     execute(c, "DELETE FROM events WHERE id = ANY($1)", &[&ids]).await
+}
+
+pub async fn check_key_fingerprint(c: &impl GenericClient, fingerprint: &[u8; 32]) -> StoreResult<bool> {
+    let sql = "INSERT INTO meta (key, value) VALUES ('key_fingerprint', $1) ON CONFLICT (key) DO NOTHING";
+    execute(c, sql, &[&fingerprint.as_slice()]).await?;
+    let row = query(c, "SELECT value FROM meta WHERE key = 'key_fingerprint'", &[]).await?.pop();
+    Ok(row.is_some_and(|row| row.get::<_, Vec<u8>>(0) == fingerprint))
 }

@@ -114,5 +114,6 @@ pub fn attempt(row: &Row) -> Result<Attempt, StoreError> {
         request_headers: headers(7)?,
         response,
         error,
+        node: row.get(14),
     })
 }

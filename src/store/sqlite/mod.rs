@@ -19,8 +19,12 @@ use rusqlite::Connection;
 use super::*;
 use writer::Writer;
 
-const MIGRATIONS: &[&str] =
-    &[include_str!("migrations/0001_core.sql"), include_str!("migrations/0002_merchant_api.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_core.sql"),
+    include_str!("migrations/0002_merchant_api.sql"),
+    include_str!("migrations/0003_attempt_node.sql"),
+    include_str!("migrations/0004_meta.sql"),
+];
 const MAX_IDLE_READERS: usize = 8;
 
 pub(crate) fn backend(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
@@ -251,6 +255,10 @@ impl Store for SqliteStore {
 
     async fn list_attempts(&self, delivery: &DeliveryId) -> StoreResult<Vec<Attempt>> {
         self.read(|conn| reads::list_attempts(conn, delivery))
+    }
+
+    async fn check_key_fingerprint(&self, fingerprint: [u8; 32]) -> StoreResult<bool> {
+        self.writer.write(move |conn| writes::check_key_fingerprint(conn, &fingerprint)).await
     }
 
     async fn delete_events_before(&self, cutoff: Timestamp, limit: u32) -> StoreResult<u64> {

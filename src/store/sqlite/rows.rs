@@ -117,5 +117,6 @@ pub fn attempt(row: &Row) -> rusqlite::Result<Attempt> {
         request_headers: headers_from_json(row, 7)?,
         response,
         error,
+        node: row.get(14)?,
     })
 }

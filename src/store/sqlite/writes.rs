@@ -270,7 +270,7 @@ fn insert_attempt(conn: &Connection, attempt: &Attempt) -> StoreResult<()> {
     let response = attempt.response.as_ref();
     let error = attempt.error.as_ref();
     conn.prepare_cached(&format!(
-        "INSERT INTO attempts ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        "INSERT INTO attempts ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
         rows::ATTEMPT_COLUMNS
     ))
     .and_then(|mut stmt| {
@@ -289,6 +289,7 @@ fn insert_attempt(conn: &Connection, attempt: &Attempt) -> StoreResult<()> {
             response.is_some_and(|r| r.truncated),
             error.map(|e| e.code.as_str()),
             error.map(|e| e.message.as_str()),
+            attempt.node,
         ])
     })
     .map_err(backend)?;
@@ -435,4 +436,15 @@ pub fn delete_events_before(conn: &Connection, cutoff: Timestamp, limit: u32) ->
             .map_err(backend)?;
     }
     Ok(ids.len() as u64)
+}
+
+pub fn check_key_fingerprint(conn: &Connection, fingerprint: &[u8; 32]) -> StoreResult<bool> {
+    conn.prepare_cached("INSERT INTO meta (key, value) VALUES ('key_fingerprint', ?1) ON CONFLICT (key) DO NOTHING")
+        .and_then(|mut stmt| stmt.execute([fingerprint.as_slice()]))
+        .map_err(backend)?;
+    let stored: Vec<u8> = conn
+        .prepare_cached("SELECT value FROM meta WHERE key = 'key_fingerprint'")
+        .and_then(|mut stmt| stmt.query_row([], |row| row.get(0)))
+        .map_err(backend)?;
+    Ok(stored == fingerprint)
 }
