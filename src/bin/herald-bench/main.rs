@@ -51,6 +51,12 @@ struct Args {
     /// A running Herald to use instead of starting one (needs --admin-token).
     #[arg(long)]
     url: Option<String>,
+    /// Run Herald on this PostgreSQL database (each run gets a fresh schema, dropped afterwards).
+    #[arg(long)]
+    database_url: Option<String>,
+    /// How many Herald nodes to start on the database; publishers spread events over them.
+    #[arg(long, default_value_t = 1)]
+    nodes: usize,
     #[arg(long, env = "HERALD_ADMIN_TOKEN")]
     admin_token: Option<String>,
 }
@@ -199,14 +205,22 @@ impl Drop for Spawned {
 
 const BENCH_TOKEN: &str = "herald-bench-token";
 
-fn spawn_herald() -> BenchResult<(String, String, Spawned)> {
+/// A master key the bench's nodes share (they must, to open each other's secrets).
+const BENCH_MASTER_KEY: &str = "aGVyYWxkLWJlbmNoIG1hc3RlciBrZXkgMzIgYnl0ZXM=";
+
+fn spawn_herald(database_url: Option<&str>, node: usize) -> BenchResult<(String, Spawned)> {
     let exe = std::env::current_exe()?.with_file_name("herald");
     if !exe.exists() {
         return Err(format!("{} not found: build it first (cargo build --release)", exe.display()).into());
     }
     let data_dir = tempfile::tempdir()?;
-    let mut child = Command::new(&exe)
+    let mut command = Command::new(&exe);
+    if let Some(url) = database_url {
+        command.env("HERALD_DATABASE_URL", url).env("HERALD_NODE_ID", format!("bench-{node}"));
+    }
+    let mut child = command
         .arg("serve")
+        .env("HERALD_MASTER_KEY", BENCH_MASTER_KEY)
         .env("HERALD_LISTEN", "127.0.0.1:0")
         .env("HERALD_DATA_DIR", data_dir.path())
         .env("HERALD_ADMIN_TOKEN", BENCH_TOKEN)
@@ -223,7 +237,54 @@ fn spawn_herald() -> BenchResult<(String, String, Spawned)> {
         }
     };
     std::thread::spawn(move || for _ in lines {});
-    Ok((base, BENCH_TOKEN.to_owned(), Spawned { child, _data_dir: data_dir }))
+    Ok((base, Spawned { child, _data_dir: data_dir }))
+}
+
+/// A schema of its own for one run on PostgreSQL.
+struct BenchSchema {
+    client: tokio_postgres::Client,
+    name: String,
+    url: String,
+}
+
+impl BenchSchema {
+    async fn create(base: &str) -> BenchResult<Self> {
+        let (client, connection) = tokio_postgres::connect(base, tokio_postgres::NoTls).await?;
+        tokio::spawn(connection);
+        let name = format!("herald_bench_{}", std::process::id());
+        client.batch_execute(&format!("DROP SCHEMA IF EXISTS {name} CASCADE; CREATE SCHEMA {name}")).await?;
+        let separator = if base.contains('?') { '&' } else { '?' };
+        let url = format!("{base}{separator}options=-csearch_path%3D{name}");
+        Ok(Self { client, name, url })
+    }
+
+    async fn drop_schema(self) -> BenchResult<()> {
+        self.client.batch_execute(&format!("DROP SCHEMA {} CASCADE", self.name)).await?;
+        Ok(())
+    }
+}
+
+/// The nodes to publish to, and what keeps them running for the run.
+struct Cluster {
+    bases: Vec<String>,
+    _nodes: Vec<Spawned>,
+    schema: Option<BenchSchema>,
+}
+
+async fn start_cluster(args: &Args) -> BenchResult<Cluster> {
+    let schema = match &args.database_url {
+        Some(url) => Some(BenchSchema::create(url).await?),
+        None => None,
+    };
+    let url = schema.as_ref().map(|s| s.url.as_str());
+    let mut bases = Vec::new();
+    let mut nodes = Vec::new();
+    for node in 0..args.nodes.max(1) {
+        let (base, spawned) = spawn_herald(url, node)?;
+        bases.push(base);
+        nodes.push(spawned);
+    }
+    Ok(Cluster { bases, _nodes: nodes, schema })
 }
 
 /// Creates the event type, an account and a webhook to the receiver; returns the account id.
@@ -256,15 +317,15 @@ async fn through_herald(
     arrivals: &Arc<receiver::Arrivals>,
     resource: &Value,
 ) -> BenchResult<Figures> {
-    let (base, token, _spawned) = match (&args.url, &args.admin_token) {
-        (Some(url), Some(token)) => (url.clone(), token.clone(), None),
+    let (bases, token, cluster) = match (&args.url, &args.admin_token) {
+        (Some(url), Some(token)) => (vec![url.clone()], token.clone(), None),
         (Some(_), None) => return Err("--url needs --admin-token".into()),
         (None, _) => {
-            let (base, token, spawned) = spawn_herald()?;
-            (base, token, Some(spawned))
+            let cluster = start_cluster(args).await?;
+            (cluster.bases.clone(), BENCH_TOKEN.to_owned(), Some(cluster))
         }
     };
-    let account = prepare(http, &base, &token, receiver).await?;
+    let account = prepare(http, &bases[0], &token, receiver).await?;
     let body = bytes::Bytes::from(serde_json::to_vec(
         &json!({"account_id": account, "event_type": "charge.succeeded", "resource": resource}),
     )?);
@@ -273,9 +334,9 @@ async fn through_herald(
     let start = Instant::now();
     let mut publishers = Vec::new();
     for _ in 0..args.concurrency {
-        let (http, url, token, body, next, started, args) = (
+        let (http, urls, token, body, next, started, args) = (
             http.clone(),
-            format!("{base}/v1/events"),
+            bases.iter().map(|base| format!("{base}/v1/events")).collect::<Vec<_>>(),
             token.clone(),
             body.clone(),
             next.clone(),
@@ -291,7 +352,7 @@ async fn through_herald(
                 pace(start, index, args.rate).await;
                 let sent = Instant::now();
                 let response = http
-                    .post(&url)
+                    .post(&urls[index % urls.len()])
                     .bearer_auth(&token)
                     .header("content-type", "application/json")
                     .body(body.clone())
@@ -321,6 +382,12 @@ async fn through_herald(
         .collect();
     if arrivals.requests() > args.events {
         println!("  note: {} requests for {} events", arrivals.requests(), args.events);
+    }
+    if let Some(Cluster { schema, _nodes: nodes, .. }) = cluster {
+        drop(nodes); // stop the nodes before their schema goes
+        if let Some(schema) = schema {
+            schema.drop_schema().await?;
+        }
     }
     Ok(Figures {
         publish_per_s: args.events as f64 / published_in.as_secs_f64(),
