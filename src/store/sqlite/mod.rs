@@ -24,6 +24,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_merchant_api.sql"),
     include_str!("migrations/0003_attempt_node.sql"),
     include_str!("migrations/0004_meta.sql"),
+    include_str!("migrations/0005_events_by_time.sql"),
 ];
 const MAX_IDLE_READERS: usize = 8;
 
