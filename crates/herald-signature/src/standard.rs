@@ -2,11 +2,14 @@
 //!
 //! The signed content is `"{id}.{timestamp}.{body}"`, the key is the base64-decoded part of a `whsec_`
 //! secret, and each signature is `v1,` followed by the padded standard-base64 HMAC-SHA256. Several
-//! signatures (one per live secret, during a roll) are separated by single spaces.
+//! signatures (one per live secret, during a roll) are separated by single spaces. The asymmetric variant,
+//! `v1a`, signs the same content with Ed25519: the sender keeps `whsk_` (base64 of seed ‖ public key) and
+//! receivers get `whpk_` (base64 of the public key).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use hmac::{Hmac, Mac};
+use ring::signature::{ED25519, Ed25519KeyPair, KeyPair, UnparsedPublicKey};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
@@ -35,6 +38,88 @@ pub enum SignatureError {
     StaleTimestamp,
     #[error("no signature in the webhook-signature header matches")]
     NoMatch,
+    #[error("the key must be \"whsk_\" + base64 of 64 bytes (or \"whpk_\" + base64 of 32 for a public key)")]
+    BadAsymmetricKey,
+}
+
+/// The prefix of an Ed25519 signing key (seed ‖ public key).
+pub const SIGNING_KEY_PREFIX: &str = "whsk_";
+/// The prefix of an Ed25519 public key, what receivers of `v1a` signatures hold.
+pub const PUBLIC_KEY_PREFIX: &str = "whpk_";
+
+/// An Ed25519 signing key for `v1a` signatures.
+pub struct AsymmetricKey {
+    pair: Ed25519KeyPair,
+    seed: [u8; 32],
+}
+
+impl std::fmt::Debug for AsymmetricKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AsymmetricKey(..)")
+    }
+}
+
+impl AsymmetricKey {
+    /// A key from 32 random bytes.
+    pub fn from_seed(seed: [u8; 32]) -> Self {
+        let pair = Ed25519KeyPair::from_seed_unchecked(&seed).expect("any 32 bytes are an Ed25519 seed");
+        Self { pair, seed }
+    }
+
+    /// Parses `whsk_` + base64(seed ‖ public key), checking that the public half belongs to the seed.
+    pub fn parse(text: &str) -> Result<Self, SignatureError> {
+        let encoded = text.strip_prefix(SIGNING_KEY_PREFIX).ok_or(SignatureError::BadAsymmetricKey)?;
+        let bytes = BASE64.decode(encoded).map_err(|_| SignatureError::BadAsymmetricKey)?;
+        let (seed, public) = bytes.split_at_checked(32).ok_or(SignatureError::BadAsymmetricKey)?;
+        let pair =
+            Ed25519KeyPair::from_seed_and_public_key(seed, public).map_err(|_| SignatureError::BadAsymmetricKey)?;
+        Ok(Self { pair, seed: seed.try_into().map_err(|_| SignatureError::BadAsymmetricKey)? })
+    }
+
+    pub fn to_whsk(&self) -> String {
+        format!(
+            "{SIGNING_KEY_PREFIX}{}",
+            BASE64.encode([self.seed.as_slice(), self.pair.public_key().as_ref()].concat())
+        )
+    }
+
+    /// The `whpk_` public key receivers verify with.
+    pub fn public_key(&self) -> String {
+        format!("{PUBLIC_KEY_PREFIX}{}", BASE64.encode(self.pair.public_key().as_ref()))
+    }
+
+    /// One `v1a,<base64>` signature.
+    pub fn sign(&self, id: &str, timestamp: i64, body: &[u8]) -> String {
+        let content = [id.as_bytes(), b".", timestamp.to_string().as_bytes(), b".", body].concat();
+        format!("v1a,{}", BASE64.encode(self.pair.sign(&content).as_ref()))
+    }
+}
+
+/// Checks the `v1a` signatures of a header against a `whpk_` public key (timestamp rules as for `v1`).
+pub fn verify_asymmetric(
+    public_key: &str,
+    id: &str,
+    timestamp: &str,
+    signature_header: &str,
+    body: &[u8],
+    now: i64,
+) -> Result<(), SignatureError> {
+    let encoded = public_key.strip_prefix(PUBLIC_KEY_PREFIX).ok_or(SignatureError::BadAsymmetricKey)?;
+    let key = BASE64.decode(encoded).map_err(|_| SignatureError::BadAsymmetricKey)?;
+    if key.len() != 32 {
+        return Err(SignatureError::BadAsymmetricKey);
+    }
+    let sent_at: i64 = timestamp.trim().parse().map_err(|_| SignatureError::BadTimestamp)?;
+    if (now - sent_at).abs() > DEFAULT_TOLERANCE_SECONDS {
+        return Err(SignatureError::StaleTimestamp);
+    }
+    let content = [id.as_bytes(), b".", timestamp.trim().as_bytes(), b".", body].concat();
+    let verifier = UnparsedPublicKey::new(&ED25519, &key);
+    let matches = signature_header
+        .split(' ')
+        .filter_map(|entry| entry.strip_prefix("v1a,"))
+        .any(|candidate| BASE64.decode(candidate).is_ok_and(|sig| verifier.verify(&content, &sig).is_ok()));
+    if matches { Ok(()) } else { Err(SignatureError::NoMatch) }
 }
 
 /// A signing secret, with its HMAC key prepared once so that signing an attempt costs only the hash.
