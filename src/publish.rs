@@ -249,7 +249,8 @@ impl Publisher {
             url,
             format: DeliveryFormat::Standard,
             subscriptions: Vec::new(),
-            secrets: Vec::new(),
+            keys: crate::deliver::format::Keys::Hmac(Vec::new()),
+            api_version: None,
         };
         let job = DeliveryJob {
             delivery_id: DeliveryId::generate(),

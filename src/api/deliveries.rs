@@ -176,7 +176,9 @@ pub async fn show(
     let delivery_id = DeliveryId::parse(&delivery_id).map_err(|_| not_found())?;
     let delivery = state.store.get_delivery(&webhook.id, &delivery_id).await?.ok_or_else(not_found)?;
     let event = state.store.get_event(&merchant.account_id, &delivery.event_id).await?.ok_or_else(not_found)?;
-    let body = String::from_utf8_lossy(&event.body);
+    // The bytes this webhook's format sent (for `stripe`, the envelope around the event).
+    let sent = crate::deliver::format::body_for(webhook.format, webhook.api_version.as_deref(), &event.body);
+    let body = String::from_utf8_lossy(&sent);
     let attempts = state.store.list_attempts(&delivery.id).await?;
     let attempts = attempts.into_iter().map(|a| attempt_view(a, &body)).collect();
     Ok(Json(DeliveryDetail { delivery: delivery.into(), attempts }))

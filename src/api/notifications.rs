@@ -7,7 +7,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use herald_signature::standard::{self, SigningSecret};
+use herald_signature::standard::{self, AsymmetricKey, SigningSecret};
+use herald_signature::stripe;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
@@ -16,7 +17,7 @@ use super::extract::{JsonBody, Merchant, OptionalJsonBody, RequestBody};
 use super::openapi::Errors;
 use super::paging::{Link, PageQuery, QueryParams, finish_page};
 use super::state::AppState;
-use crate::domain::model::Event;
+use crate::domain::model::{DeliveryFormat, Event, SigningAlgorithm};
 use crate::domain::{EventId, EventTypeName, Timestamp, WebhookId, WebhookUrl};
 use crate::publish::SimulationTarget;
 use crate::store::EventFilter;
@@ -251,12 +252,21 @@ pub async fn verify_signature(
     };
     let now = Timestamp::now();
     let secrets = state.store.webhook_secrets(&webhook.id, now).await?;
-    let verified = secrets.iter().any(|stored| {
-        let Ok(key) = state.keyring.open(&stored.sealed) else { return false };
-        let Ok(secret) = SigningSecret::from_key(key) else { return false };
-        let (id, timestamp, signature) =
-            (header("webhook-id"), header("webhook-timestamp"), header("webhook-signature"));
-        standard::verify(&secret, id, timestamp, signature, request.body.as_bytes(), now.as_unix_seconds()).is_ok()
+    let (id, timestamp, signature) = (header("webhook-id"), header("webhook-timestamp"), header("webhook-signature"));
+    let (body, seconds) = (request.body.as_bytes(), now.as_unix_seconds());
+    // Each live key is tried the way the webhook's format and algorithm sign.
+    let verified = secrets.iter().filter_map(|stored| state.keyring.open(&stored.sealed).ok()).any(|key| {
+        match (webhook.format, webhook.signing) {
+            (DeliveryFormat::Standard, SigningAlgorithm::HmacSha256) => SigningSecret::from_key(key)
+                .is_ok_and(|secret| standard::verify(&secret, id, timestamp, signature, body, seconds).is_ok()),
+            (DeliveryFormat::Standard, SigningAlgorithm::Ed25519) => {
+                <[u8; 32]>::try_from(key.as_slice()).map(|seed| AsymmetricKey::from_seed(seed).public_key()).is_ok_and(
+                    |public| standard::verify_asymmetric(&public, id, timestamp, signature, body, seconds).is_ok(),
+                )
+            }
+            (DeliveryFormat::Stripe, _) => SigningSecret::from_key(key)
+                .is_ok_and(|secret| stripe::verify(&secret.to_whsec(), header(stripe::HEADER), body, seconds).is_ok()),
+        }
     });
     Ok(Json(VerifyResponse { verification_status: if verified { "SUCCESS" } else { "FAILURE" } }))
 }

@@ -5,7 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use herald_signature::standard::SigningSecret;
+use herald_signature::standard::{AsymmetricKey, SigningSecret};
 use serde::{Deserialize, Serialize};
 
 use super::error::{ApiError, ErrorDetail};
@@ -14,7 +14,7 @@ use super::openapi::Errors;
 use super::paging::Link;
 use super::state::AppState;
 use crate::domain::event_type::Subscription;
-use crate::domain::model::{DeliveryFormat, Webhook, WebhookStatus};
+use crate::domain::model::{DeliveryFormat, SigningAlgorithm, Webhook, WebhookStatus};
 use crate::domain::{Timestamp, WebhookId, WebhookUrl};
 use crate::store::{NewWebhook, WebhookChanges};
 
@@ -27,7 +27,12 @@ const SECRET_BYTES: usize = 32;
 pub struct CreateWebhook {
     url: String,
     event_types: Vec<EventTypeRef>,
+    /// `standard` (default) or `stripe`.
     format: Option<String>,
+    /// `hmac-sha256` (default) or `ed25519` (with the `standard` format only).
+    signing: Option<String>,
+    /// The `api_version` of Stripe envelopes (format `stripe`); default 2018-02-06.
+    api_version: Option<String>,
     description: Option<String>,
 }
 
@@ -49,6 +54,8 @@ pub struct WebhookView {
     status: &'static str,
     format: &'static str,
     signing: &'static str,
+    /// The `api_version` of Stripe envelopes (null: the default, 2018-02-06).
+    api_version: Option<String>,
     description: Option<String>,
     /// Deliveries per second; null means no limit.
     rate_limit: Option<u32>,
@@ -60,9 +67,12 @@ pub struct WebhookView {
     created_at: Timestamp,
     updated_at: Timestamp,
     links: Vec<Link>,
-    /// Only in the answer to the create call.
+    /// Only in the answer to the create call, for `hmac-sha256` signing.
     #[serde(skip_serializing_if = "Option::is_none")]
     secret: Option<String>,
+    /// Only in the answer to the create call, for `ed25519` signing: what receivers verify with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    public_key: Option<String>,
 }
 
 fn view(webhook: Webhook, descriptions: &HashMap<String, String>, public_url: &str) -> WebhookView {
@@ -84,7 +94,8 @@ fn view(webhook: Webhook, descriptions: &HashMap<String, String>, public_url: &s
         event_types,
         status: webhook.status.as_str(),
         format: webhook.format.as_str(),
-        signing: "hmac-sha256",
+        signing: webhook.signing.as_str(),
+        api_version: webhook.api_version,
         description: webhook.description,
         rate_limit: None,
         max_in_flight: None,
@@ -99,6 +110,65 @@ fn view(webhook: Webhook, descriptions: &HashMap<String, String>, public_url: &s
             Link { href, rel: "delete", method: "DELETE" },
         ],
         secret: None,
+        public_key: None,
+    }
+}
+
+fn parse_format(text: &str, pointer: &str) -> Result<DeliveryFormat, ApiError> {
+    DeliveryFormat::parse(text).ok_or_else(|| {
+        let detail = ErrorDetail::body(pointer, "UNSUPPORTED_FORMAT", "the formats are \"standard\" and \"stripe\"");
+        ApiError::validation(detail.with_value(text))
+    })
+}
+
+fn parse_signing(text: &str, pointer: &str) -> Result<SigningAlgorithm, ApiError> {
+    SigningAlgorithm::parse(text).ok_or_else(|| {
+        let detail = ErrorDetail::body(pointer, "UNSUPPORTED_SIGNING", "signing is \"hmac-sha256\" or \"ed25519\"");
+        ApiError::validation(detail.with_value(text))
+    })
+}
+
+fn check_combination(format: DeliveryFormat, signing: SigningAlgorithm, pointer: &str) -> Result<(), ApiError> {
+    if format.supports(signing) {
+        return Ok(());
+    }
+    let text = format!("the {} format is signed with hmac-sha256 only", format.as_str());
+    Err(ApiError::validation(ErrorDetail::body(pointer, "UNSUPPORTED_SIGNING", text).with_value(signing.as_str())))
+}
+
+fn parse_api_version(text: &str, pointer: &str) -> Result<String, ApiError> {
+    let valid = !text.is_empty()
+        && text.len() <= 32
+        && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+    if valid {
+        return Ok(text.to_owned());
+    }
+    let detail = ErrorDetail::body(pointer, "INVALID_API_VERSION", "an API version such as 2024-06-20");
+    Err(ApiError::validation(detail.with_value(text)))
+}
+
+/// New key material: an HMAC key or an Ed25519 seed, both 32 random bytes.
+fn new_key() -> Vec<u8> {
+    rand::random::<[u8; SECRET_BYTES]>().to_vec()
+}
+
+/// What a merchant is shown of a key: the shared secret, or the public half.
+enum Shown {
+    Secret(String),
+    PublicKey(String),
+}
+
+fn shown(signing: SigningAlgorithm, key: Vec<u8>) -> Result<Shown, ApiError> {
+    match signing {
+        SigningAlgorithm::HmacSha256 => {
+            Ok(Shown::Secret(SigningSecret::from_key(key).map_err(ApiError::internal)?.to_whsec()))
+        }
+        SigningAlgorithm::Ed25519 => {
+            let seed: [u8; 32] = key.try_into().map_err(|_| {
+                ApiError::internal(crate::store::StoreError::Corrupt("an Ed25519 seed is not 32 bytes".into()))
+            })?;
+            Ok(Shown::PublicKey(AsymmetricKey::from_seed(seed).public_key()))
+        }
     }
 }
 
@@ -120,13 +190,14 @@ pub async fn create(
     let event_types = subscriptions(&body.event_types, &descriptions)?;
     let format = match body.format.as_deref() {
         None => DeliveryFormat::Standard,
-        Some(text) => DeliveryFormat::parse(text).ok_or_else(|| {
-            ApiError::validation(
-                ErrorDetail::body("/format", "UNSUPPORTED_FORMAT", "the supported format is \"standard\"")
-                    .with_value(text),
-            )
-        })?,
+        Some(text) => parse_format(text, "/format")?,
     };
+    let signing = match body.signing.as_deref() {
+        None => SigningAlgorithm::HmacSha256,
+        Some(text) => parse_signing(text, "/signing")?,
+    };
+    check_combination(format, signing, "/signing")?;
+    let api_version = body.api_version.map(|v| parse_api_version(&v, "/api_version")).transpose()?;
     if body.description.as_ref().is_some_and(|d| d.chars().count() > MAX_DESCRIPTION_LEN) {
         let description = format!("the description is longer than {MAX_DESCRIPTION_LEN} characters");
         return Err(ApiError::validation(ErrorDetail::body("/description", "DESCRIPTION_TOO_LONG", description)));
@@ -139,17 +210,22 @@ pub async fn create(
         event_types,
         status: WebhookStatus::Enabled,
         format,
+        signing,
+        api_version,
         description: body.description,
         disabled_reason: None,
         created_at: now,
         updated_at: now,
     };
-    let secret = new_secret();
-    let sealed_secret = state.keyring.seal(secret.key());
+    let key = new_key();
+    let sealed_secret = state.keyring.seal(&key);
     let limit = state.limits.webhooks_per_account;
     state.store.create_webhook(NewWebhook { webhook: webhook.clone(), sealed_secret, limit }).await?;
     let mut created = view(webhook, &descriptions, &state.public_url);
-    created.secret = Some(secret.to_whsec());
+    match shown(signing, key)? {
+        Shown::Secret(secret) => created.secret = Some(secret),
+        Shown::PublicKey(public_key) => created.public_key = Some(public_key),
+    }
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -240,7 +316,7 @@ pub struct Patch(Vec<PatchOperation>);
 
 impl RequestBody for Patch {}
 
-const PATCHABLE: [&str; 5] = ["/url", "/event_types", "/status", "/description", "/format"];
+const PATCHABLE: [&str; 7] = ["/url", "/event_types", "/status", "/description", "/format", "/signing", "/api_version"];
 
 #[utoipa::path(patch, path = "/v1/notifications/webhooks/{id}", tag = "webhooks", request_body(content = Patch, content_type = "application/json"), params(("id" = String, Path, description = "Webhook id")), security(("client_credentials" = []), ("access_token" = [])), responses((status = 200, body = WebhookView), Errors))]
 pub async fn update(
@@ -250,7 +326,7 @@ pub async fn update(
     JsonBody(Patch(operations), _): JsonBody<Patch>,
 ) -> Result<Json<WebhookView>, ApiError> {
     let not_found = || ApiError::not_found("webhook");
-    let id = WebhookId::parse(&id).map_err(|_| not_found())?;
+    let current = owned_webhook(&state, &merchant, &id).await?;
     let descriptions = catalog_descriptions(&state).await?;
     let mut changes = WebhookChanges::default();
     if operations.is_empty() {
@@ -259,13 +335,29 @@ pub async fn update(
     for (index, operation) in operations.into_iter().enumerate() {
         apply(&mut changes, index, operation, &descriptions)?;
     }
+    let format = changes.format.unwrap_or(current.format);
+    let signing = changes.signing.unwrap_or(current.signing);
+    check_combination(format, signing, "/signing")?;
     let enabling = changes.status == Some(WebhookStatus::Enabled);
-    let updated = state.store.update_webhook(&merchant.account_id, &id, changes, Timestamp::now()).await?;
+    let new_algorithm = signing != current.signing;
+    let now = Timestamp::now();
+    let updated = state.store.update_webhook(&merchant.account_id, &current.id, changes, now).await?;
     let webhook = updated.ok_or_else(not_found)?;
+    let mut answer = view(webhook, &descriptions, &state.public_url);
+    if new_algorithm {
+        // A key of the old kind cannot sign for the new algorithm, so the new key replaces it at once,
+        // and this answer shows it (as the create answer does).
+        let key = new_key();
+        state.store.roll_webhook_secret(&current.id, state.keyring.seal(&key), now, now).await?;
+        match shown(signing, key)? {
+            Shown::Secret(secret) => answer.secret = Some(secret),
+            Shown::PublicKey(public_key) => answer.public_key = Some(public_key),
+        }
+    }
     if enabling {
         state.publisher.wake_delivery();
     }
-    Ok(Json(view(webhook, &descriptions, &state.public_url)))
+    Ok(Json(answer))
 }
 
 fn apply(
@@ -311,8 +403,20 @@ fn apply(
         },
         "/format" => {
             let text = value.as_str().ok_or_else(|| wrong_type("a string"))?;
-            changes.format = Some(DeliveryFormat::parse(text).ok_or_else(|| wrong_type("\"standard\""))?);
+            changes.format = Some(DeliveryFormat::parse(text).ok_or_else(|| wrong_type("\"standard\" or \"stripe\""))?);
         }
+        "/signing" => {
+            let text = value.as_str().ok_or_else(|| wrong_type("a string"))?;
+            let signing = SigningAlgorithm::parse(text);
+            changes.signing = Some(signing.ok_or_else(|| wrong_type("\"hmac-sha256\" or \"ed25519\""))?);
+        }
+        "/api_version" => match value {
+            serde_json::Value::Null => changes.api_version = Some(None),
+            serde_json::Value::String(text) => {
+                changes.api_version = Some(Some(parse_api_version(&text, &at("value"))?));
+            }
+            _ => return Err(wrong_type("a string such as 2024-06-20, or null")),
+        },
         other => {
             let text = format!("the path must be one of {}", PATCHABLE.join(", "));
             let detail = ErrorDetail::body(at("path"), "UNSUPPORTED_PATCH_PATH", text).with_value(other);
@@ -347,32 +451,49 @@ pub async fn owned_webhook(state: &AppState, merchant: &Merchant, id: &str) -> R
     state.store.get_webhook(&merchant.account_id, &id).await?.ok_or_else(not_found)
 }
 
+/// What a merchant needs to verify deliveries: the `whsec_` secret (hmac-sha256) or the `whpk_` public key
+/// (ed25519), with those still in their grace period after a roll.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct SecretView {
-    secret: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    public_key: Option<String>,
     previous: Vec<PreviousSecret>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct PreviousSecret {
-    secret: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    public_key: Option<String>,
     expires_at: Timestamp,
 }
 
-async fn secrets_view(state: &AppState, webhook: &WebhookId) -> Result<SecretView, ApiError> {
-    let stored = state.store.webhook_secrets(webhook, Timestamp::now()).await?;
-    let open = |sealed: &[u8]| -> Result<String, ApiError> {
-        let key = state.keyring.open(sealed).map_err(ApiError::internal)?;
-        Ok(SigningSecret::from_key(key).map_err(ApiError::internal)?.to_whsec())
+async fn secrets_view(state: &AppState, webhook: &Webhook) -> Result<SecretView, ApiError> {
+    let stored = state.store.webhook_secrets(&webhook.id, Timestamp::now()).await?;
+    let open = |sealed: &[u8]| -> Result<Shown, ApiError> {
+        shown(webhook.signing, state.keyring.open(sealed).map_err(ApiError::internal)?)
     };
     let Some((current, older)) = stored.split_first() else {
-        return Err(ApiError::internal(crate::store::StoreError::Corrupt(format!("webhook {webhook} has no secret"))));
+        let message = format!("webhook {} has no secret", webhook.id);
+        return Err(ApiError::internal(crate::store::StoreError::Corrupt(message)));
     };
     let previous = older
         .iter()
-        .map(|s| Ok(PreviousSecret { secret: open(&s.sealed)?, expires_at: s.expires_at.unwrap_or(s.created_at) }))
+        .map(|s| {
+            let expires_at = s.expires_at.unwrap_or(s.created_at);
+            Ok(match open(&s.sealed)? {
+                Shown::Secret(secret) => PreviousSecret { secret: Some(secret), public_key: None, expires_at },
+                Shown::PublicKey(key) => PreviousSecret { secret: None, public_key: Some(key), expires_at },
+            })
+        })
         .collect::<Result<_, ApiError>>()?;
-    Ok(SecretView { secret: open(&current.sealed)?, previous })
+    Ok(match open(&current.sealed)? {
+        Shown::Secret(secret) => SecretView { secret: Some(secret), public_key: None, previous },
+        Shown::PublicKey(key) => SecretView { secret: None, public_key: Some(key), previous },
+    })
 }
 
 /// `GET /v1/notifications/webhooks/{id}/secret`: the current signing secret and those still in their grace period.
@@ -383,7 +504,7 @@ pub async fn reveal_secret(
     Path(id): Path<String>,
 ) -> Result<Json<SecretView>, ApiError> {
     let webhook = owned_webhook(&state, &merchant, &id).await?;
-    Ok(Json(secrets_view(&state, &webhook.id).await?))
+    Ok(Json(secrets_view(&state, &webhook).await?))
 }
 
 /// The longest grace period of a rolled secret: one week.
@@ -417,13 +538,8 @@ pub async fn roll_secret(
         )));
     }
     let webhook = owned_webhook(&state, &merchant, &id).await?;
-    let secret = new_secret();
     let now = Timestamp::now();
     let previous_expire_at = now.plus(std::time::Duration::from_secs(grace));
-    state.store.roll_webhook_secret(&webhook.id, state.keyring.seal(secret.key()), now, previous_expire_at).await?;
-    Ok(Json(secrets_view(&state, &webhook.id).await?))
-}
-
-fn new_secret() -> SigningSecret {
-    SigningSecret::from_key(rand::random::<[u8; SECRET_BYTES]>().to_vec()).expect("32 bytes is a valid key")
+    state.store.roll_webhook_secret(&webhook.id, state.keyring.seal(&new_key()), now, previous_expire_at).await?;
+    Ok(Json(secrets_view(&state, &webhook).await?))
 }

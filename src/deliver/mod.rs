@@ -10,6 +10,7 @@
 //! `herald-signature`. It knows nothing of the HTTP API.
 
 pub mod destination;
+pub mod format;
 pub mod queue;
 pub mod send;
 pub mod target;

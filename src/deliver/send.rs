@@ -10,16 +10,14 @@ use std::time::{Duration, Instant};
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
-use herald_signature::standard;
-use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, USER_AGENT};
+use reqwest::header::HeaderMap;
 
+use super::format;
 use super::queue::DeliveryJob;
 use crate::attempt_log::{Exchange, ReceivedResponse, TransportFailure};
 use crate::deliver::destination::{DestinationPolicy, Refusal};
 use crate::domain::Timestamp;
 use crate::error_chain::error_chain;
-
-const USER_AGENT_VALUE: &str = concat!("Herald/", env!("CARGO_PKG_VERSION"));
 
 /// What the sender needs to know about timeouts and limits.
 #[derive(Clone, Debug)]
@@ -97,12 +95,14 @@ impl Sender {
     pub async fn attempt(&self, job: &DeliveryJob) -> Exchange {
         let started_at = Timestamp::now();
         let clock = Instant::now();
-        let headers = signed_headers(job, started_at);
+        let body = format::body_for(job.target.format, job.target.api_version.as_deref(), &job.body);
+        let headers =
+            format::headers_for(job.target.format, &job.target.keys, job.event_id.as_str(), &body, started_at);
         let request_headers = headers
             .iter()
             .map(|(name, value)| (name.as_str().to_owned(), value.to_str().unwrap_or_default().to_owned()))
             .collect();
-        let result = self.exchange(job, headers).await;
+        let result = self.exchange(job, headers, body).await;
         Exchange {
             delivery_id: job.delivery_id.clone(),
             node: self.node.to_string(),
@@ -116,7 +116,12 @@ impl Sender {
         }
     }
 
-    async fn exchange(&self, job: &DeliveryJob, headers: HeaderMap) -> Result<ReceivedResponse, TransportFailure> {
+    async fn exchange(
+        &self,
+        job: &DeliveryJob,
+        headers: HeaderMap,
+        body: bytes::Bytes,
+    ) -> Result<ReceivedResponse, TransportFailure> {
         // Names are checked by the resolver; a literal address never reaches it, so it is checked here.
         let literal = url::Url::parse(job.target.url.as_str()).ok().and_then(|url| match url.host() {
             Some(url::Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
@@ -126,7 +131,7 @@ impl Sender {
         if let Some(ip) = literal {
             self.destinations.check(ip).map_err(|refused| TransportFailure::Refused(refused.to_string()))?;
         }
-        let request = self.client.post(job.target.url.as_str()).headers(headers).body(job.body.clone());
+        let request = self.client.post(job.target.url.as_str()).headers(headers).body(body);
         let mut response = request.send().await.map_err(classify)?;
         let status = response.status().as_u16();
         let headers = response
@@ -148,24 +153,6 @@ impl Sender {
         }
         Ok(ReceivedResponse { status, headers, body, truncated })
     }
-}
-
-/// The Standard Webhooks headers of this attempt; the timestamp is this attempt's, so retries re-sign.
-fn signed_headers(job: &DeliveryJob, now: Timestamp) -> HeaderMap {
-    let id = job.event_id.as_str();
-    let timestamp = now.as_unix_seconds();
-    let secrets: Vec<&standard::SigningSecret> = job.target.secrets.iter().collect();
-    let mut headers = HeaderMap::with_capacity(6);
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
-    let value = |text: &str| HeaderValue::from_str(text).expect("ids, digits and base64 are valid header values");
-    headers.insert("webhook-id", value(id));
-    headers.insert("webhook-timestamp", value(&timestamp.to_string()));
-    // A target without secrets (a simulation to a bare URL) is sent unsigned.
-    if !secrets.is_empty() {
-        headers.insert("webhook-signature", value(&standard::sign_header(&secrets, id, timestamp, &job.body)));
-    }
-    headers
 }
 
 fn classify(error: reqwest::Error) -> TransportFailure {

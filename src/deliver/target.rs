@@ -1,9 +1,10 @@
 //! A webhook as the worker sees it: where to send, and the signing keys already decrypted and prepared.
 
-use herald_signature::standard::SigningSecret;
+use herald_signature::standard::{AsymmetricKey, SigningSecret};
 
+use super::format::Keys;
 use crate::domain::event_type::Subscription;
-use crate::domain::model::{DeliveryFormat, WebhookStatus};
+use crate::domain::model::{DeliveryFormat, SigningAlgorithm, WebhookStatus};
 use crate::domain::{WebhookId, WebhookUrl};
 use crate::fanout::Subscriber;
 use crate::keyring::{Keyring, KeyringError};
@@ -16,8 +17,10 @@ pub struct Target {
     pub url: WebhookUrl,
     pub format: DeliveryFormat,
     pub subscriptions: Vec<Subscription>,
-    /// Newest first; each live secret adds one signature.
-    pub secrets: Vec<SigningSecret>,
+    /// Newest first; each live secret or key adds one signature.
+    pub keys: Keys,
+    /// The `api_version` of Stripe envelopes.
+    pub api_version: Option<String>,
 }
 
 /// Why a stored target could not be prepared.
@@ -32,20 +35,33 @@ pub enum TargetError {
 impl Target {
     pub fn open(stored: &StoredTarget, keyring: &Keyring) -> Result<Self, TargetError> {
         let id = stored.webhook_id.as_str();
-        let secrets = stored
+        let opened = stored
             .sealed_secrets
             .iter()
-            .map(|sealed| {
-                let key = keyring.open(sealed).map_err(|e| TargetError::Sealed(id.to_owned(), e))?;
-                SigningSecret::from_key(key).map_err(|e| TargetError::Key(id.to_owned(), e))
-            })
-            .collect::<Result<_, _>>()?;
+            .map(|sealed| keyring.open(sealed).map_err(|e| TargetError::Sealed(id.to_owned(), e)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let keys = match stored.signing {
+            SigningAlgorithm::HmacSha256 => Keys::Hmac(
+                opened
+                    .into_iter()
+                    .map(|key| SigningSecret::from_key(key).map_err(|e| TargetError::Key(id.to_owned(), e)))
+                    .collect::<Result<_, _>>()?,
+            ),
+            SigningAlgorithm::Ed25519 => Keys::Ed25519(
+                opened
+                    .into_iter()
+                    .filter_map(|seed| <[u8; 32]>::try_from(seed.as_slice()).ok())
+                    .map(AsymmetricKey::from_seed)
+                    .collect(),
+            ),
+        };
         Ok(Self {
             webhook_id: stored.webhook_id.clone(),
             url: stored.url.clone(),
             format: stored.format,
             subscriptions: stored.subscriptions.clone(),
-            secrets,
+            keys,
+            api_version: stored.api_version.clone(),
         })
     }
 }

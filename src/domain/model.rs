@@ -80,27 +80,66 @@ impl WebhookStatus {
     }
 }
 
-/// The body and headers a webhook receives. Only Standard Webhooks exists so far; the field is stored so
-/// that other formats can be chosen per webhook.
+/// The body and headers a webhook receives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DeliveryFormat {
+    /// Standard Webhooks: the event object as the body, `webhook-*` headers.
     Standard,
+    /// A Stripe event envelope as the body and a `Stripe-Signature` header, for receivers using Stripe's
+    /// libraries.
+    Stripe,
 }
 
 impl DeliveryFormat {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Standard => "standard",
+            Self::Stripe => "stripe",
         }
     }
 
     pub fn parse(text: &str) -> Option<Self> {
         match text {
             "standard" => Some(Self::Standard),
+            "stripe" => Some(Self::Stripe),
+            _ => None,
+        }
+    }
+
+    /// The signing algorithms receivers of this format can check.
+    pub fn supports(self, signing: SigningAlgorithm) -> bool {
+        matches!((self, signing), (Self::Standard, _) | (Self::Stripe, SigningAlgorithm::HmacSha256))
+    }
+}
+
+/// How a webhook's deliveries are signed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SigningAlgorithm {
+    /// A shared `whsec_` secret.
+    HmacSha256,
+    /// A `whsk_` key held by Herald; merchants verify with its `whpk_` public key.
+    Ed25519,
+}
+
+impl SigningAlgorithm {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::HmacSha256 => "hmac-sha256",
+            Self::Ed25519 => "ed25519",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "hmac-sha256" => Some(Self::HmacSha256),
+            "ed25519" => Some(Self::Ed25519),
             _ => None,
         }
     }
 }
+
+/// The Stripe `api_version` put in envelopes when the webhook sets none (the version of the seed documents).
+pub const DEFAULT_STRIPE_API_VERSION: &str = "2018-02-06";
 
 /// A merchant's endpoint and what it subscribes to. Its signing secrets live apart, encrypted.
 #[derive(Clone, Debug)]
@@ -111,6 +150,9 @@ pub struct Webhook {
     pub event_types: Vec<Subscription>,
     pub status: WebhookStatus,
     pub format: DeliveryFormat,
+    pub signing: SigningAlgorithm,
+    /// The `api_version` of Stripe envelopes; some Stripe libraries insist on their own.
+    pub api_version: Option<String>,
     pub description: Option<String>,
     /// Why Herald disabled it (for example, the endpoint answered 410 Gone).
     pub disabled_reason: Option<String>,

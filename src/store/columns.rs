@@ -2,13 +2,16 @@
 //! encodings of the lists kept in single columns (subscriptions, headers).
 
 use crate::domain::event_type::Subscription;
+use crate::domain::model::{DeliveryFormat, SigningAlgorithm};
+use crate::domain::{WebhookId, WebhookUrl};
+use crate::store::{StoreError, StoreResult, StoredTarget};
 
 pub const ACCOUNT_COLUMNS: &str = "id, name, client_id, created_at";
 pub const EVENT_TYPE_COLUMNS: &str =
     "name, description, resource_type, resource_version, sample, status, created_at, updated_at, schema";
 pub const EVENT_COLUMNS: &str = "id, account_id, event_type, created_at, body, resource_id, simulated";
-pub const WEBHOOK_COLUMNS: &str =
-    "id, account_id, url, event_types, status, format, description, disabled_reason, created_at, updated_at";
+pub const WEBHOOK_COLUMNS: &str = "id, account_id, url, event_types, status, format, description, disabled_reason, created_at, updated_at, \
+     signing, api_version";
 pub const DELIVERY_COLUMNS: &str = "d.id, d.event_id, d.webhook_id, e.event_type, d.state, d.trigger, \
      d.attempt_count, d.last_status_code, d.created_at, d.next_attempt_at";
 pub const ATTEMPT_COLUMNS: &str = "id, delivery_id, number, started_at, duration_ms, trigger, request_url, \
@@ -31,4 +34,33 @@ pub fn headers_to_json(headers: &[(String, String)]) -> String {
 
 pub fn headers_from_json(text: &str) -> Option<Vec<(String, String)>> {
     serde_json::from_str(text).ok()
+}
+
+/// The webhook columns a delivery needs, on a `webhooks` table aliased `w`.
+pub const TARGET_COLUMNS: &str = "w.id, w.url, w.format, w.event_types, w.signing, w.api_version";
+
+/// The text of [`TARGET_COLUMNS`] as read from either backend.
+pub struct TargetRow {
+    pub id: String,
+    pub url: String,
+    pub format: String,
+    pub event_types: String,
+    pub signing: String,
+    pub api_version: Option<String>,
+}
+
+impl TargetRow {
+    /// Parses the row into a target carrying the given (still sealed) secrets.
+    pub fn into_target(self, sealed_secrets: Vec<Vec<u8>>) -> StoreResult<StoredTarget> {
+        let corrupt = |what: &str| StoreError::Corrupt(format!("webhook {}: {what}", self.id));
+        Ok(StoredTarget {
+            format: DeliveryFormat::parse(&self.format).ok_or_else(|| corrupt("format"))?,
+            signing: SigningAlgorithm::parse(&self.signing).ok_or_else(|| corrupt("signing"))?,
+            subscriptions: subscriptions_from_json(&self.event_types).ok_or_else(|| corrupt("event types"))?,
+            sealed_secrets,
+            api_version: self.api_version,
+            url: WebhookUrl::from_trusted(self.url),
+            webhook_id: WebhookId::from_trusted(self.id),
+        })
+    }
 }

@@ -84,6 +84,8 @@ pub struct StoredTarget {
     pub webhook_id: WebhookId,
     pub url: WebhookUrl,
     pub format: DeliveryFormat,
+    pub signing: crate::domain::model::SigningAlgorithm,
+    pub api_version: Option<String>,
     pub subscriptions: Vec<Subscription>,
     pub sealed_secrets: Vec<Vec<u8>>,
 }
@@ -194,6 +196,8 @@ pub struct WebhookChanges {
     pub status: Option<crate::domain::model::WebhookStatus>,
     pub description: Option<Option<String>>,
     pub format: Option<DeliveryFormat>,
+    pub signing: Option<crate::domain::model::SigningAlgorithm>,
+    pub api_version: Option<Option<String>>,
 }
 
 /// One signing secret of a webhook, still sealed.

@@ -5,6 +5,7 @@ mod common;
 
 mod bad_input;
 mod delivery;
+mod formats;
 mod hostile_receivers;
 mod merchant_api;
 mod support;

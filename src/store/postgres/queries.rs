@@ -9,7 +9,7 @@ use tokio_postgres::types::ToSql;
 use super::{pg, rows};
 use crate::domain::model::*;
 use crate::domain::*;
-use crate::store::columns::{self, *};
+use crate::store::columns::*;
 use crate::store::*;
 
 type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
@@ -153,7 +153,7 @@ pub async fn insert_webhook(c: &impl GenericClient, new: &NewWebhook) -> StoreRe
         return Err(StoreError::WebhookUrlTaken);
     }
     let sql = "INSERT INTO webhooks (id, account_id, url, event_types, status, format, description, disabled_reason, \
-               created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+               created_at, updated_at, signing, api_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
     let params: Params = &[
         &w.id.as_str(),
         &w.account_id.as_str(),
@@ -165,6 +165,8 @@ pub async fn insert_webhook(c: &impl GenericClient, new: &NewWebhook) -> StoreRe
         &w.disabled_reason,
         &w.created_at.as_millis(),
         &w.updated_at.as_millis(),
+        &w.signing.as_str(),
+        &w.api_version,
     ];
     execute(c, sql, params).await?;
     let sql = "INSERT INTO webhook_secrets (webhook_id, sealed, created_at) VALUES ($1, $2, $3)";
@@ -206,7 +208,7 @@ pub async fn update_webhook(
     let status = changes.status.unwrap_or(current.status);
     let disabled_reason = if changes.status.is_some() { None } else { current.disabled_reason.clone() };
     let sql = "UPDATE webhooks SET url = $2, event_types = $3, status = $4, description = $5, format = $6, \
-               disabled_reason = $7, updated_at = $8 WHERE id = $1";
+               disabled_reason = $7, updated_at = $8, signing = $9, api_version = $10 WHERE id = $1";
     let params: Params = &[
         &id.as_str(),
         &changes.url.as_ref().unwrap_or(&current.url).as_str(),
@@ -216,6 +218,8 @@ pub async fn update_webhook(
         &changes.format.unwrap_or(current.format).as_str(),
         &disabled_reason,
         &now.as_millis(),
+        &changes.signing.unwrap_or(current.signing).as_str(),
+        &changes.api_version.clone().unwrap_or(current.api_version.clone()),
     ];
     execute(c, sql, params).await?;
     get_webhook(c, account, id).await
@@ -250,24 +254,20 @@ pub async fn roll_webhook_secret(
     Ok(())
 }
 
-async fn target(
-    c: &impl GenericClient,
-    id: String,
-    url: String,
-    format: &str,
-    subs: &str,
-    now: Timestamp,
-) -> StoreResult<StoredTarget> {
-    let corrupt = |what: &str| StoreError::Corrupt(format!("webhook {id}: {what}"));
-    let webhook_id = WebhookId::from_trusted(id.clone());
-    let secrets = webhook_secrets(c, &webhook_id, now).await?;
-    Ok(StoredTarget {
-        format: DeliveryFormat::parse(format).ok_or_else(|| corrupt("format"))?,
-        subscriptions: columns::subscriptions_from_json(subs).ok_or_else(|| corrupt("event types"))?,
-        sealed_secrets: secrets.into_iter().map(|s| s.sealed).collect(),
-        url: WebhookUrl::from_trusted(url),
-        webhook_id,
-    })
+fn target_row(row: &Row, first: usize) -> TargetRow {
+    TargetRow {
+        id: row.get(first),
+        url: row.get(first + 1),
+        format: row.get(first + 2),
+        event_types: row.get(first + 3),
+        signing: row.get(first + 4),
+        api_version: row.get(first + 5),
+    }
+}
+
+async fn target(c: &impl GenericClient, row: TargetRow, now: Timestamp) -> StoreResult<StoredTarget> {
+    let secrets = webhook_secrets(c, &WebhookId::from_trusted(row.id.clone()), now).await?;
+    row.into_target(secrets.into_iter().map(|s| s.sealed).collect())
 }
 
 pub async fn delivery_targets(
@@ -275,12 +275,13 @@ pub async fn delivery_targets(
     account: &AccountId,
     now: Timestamp,
 ) -> StoreResult<Vec<StoredTarget>> {
-    let sql = "SELECT id, url, format, event_types FROM webhooks \
-               WHERE account_id = $1 AND deleted_at IS NULL AND status = 'ENABLED' ORDER BY id";
+    let sql = format!(
+        "SELECT {TARGET_COLUMNS} FROM webhooks w WHERE w.account_id = $1 AND w.deleted_at IS NULL \
+         AND w.status = 'ENABLED' ORDER BY w.id"
+    );
     let mut targets = Vec::new();
-    for row in query(c, sql, &[&account.as_str()]).await? {
-        let (format, subs): (String, String) = (row.get(2), row.get(3));
-        targets.push(target(c, row.get(0), row.get(1), &format, &subs, now).await?);
+    for row in query(c, &sql, &[&account.as_str()]).await? {
+        targets.push(target(c, target_row(&row, 0), now).await?);
     }
     Ok(targets)
 }
@@ -389,21 +390,22 @@ pub async fn claim_due(c: &impl GenericClient, claim: &ClaimRequest) -> StoreRes
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let sql = "SELECT d.id, d.event_id, d.trigger, d.webhook_id, d.attempt_count, e.body, w.url, w.format, \
-               w.event_types, d.single_attempt FROM deliveries d JOIN events e ON e.id = d.event_id \
-               JOIN webhooks w ON w.id = d.webhook_id WHERE d.id = ANY($1)";
+    let sql = format!(
+        "SELECT d.id, d.event_id, d.trigger, d.attempt_count, e.body, d.single_attempt, {TARGET_COLUMNS} \
+         FROM deliveries d JOIN events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id \
+         WHERE d.id = ANY($1)"
+    );
     let mut claimed = Vec::with_capacity(ids.len());
-    for row in query(c, sql, &[&ids]).await? {
+    for row in query(c, &sql, &[&ids]).await? {
         let trigger: String = row.get(2);
-        let (format, subs): (String, String) = (row.get(7), row.get(8));
         claimed.push(ClaimedDelivery {
             delivery_id: DeliveryId::from_trusted(row.get(0)),
             event_id: EventId::from_trusted(row.get(1)),
             trigger: Trigger::parse(&trigger).ok_or_else(|| StoreError::Corrupt(format!("trigger {trigger:?}")))?,
-            single_attempt: row.get(9),
-            attempt_count: row.get::<_, i32>(4) as u32,
-            body: Bytes::from(row.get::<_, Vec<u8>>(5)),
-            target: target(c, row.get(3), row.get(6), &format, &subs, claim.now).await?,
+            single_attempt: row.get(5),
+            attempt_count: row.get::<_, i32>(3) as u32,
+            body: Bytes::from(row.get::<_, Vec<u8>>(4)),
+            target: target(c, target_row(&row, 6), claim.now).await?,
         });
     }
     Ok(claimed)

@@ -68,6 +68,8 @@ pub fn webhook(row: &Row) -> Result<Webhook, StoreError> {
         disabled_reason: row.get(7),
         created_at: time(row, 8),
         updated_at: time(row, 9),
+        signing: parsed(row, 10, "signing", SigningAlgorithm::parse)?,
+        api_version: row.get(11),
     })
 }
 

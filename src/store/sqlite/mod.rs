@@ -25,6 +25,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_attempt_node.sql"),
     include_str!("migrations/0004_meta.sql"),
     include_str!("migrations/0005_events_by_time.sql"),
+    include_str!("migrations/0006_webhook_signing.sql"),
 ];
 const MAX_IDLE_READERS: usize = 8;
 

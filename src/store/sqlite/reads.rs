@@ -79,41 +79,32 @@ pub fn sealed_secrets(conn: &Connection, webhook: &str, now: Timestamp) -> Store
 }
 
 pub fn delivery_targets(conn: &Connection, account: &AccountId, now: Timestamp) -> StoreResult<Vec<StoredTarget>> {
-    let mut stmt = conn
-        .prepare_cached(
-            "SELECT id, url, format, event_types FROM webhooks \
-             WHERE account_id = ?1 AND deleted_at IS NULL AND status = 'ENABLED' ORDER BY id",
-        )
-        .map_err(backend)?;
-    let found = stmt
-        .query_map([account.as_str()], |row| {
-            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, String>(2)?, row.get::<_, String>(3)?))
-        })
-        .map_err(backend)?;
-    let mut targets = Vec::new();
-    for found in found {
-        let (id, url, format, subscriptions) = found.map_err(backend)?;
-        targets.push(target_from_parts(conn, id, url, &format, &subscriptions, now)?);
-    }
-    Ok(targets)
+    let sql = format!(
+        "SELECT {} FROM webhooks w WHERE w.account_id = ?1 AND w.deleted_at IS NULL AND w.status = 'ENABLED' \
+         ORDER BY w.id",
+        rows::TARGET_COLUMNS
+    );
+    let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
+    let found = stmt.query_map([account.as_str()], |row| target_row(row, 0)).map_err(backend)?;
+    let rows = found.collect::<Result<Vec<_>, _>>().map_err(backend)?;
+    rows.into_iter().map(|row| target(conn, row, now)).collect()
 }
 
-pub fn target_from_parts(
-    conn: &Connection,
-    id: String,
-    url: String,
-    format: &str,
-    subscriptions: &str,
-    now: Timestamp,
-) -> StoreResult<StoredTarget> {
-    let corrupt = |what: &str| crate::store::StoreError::Corrupt(format!("webhook {id}: {what}"));
-    Ok(StoredTarget {
-        format: DeliveryFormat::parse(format).ok_or_else(|| corrupt("format"))?,
-        subscriptions: rows::subscriptions_from_json(subscriptions).ok_or_else(|| corrupt("event types"))?,
-        sealed_secrets: sealed_secrets(conn, &id, now)?,
-        url: WebhookUrl::from_trusted(url),
-        webhook_id: WebhookId::from_trusted(id),
+/// Reads [`rows::TARGET_COLUMNS`] starting at column `first`.
+pub fn target_row(row: &rusqlite::Row, first: usize) -> rusqlite::Result<rows::TargetRow> {
+    Ok(rows::TargetRow {
+        id: row.get(first)?,
+        url: row.get(first + 1)?,
+        format: row.get(first + 2)?,
+        event_types: row.get(first + 3)?,
+        signing: row.get(first + 4)?,
+        api_version: row.get(first + 5)?,
     })
+}
+
+pub fn target(conn: &Connection, row: rows::TargetRow, now: Timestamp) -> StoreResult<StoredTarget> {
+    let sealed = sealed_secrets(conn, &row.id, now)?;
+    row.into_target(sealed)
 }
 
 pub fn get_event(conn: &Connection, account: &AccountId, id: &EventId) -> StoreResult<Option<Event>> {

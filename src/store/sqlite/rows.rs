@@ -69,6 +69,8 @@ pub fn webhook(row: &Row) -> rusqlite::Result<Webhook> {
         disabled_reason: row.get(7)?,
         created_at: time(row, 8)?,
         updated_at: time(row, 9)?,
+        signing: parsed(row, 10, SigningAlgorithm::parse)?,
+        api_version: row.get(11)?,
     })
 }
 

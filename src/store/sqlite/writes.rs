@@ -62,8 +62,8 @@ pub fn insert_webhook(conn: &Connection, new: &NewWebhook) -> StoreResult<()> {
         return Err(StoreError::WebhookUrlTaken);
     }
     conn.prepare_cached(
-        "INSERT INTO webhooks (id, account_id, url, event_types, status, format, description, disabled_reason, created_at, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        "INSERT INTO webhooks (id, account_id, url, event_types, status, format, description, disabled_reason, \
+         created_at, updated_at, signing, api_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     )
     .and_then(|mut stmt| {
         stmt.execute(params![
@@ -77,6 +77,8 @@ pub fn insert_webhook(conn: &Connection, new: &NewWebhook) -> StoreResult<()> {
             webhook.disabled_reason,
             webhook.created_at.as_millis(),
             webhook.updated_at.as_millis(),
+            webhook.signing.as_str(),
+            webhook.api_version,
         ])
     })
     .map_err(backend)?;
@@ -205,20 +207,21 @@ pub fn claim_due(conn: &Connection, claim: &ClaimRequest) -> StoreResult<Vec<Cla
 }
 
 fn load_claimed(conn: &Connection, id: String, now: Timestamp) -> StoreResult<ClaimedDelivery> {
-    type Parts = (String, String, String, u32, Vec<u8>, String, String, String, bool);
+    let sql = format!(
+        "SELECT d.event_id, d.trigger, d.attempt_count, e.body, d.single_attempt, {} FROM deliveries d \
+         JOIN events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id WHERE d.id = ?1",
+        rows::TARGET_COLUMNS
+    );
+    type Parts = (String, String, u32, Vec<u8>, bool, rows::TargetRow);
     let parts: Parts = conn
-        .prepare_cached(
-            "SELECT d.event_id, d.trigger, d.webhook_id, d.attempt_count, e.body, w.url, w.format, w.event_types, \
-             d.single_attempt FROM deliveries d JOIN events e ON e.id = d.event_id \
-             JOIN webhooks w ON w.id = d.webhook_id WHERE d.id = ?1",
-        )
+        .prepare_cached(&sql)
         .and_then(|mut stmt| {
             stmt.query_row([&id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?))
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, reads::target_row(r, 5)?))
             })
         })
         .map_err(backend)?;
-    let (event_id, trigger, webhook_id, attempt_count, body, url, format, subscriptions, single_attempt) = parts;
+    let (event_id, trigger, attempt_count, body, single_attempt, target) = parts;
     Ok(ClaimedDelivery {
         delivery_id: DeliveryId::from_trusted(id),
         event_id: EventId::from_trusted(event_id),
@@ -226,7 +229,7 @@ fn load_claimed(conn: &Connection, id: String, now: Timestamp) -> StoreResult<Cl
         single_attempt,
         attempt_count,
         body: Bytes::from(body),
-        target: reads::target_from_parts(conn, webhook_id, url, &format, &subscriptions, now)?,
+        target: reads::target(conn, target, now)?,
     })
 }
 
@@ -361,7 +364,7 @@ pub fn update_webhook(
     let disabled_reason = if changes.status.is_some() { None } else { current.disabled_reason };
     conn.prepare_cached(
         "UPDATE webhooks SET url = ?2, event_types = ?3, status = ?4, description = ?5, format = ?6, \
-         disabled_reason = ?7, updated_at = ?8 WHERE id = ?1",
+         disabled_reason = ?7, updated_at = ?8, signing = ?9, api_version = ?10 WHERE id = ?1",
     )
     .and_then(|mut stmt| {
         stmt.execute(params![
@@ -372,7 +375,9 @@ pub fn update_webhook(
             changes.description.clone().unwrap_or(current.description),
             changes.format.unwrap_or(current.format).as_str(),
             disabled_reason,
-            now.as_millis()
+            now.as_millis(),
+            changes.signing.unwrap_or(current.signing).as_str(),
+            changes.api_version.clone().unwrap_or(current.api_version),
         ])
     })
     .map_err(backend)?;

@@ -1,0 +1,239 @@
+//! Every delivery format, captured at a real receiver and verified with the libraries merchants use
+//! (`scripts/verify_official.py`: standardwebhooks, svix, stripe, and cryptography for Ed25519). Those Python
+//! packages are installed by `.ci/run`; under `CI=true` this test is mandatory, elsewhere it is skipped
+//! when they are missing.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::support::{Merchant, Received, Receiver, TestApp, spawn_app};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+fn libraries_available() -> bool {
+    let probe = "import standardwebhooks, svix, stripe, cryptography";
+    let available = Command::new("python3").args(["-c", probe]).status().is_ok_and(|s| s.success());
+    if !available && std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("the official webhook libraries (pip: standardwebhooks svix stripe cryptography) are required under CI");
+    }
+    available
+}
+
+/// What the official libraries say of one delivery, as `{"<library>": bool, ...}`.
+fn official(format: &str, key_field: &str, key: &str, headers: Value, body: &str) -> Value {
+    let script = format!("{}/scripts/verify_official.py", env!("CARGO_MANIFEST_DIR"));
+    let mut child = Command::new("python3").arg(script).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+    let request = json!({"format": format, key_field: key, "headers": headers, "body": body});
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), request.to_string().as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "the checker failed");
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+fn headers_of(received: &Received, names: &[&str]) -> Value {
+    let mut headers = serde_json::Map::new();
+    for name in names {
+        headers.insert(name.to_string(), json!(received.header(name)));
+    }
+    Value::Object(headers)
+}
+
+async fn create(app: &TestApp, merchant: &Merchant, url: &str, extra: Value) -> Value {
+    let mut body = json!({"url": url, "event_types": [{"name": "*"}]});
+    body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+    let response = app.merchant(merchant, Method::POST, "/v1/notifications/webhooks").json(&body).send().await.unwrap();
+    assert_eq!(response.status(), 201);
+    response.json().await.unwrap()
+}
+
+async fn roll(app: &TestApp, merchant: &Merchant, webhook: &Value, grace: u64) -> Value {
+    let path = format!("/v1/notifications/webhooks/{}/secret/roll", webhook["id"].as_str().unwrap());
+    let body = json!({"expire_previous_in_seconds": grace});
+    app.merchant(merchant, Method::POST, &path).json(&body).send().await.unwrap().json().await.unwrap()
+}
+
+async fn verify_api(app: &TestApp, merchant: &Merchant, webhook: &Value, headers: Value, body: &str) -> String {
+    let request = json!({"webhook_id": webhook["id"], "headers": headers, "body": body});
+    let path = "/v1/notifications/verify-webhook-signature";
+    let answer: Value =
+        app.merchant(merchant, Method::POST, path).json(&request).send().await.unwrap().json().await.unwrap();
+    answer["verification_status"].as_str().unwrap().to_owned()
+}
+
+const STANDARD_HEADERS: [&str; 3] = ["webhook-id", "webhook-timestamp", "webhook-signature"];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_format_verifies_with_the_libraries_merchants_use() {
+    if !libraries_available() {
+        eprintln!("skipped: pip install standardwebhooks svix stripe cryptography");
+        return;
+    }
+    let app = spawn_app().await;
+    app.put_event_type("charge.dispute.closed").await;
+    let merchant = app.create_account("Acme").await;
+    let (hmac_rx, ed_rx, stripe_rx) = (Receiver::start().await, Receiver::start().await, Receiver::start().await);
+    let hmac = create(&app, &merchant, &hmac_rx.url, json!({})).await;
+    let ed = create(&app, &merchant, &ed_rx.url, json!({"signing": "ed25519"})).await;
+    let stripe =
+        create(&app, &merchant, &stripe_rx.url, json!({"format": "stripe", "api_version": "2024-06-20"})).await;
+    assert_eq!(ed["signing"], "ed25519");
+    assert!(ed["secret"].is_null() && ed["public_key"].as_str().unwrap().starts_with("whpk_"));
+    assert_eq!(stripe["format"], "stripe");
+    let (hmac_secret, public_key, stripe_secret) =
+        (hmac["secret"].as_str().unwrap(), ed["public_key"].as_str().unwrap(), stripe["secret"].as_str().unwrap());
+
+    let event = app.publish_ok(&merchant, "charge.dispute.closed", json!({"id": "pdp_1", "amount": 54000})).await;
+    let text = |r: &Received| String::from_utf8(r.body.to_vec()).unwrap();
+
+    // Standard Webhooks, HMAC: both official libraries accept it; tampering and a wrong secret fail.
+    let delivered = hmac_rx.wait_for(1, WAIT).await.remove(0);
+    let headers = headers_of(&delivered, &STANDARD_HEADERS);
+    let ok = official("standard", "secret", hmac_secret, headers.clone(), &text(&delivered));
+    assert_eq!(ok, json!({"standardwebhooks": true, "svix": true}));
+    let tampered =
+        official("standard", "secret", hmac_secret, headers.clone(), &text(&delivered).replace("54000", "54001"));
+    assert_eq!(tampered, json!({"standardwebhooks": false, "svix": false}));
+    let wrong =
+        official("standard", "secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", headers.clone(), &text(&delivered));
+    assert_eq!(wrong, json!({"standardwebhooks": false, "svix": false}));
+    assert_eq!(verify_api(&app, &merchant, &hmac, headers, &text(&delivered)).await, "SUCCESS");
+
+    // Standard Webhooks, Ed25519 (v1a): checked with the whpk_ public key.
+    let delivered = ed_rx.wait_for(1, WAIT).await.remove(0);
+    assert!(delivered.header("webhook-signature").starts_with("v1a,"));
+    let headers = headers_of(&delivered, &STANDARD_HEADERS);
+    assert_eq!(
+        official("ed25519", "public_key", public_key, headers.clone(), &text(&delivered)),
+        json!({"cryptography": true})
+    );
+    let other_key = "whpk_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4=";
+    assert_eq!(
+        official("ed25519", "public_key", other_key, headers.clone(), &text(&delivered)),
+        json!({"cryptography": false})
+    );
+    let tampered = text(&delivered).replace("54000", "1");
+    assert_eq!(
+        official("ed25519", "public_key", public_key, headers.clone(), &tampered),
+        json!({"cryptography": false})
+    );
+    assert_eq!(verify_api(&app, &merchant, &ed, headers.clone(), &text(&delivered)).await, "SUCCESS");
+    assert_eq!(verify_api(&app, &merchant, &ed, headers, &tampered).await, "FAILURE");
+
+    // Stripe: Stripe's own construct_event accepts the envelope and its signature.
+    let delivered = stripe_rx.wait_for(1, WAIT).await.remove(0);
+    let envelope = delivered.json();
+    assert_eq!(envelope["id"], event["id"]);
+    assert_eq!(envelope["object"], "event");
+    assert_eq!(envelope["api_version"], "2024-06-20");
+    assert_eq!(envelope["data"]["object"], json!({"id": "pdp_1", "amount": 54000}));
+    let headers = headers_of(&delivered, &["stripe-signature"]);
+    let ok = official("stripe", "secret", stripe_secret, headers.clone(), &text(&delivered));
+    assert_eq!(ok, json!({"stripe": true, "type": "charge.dispute.closed", "object": "event"}));
+    let tampered = text(&delivered).replace("54000", "54001");
+    assert_eq!(official("stripe", "secret", stripe_secret, headers.clone(), &tampered), json!({"stripe": false}));
+    assert_eq!(official("stripe", "secret", hmac_secret, headers.clone(), &text(&delivered)), json!({"stripe": false}));
+    assert_eq!(verify_api(&app, &merchant, &stripe, headers.clone(), &text(&delivered)).await, "SUCCESS");
+    assert_eq!(verify_api(&app, &merchant, &stripe, headers, &tampered).await, "FAILURE");
+    // A stale Stripe signature (made with the right secret, 301 s ago) fails the postback check.
+    let stale_t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64 - 301;
+    let stale = herald_signature::stripe::sign_header(&[stripe_secret], stale_t, delivered.body.as_ref());
+    assert_eq!(
+        verify_api(&app, &merchant, &stripe, json!({"Stripe-Signature": stale}), &text(&delivered)).await,
+        "FAILURE"
+    );
+
+    // Rolling: during the grace period receivers holding either secret verify; afterwards only the new one.
+    let new_hmac = roll(&app, &merchant, &hmac, 2).await["secret"].as_str().unwrap().to_owned();
+    let new_stripe = roll(&app, &merchant, &stripe, 2).await["secret"].as_str().unwrap().to_owned();
+    let new_public = roll(&app, &merchant, &ed, 2).await["public_key"].as_str().unwrap().to_owned();
+    app.publish_ok(&merchant, "charge.dispute.closed", json!({"id": "pdp_2"})).await;
+    let (h, e, s) = (
+        hmac_rx.wait_for(2, WAIT).await.remove(1),
+        ed_rx.wait_for(2, WAIT).await.remove(1),
+        stripe_rx.wait_for(2, WAIT).await.remove(1),
+    );
+    for secret in [hmac_secret, new_hmac.as_str()] {
+        let both = official("standard", "secret", secret, headers_of(&h, &STANDARD_HEADERS), &text(&h));
+        assert_eq!(both, json!({"standardwebhooks": true, "svix": true}), "during the grace period");
+    }
+    for secret in [stripe_secret, new_stripe.as_str()] {
+        assert_eq!(
+            official("stripe", "secret", secret, headers_of(&s, &["stripe-signature"]), &text(&s))["stripe"],
+            true
+        );
+    }
+    for key in [public_key, new_public.as_str()] {
+        assert_eq!(
+            official("ed25519", "public_key", key, headers_of(&e, &STANDARD_HEADERS), &text(&e)),
+            json!({"cryptography": true})
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(2300)).await;
+    app.publish_ok(&merchant, "charge.dispute.closed", json!({"id": "pdp_3"})).await;
+    let (h, e, s) = (
+        hmac_rx.wait_for(3, WAIT).await.remove(2),
+        ed_rx.wait_for(3, WAIT).await.remove(2),
+        stripe_rx.wait_for(3, WAIT).await.remove(2),
+    );
+    let rolled_away = official("standard", "secret", hmac_secret, headers_of(&h, &STANDARD_HEADERS), &text(&h));
+    assert_eq!(rolled_away, json!({"standardwebhooks": false, "svix": false}));
+    assert_eq!(official("standard", "secret", &new_hmac, headers_of(&h, &STANDARD_HEADERS), &text(&h))["svix"], true);
+    assert_eq!(
+        official("stripe", "secret", stripe_secret, headers_of(&s, &["stripe-signature"]), &text(&s)),
+        json!({"stripe": false})
+    );
+    assert_eq!(
+        official("stripe", "secret", &new_stripe, headers_of(&s, &["stripe-signature"]), &text(&s))["stripe"],
+        true
+    );
+    assert_eq!(
+        official("ed25519", "public_key", public_key, headers_of(&e, &STANDARD_HEADERS), &text(&e)),
+        json!({"cryptography": false})
+    );
+    assert_eq!(
+        official("ed25519", "public_key", &new_public, headers_of(&e, &STANDARD_HEADERS), &text(&e)),
+        json!({"cryptography": true})
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn format_and_signing_are_set_by_patch_and_checked_together() {
+    let app = spawn_app().await;
+    app.put_event_type("charge.succeeded").await;
+    let merchant = app.create_account("Acme").await;
+    let receiver = Receiver::start().await;
+    let webhook = create(&app, &merchant, &receiver.url, json!({})).await;
+    let path = format!("/v1/notifications/webhooks/{}", webhook["id"].as_str().unwrap());
+    let patch = |ops: Value| app.merchant(&merchant, Method::PATCH, &path).json(&ops).send();
+
+    let body = json!({"url": "http://127.0.0.1:9/x", "event_types": [{"name": "*"}], "format": "stripe", "signing": "ed25519"});
+    let refused = app.merchant(&merchant, Method::POST, "/v1/notifications/webhooks").json(&body).send().await.unwrap();
+    assert_eq!(refused.status(), 422);
+    let refused: Value = refused.json().await.unwrap();
+    assert_eq!(refused["details"][0]["issue"], "UNSUPPORTED_SIGNING");
+    let response = patch(json!([{"op": "replace", "path": "/format", "value": "stripe"}, {"op": "replace", "path": "/signing", "value": "ed25519"}])).await.unwrap();
+    assert_eq!(response.status(), 422, "stripe receivers cannot check Ed25519");
+
+    let switched: Value =
+        patch(json!([{"op": "replace", "path": "/signing", "value": "ed25519"}])).await.unwrap().json().await.unwrap();
+    assert_eq!(switched["signing"], "ed25519");
+    let public_key = switched["public_key"].as_str().unwrap().to_owned();
+    let revealed: Value =
+        app.merchant(&merchant, Method::GET, &format!("{path}/secret")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(revealed, json!({"public_key": public_key, "previous": []}), "the old HMAC secret stopped at once");
+
+    let stripe: Value = patch(json!([{"op": "replace", "path": "/signing", "value": "hmac-sha256"}, {"op": "replace", "path": "/format", "value": "stripe"}, {"op": "replace", "path": "/api_version", "value": "2023-10-16"}])).await.unwrap().json().await.unwrap();
+    assert_eq!((stripe["format"].as_str(), stripe["api_version"].as_str()), (Some("stripe"), Some("2023-10-16")));
+    let secret = stripe["secret"].as_str().unwrap().to_owned();
+    app.publish_ok(&merchant, "charge.succeeded", json!({"id": "ch_1"})).await;
+    let delivered = receiver.wait_for(1, WAIT).await.remove(0);
+    assert_eq!(delivered.json()["api_version"], "2023-10-16");
+    let t = delivered.header("stripe-signature");
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    herald_signature::stripe::verify(&secret, t, &delivered.body, now).unwrap();
+    let bad = patch(json!([{"op": "replace", "path": "/api_version", "value": "bad version!"}])).await.unwrap();
+    assert_eq!(bad.status(), 422);
+}
