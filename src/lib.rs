@@ -7,6 +7,7 @@ pub mod api;
 pub mod app;
 pub mod attempt_log;
 pub mod catalog;
+pub mod cli;
 pub mod config;
 pub mod deliver;
 pub mod domain;

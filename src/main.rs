@@ -26,6 +26,10 @@ enum Command {
     ///
     /// Example: herald migrate --database-url postgres://herald@db.internal/herald
     Migrate(ServeArgs),
+    /// Check a delivery's signature by hand, from its saved headers and body.
+    ///
+    /// Example: herald verify --secret whsec_… --headers-file headers.txt --body-file body.json
+    Verify(herald::cli::verify::VerifyArgs),
 }
 
 fn main() -> ExitCode {
@@ -40,6 +44,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => runtime.block_on(serve(args)),
         Command::Migrate(args) => runtime.block_on(migrate(args)),
+        Command::Verify(args) => herald::cli::verify::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -186,6 +186,32 @@ pub fn sign_header(secrets: &[&SigningSecret], id: &str, timestamp: i64, body: &
     signatures.join(" ")
 }
 
+/// Checks a received request in one call, given a way to read its headers (names in lower case).
+///
+/// ```
+/// use std::collections::HashMap;
+/// use herald_signature::standard::{SigningSecret, verify_request};
+///
+/// let headers: HashMap<&str, &str> = HashMap::from([
+///     ("webhook-id", "msg_p5jXN8AQM9LWM0D4loKWxJek"),
+///     ("webhook-timestamp", "1614265330"),
+///     ("webhook-signature", "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="),
+/// ]);
+/// let secret = SigningSecret::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
+/// let verified = verify_request(&secret, |name| headers.get(name).copied(), br#"{"test": 2432232314}"#, 1614265330);
+/// assert!(verified.is_ok());
+/// ```
+pub fn verify_request<'h>(
+    secret: &SigningSecret,
+    header: impl Fn(&str) -> Option<&'h str>,
+    body: &[u8],
+    now: i64,
+) -> Result<(), SignatureError> {
+    let id = header("webhook-id").unwrap_or_default();
+    let timestamp = header("webhook-timestamp").unwrap_or_default();
+    verify(secret, id, timestamp, header("webhook-signature").unwrap_or_default(), body, now)
+}
+
 /// Checks a delivery as a receiver would: the timestamp must be within the default tolerance of `now`
 /// (unix seconds) and at least one `v1` signature in the header must match. Other schemes (`v1a`) are skipped.
 pub fn verify(

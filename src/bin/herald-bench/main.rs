@@ -57,6 +57,12 @@ struct Args {
     /// How many Herald nodes to start on the database; publishers spread events over them.
     #[arg(long, default_value_t = 1)]
     nodes: usize,
+    /// The webhook's format: standard or stripe.
+    #[arg(long, default_value = "standard")]
+    format: String,
+    /// The webhook's signing: hmac-sha256 or ed25519 (to compare signing costs).
+    #[arg(long, default_value = "hmac-sha256")]
+    signing: String,
     #[arg(long, env = "HERALD_ADMIN_TOKEN")]
     admin_token: Option<String>,
 }
@@ -81,11 +87,13 @@ async fn run(args: Args) -> BenchResult<()> {
     let http = reqwest::Client::builder().pool_max_idle_per_host(args.concurrency * 2).tcp_nodelay(true).build()?;
     let body = resource(args.resource_bytes);
     println!(
-        "herald-bench: {} events of ~{} B, {} publishers, {} runs{}",
+        "herald-bench: {} events of ~{} B, {} publishers, {} runs, format {} signed {}{}",
         args.events,
         args.resource_bytes,
         args.concurrency,
         args.runs,
+        args.format,
+        args.signing,
         if args.rate > 0.0 { format!(", offered {} events/s", args.rate) } else { String::new() }
     );
     let mut direct_runs = Vec::new();
@@ -288,7 +296,7 @@ async fn start_cluster(args: &Args) -> BenchResult<Cluster> {
 }
 
 /// Creates the event type, an account and a webhook to the receiver; returns the account id.
-async fn prepare(http: &reqwest::Client, base: &str, token: &str, receiver: &str) -> BenchResult<String> {
+async fn prepare(args: &Args, http: &reqwest::Client, base: &str, token: &str, receiver: &str) -> BenchResult<String> {
     let put = http.put(format!("{base}/v1/event-types/charge.succeeded")).bearer_auth(token);
     put.json(&json!({"description": "A charge succeeded"})).send().await?.error_for_status()?;
     let account: Value = http
@@ -303,7 +311,7 @@ async fn prepare(http: &reqwest::Client, base: &str, token: &str, receiver: &str
     let client_id = account["client_id"].as_str().ok_or("no client_id")?;
     http.post(format!("{base}/v1/notifications/webhooks"))
         .basic_auth(client_id, account["client_secret"].as_str())
-        .json(&json!({"url": receiver, "event_types": [{"name": "*"}]}))
+        .json(&json!({"url": receiver, "event_types": [{"name": "*"}], "format": args.format, "signing": args.signing}))
         .send()
         .await?
         .error_for_status()?;
@@ -325,7 +333,7 @@ async fn through_herald(
             (cluster.bases.clone(), BENCH_TOKEN.to_owned(), Some(cluster))
         }
     };
-    let account = prepare(http, &bases[0], &token, receiver).await?;
+    let account = prepare(args, http, &bases[0], &token, receiver).await?;
     let body = bytes::Bytes::from(serde_json::to_vec(
         &json!({"account_id": account, "event_type": "charge.succeeded", "resource": resource}),
     )?);

@@ -54,10 +54,12 @@ impl Arrivals {
         }
     }
 
-    fn note(&self, headers: &HeaderMap) {
+    fn note(&self, headers: &HeaderMap, body: &[u8]) {
         let now = Instant::now();
         self.requests.fetch_add(1, Ordering::Relaxed);
-        let Some(id) = headers.get("webhook-id").and_then(|v| v.to_str().ok()) else { return };
+        // Standard deliveries name the event in `webhook-id`; every format's body starts with `{"id":"evt_…"`.
+        let from_header = headers.get("webhook-id").and_then(|v| v.to_str().ok());
+        let Some(id) = from_header.or_else(|| leading_id(body)) else { return };
         let mut first = self.first.lock().unwrap();
         if !first.contains_key(id) {
             first.insert(id.to_owned(), now);
@@ -67,11 +69,17 @@ impl Arrivals {
     }
 }
 
+/// The value of a body's leading `"id"` field, without parsing the rest.
+fn leading_id(body: &[u8]) -> Option<&str> {
+    let text = std::str::from_utf8(body.get(..64).unwrap_or(body)).ok()?;
+    text.strip_prefix("{\"id\":\"")?.split('"').next()
+}
+
 /// Starts the receiver on 127.0.0.1 and returns its URL.
 pub async fn start(arrivals: Arc<Arrivals>) -> std::io::Result<String> {
     let app = axum::Router::new()
-        .fallback(|State(arrivals): State<Arc<Arrivals>>, headers: HeaderMap| async move {
-            arrivals.note(&headers);
+        .fallback(|State(arrivals): State<Arc<Arrivals>>, headers: HeaderMap, body: axum::body::Bytes| async move {
+            arrivals.note(&headers, &body);
             ""
         })
         .with_state(arrivals);
