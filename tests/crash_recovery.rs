@@ -70,16 +70,7 @@ async fn sigkill_mid_delivery_loses_nothing() {
     );
 
     let _restarted = start();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let seen: HashSet<String> = arrivals.lock().unwrap().iter().map(|(id, _, _)| id.clone()).collect();
-        let missing = accepted.iter().filter(|id| !seen.contains(*id)).count();
-        if missing == 0 {
-            break;
-        }
-        assert!(Instant::now() < deadline, "{missing} accepted events never arrived");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    common::wait_until_all_arrived(&arrivals, &accepted, Duration::from_secs(120)).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
 
     let arrivals = arrivals.lock().unwrap().clone();

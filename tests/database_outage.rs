@@ -8,7 +8,7 @@ mod common;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{Arrivals, HeraldProcess, PgSchema, postgres_url, set_up_tenant, start_slow_receiver};
 use serde_json::{Value, json};
@@ -124,16 +124,7 @@ async fn publish_answers_503_while_the_database_is_away_and_nothing_accepted_is_
     assert_eq!(ready, 503, "readiness fails while the store is unreachable");
     let accepted = accepted.lock().unwrap().clone();
     assert!(accepted.len() > before_cut, "publishing resumed after the outage");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let seen: HashSet<String> = arrivals.lock().unwrap().iter().map(|(id, _, _)| id.clone()).collect();
-        let missing = accepted.iter().filter(|id| !seen.contains(*id)).count();
-        if missing == 0 {
-            break;
-        }
-        assert!(Instant::now() < deadline, "{missing} accepted events never arrived");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    common::wait_until_all_arrived(&arrivals, &accepted, Duration::from_secs(60)).await;
     eprintln!(
         "outage: {} events accepted ({} before the cut), {} publishes answered 503 during 3 s without the database",
         accepted.len(),

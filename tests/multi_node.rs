@@ -88,16 +88,7 @@ async fn three_nodes_share_the_work_and_a_killed_node_loses_nothing() {
     assert_eq!(accepted.len(), EVENTS, "every event was accepted by some node");
     assert!(published_before_kill < EVENTS, "the kill landed mid-way");
 
-    let deadline = Instant::now() + Duration::from_secs(180);
-    loop {
-        let seen: HashSet<String> = arrivals.lock().unwrap().iter().map(|(id, _, _)| id.clone()).collect();
-        let missing = accepted.iter().filter(|id| !seen.contains(*id)).count();
-        if missing == 0 {
-            break;
-        }
-        assert!(Instant::now() < deadline, "{missing} accepted events never arrived");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    common::wait_until_all_arrived(&arrivals, &accepted, Duration::from_secs(180)).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
 
     let arrivals = arrivals.lock().unwrap().clone();

@@ -176,3 +176,22 @@ pub async fn start_slow_receiver(arrivals: Arrivals, concurrency: usize, delay: 
     tokio::spawn(async move { axum::serve(listener, app.with_state(arrivals)).await.unwrap() });
     url
 }
+
+/// Waits until every accepted event id has arrived at least once, or panics after `limit`.
+pub async fn wait_until_all_arrived(
+    arrivals: &Arrivals,
+    accepted: &std::collections::HashSet<String>,
+    limit: std::time::Duration,
+) {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        let seen: std::collections::HashSet<String> =
+            arrivals.lock().unwrap().iter().map(|(id, _, _)| id.clone()).collect();
+        let missing = accepted.iter().filter(|id| !seen.contains(*id)).count();
+        if missing == 0 {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "{missing} accepted events never arrived");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
