@@ -35,15 +35,13 @@ async fn backends() -> Vec<Backend> {
     all
 }
 
-/// An account with one enabled `*` webhook.
-async fn tenant(store: &dyn Store) -> (AccountId, WebhookId) {
+/// An enabled `*` webhook of `account` to `url`.
+fn webhook_to(account: &AccountId, url: &str) -> Webhook {
     let now = Timestamp::now();
-    let account = Account { id: AccountId::generate(), name: "t".into(), client_id: keyring_token(), created_at: now };
-    store.create_account(NewAccount { account: account.clone(), secret_hash: [1; 32] }).await.unwrap();
-    let webhook = Webhook {
+    Webhook {
         id: WebhookId::generate(),
-        account_id: account.id.clone(),
-        url: WebhookUrl::parse("http://127.0.0.1:9/hook").unwrap(),
+        account_id: account.clone(),
+        url: WebhookUrl::parse(url).unwrap(),
         event_types: vec![Subscription::All],
         status: WebhookStatus::Enabled,
         format: DeliveryFormat::Standard,
@@ -53,7 +51,15 @@ async fn tenant(store: &dyn Store) -> (AccountId, WebhookId) {
         disabled_reason: None,
         created_at: now,
         updated_at: now,
-    };
+    }
+}
+
+/// An account with one enabled `*` webhook.
+async fn tenant(store: &dyn Store) -> (AccountId, WebhookId) {
+    let now = Timestamp::now();
+    let account = Account { id: AccountId::generate(), name: "t".into(), client_id: keyring_token(), created_at: now };
+    store.create_account(NewAccount { account: account.clone(), secret_hash: [1; 32] }).await.unwrap();
+    let webhook = webhook_to(&account.id, "http://127.0.0.1:9/hook");
     store.create_webhook(NewWebhook { webhook: webhook.clone(), sealed_secret: vec![0; 40], limit: 10 }).await.unwrap();
     (account.id, webhook.id)
 }
@@ -262,21 +268,7 @@ async fn webhook_limits_hold_under_concurrent_creation() {
         for n in 0..12 {
             let (store, account) = (store.clone(), account.clone());
             tasks.push(tokio::spawn(async move {
-                let now = Timestamp::now();
-                let webhook = Webhook {
-                    id: WebhookId::generate(),
-                    account_id: account,
-                    url: WebhookUrl::parse(&format!("http://127.0.0.1:9/{n}")).unwrap(),
-                    event_types: vec![Subscription::All],
-                    status: WebhookStatus::Enabled,
-                    format: DeliveryFormat::Standard,
-                    signing: SigningAlgorithm::HmacSha256,
-                    api_version: None,
-                    description: None,
-                    disabled_reason: None,
-                    created_at: now,
-                    updated_at: now,
-                };
+                let webhook = webhook_to(&account, &format!("http://127.0.0.1:9/{n}"));
                 store.create_webhook(NewWebhook { webhook, sealed_secret: vec![0; 40], limit: 5 }).await
             }));
         }

@@ -339,16 +339,14 @@ pub async fn update(
     let signing = changes.signing.unwrap_or(current.signing);
     check_combination(format, signing, "/signing")?;
     let enabling = changes.status == Some(WebhookStatus::Enabled);
-    let new_algorithm = signing != current.signing;
-    let now = Timestamp::now();
-    let updated = state.store.update_webhook(&merchant.account_id, &current.id, changes, now).await?;
+    // A key of the old kind cannot sign for a new algorithm, so a new key replaces it in the same write,
+    // and this answer shows it (as the create answer does).
+    let new_key = (signing != current.signing).then(new_key);
+    changes.replace_secret = new_key.as_ref().map(|key| state.keyring.seal(key));
+    let updated = state.store.update_webhook(&merchant.account_id, &current.id, changes, Timestamp::now()).await?;
     let webhook = updated.ok_or_else(not_found)?;
     let mut answer = view(webhook, &descriptions, &state.public_url);
-    if new_algorithm {
-        // A key of the old kind cannot sign for the new algorithm, so the new key replaces it at once,
-        // and this answer shows it (as the create answer does).
-        let key = new_key();
-        state.store.roll_webhook_secret(&current.id, state.keyring.seal(&key), now, now).await?;
+    if let Some(key) = new_key {
         match shown(signing, key)? {
             Shown::Secret(secret) => answer.secret = Some(secret),
             Shown::PublicKey(public_key) => answer.public_key = Some(public_key),

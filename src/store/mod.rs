@@ -198,6 +198,9 @@ pub struct WebhookChanges {
     pub format: Option<DeliveryFormat>,
     pub signing: Option<crate::domain::model::SigningAlgorithm>,
     pub api_version: Option<Option<String>>,
+    /// A sealed key that replaces every live secret at once, in the same write (a new signing algorithm
+    /// cannot use keys of the old one).
+    pub replace_secret: Option<Vec<u8>>,
 }
 
 /// One signing secret of a webhook, still sealed.

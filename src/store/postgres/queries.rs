@@ -222,6 +222,9 @@ pub async fn update_webhook(
         &changes.api_version.clone().unwrap_or(current.api_version.clone()),
     ];
     execute(c, sql, params).await?;
+    if let Some(sealed) = &changes.replace_secret {
+        roll_webhook_secret(c, id, sealed, now, now).await?;
+    }
     get_webhook(c, account, id).await
 }
 

@@ -381,6 +381,9 @@ pub fn update_webhook(
         ])
     })
     .map_err(backend)?;
+    if let Some(sealed) = &changes.replace_secret {
+        roll_webhook_secret(conn, id, sealed, now, now)?;
+    }
     reads::get_webhook(conn, account, id)
 }
 
