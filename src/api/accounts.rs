@@ -62,7 +62,7 @@ pub async fn create(
             ErrorDetail::body("/name", "INVALID_NAME", format!("the name must be 1 to {MAX_NAME_LEN} characters"));
         return Err(ApiError::validation(detail));
     }
-    let client_secret = format!("hsk_{}", random_token(32));
+    let client_secret = new_client_secret();
     let account = Account {
         id: AccountId::generate(),
         name,
@@ -104,10 +104,19 @@ pub async fn show(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<AccountView>, ApiError> {
+    Ok(Json(existing_account(&state, &id).await?.into()))
+}
+
+/// The account with this id, or 404.
+async fn existing_account(state: &AppState, id: &str) -> Result<Account, ApiError> {
     let not_found = || ApiError::not_found("account");
-    let id = AccountId::parse(&id).map_err(|_| not_found())?;
-    let account = state.store.get_account(&id).await?.ok_or_else(not_found)?;
-    Ok(Json(account.into()))
+    let id = AccountId::parse(id).map_err(|_| not_found())?;
+    state.store.get_account(&id).await?.ok_or_else(not_found)
+}
+
+/// A client secret: long and random, so a keyed hash of it is as strong as a slow password hash.
+fn new_client_secret() -> String {
+    format!("hsk_{}", random_token(32))
 }
 
 /// A new client secret for the account; the old one and every access token stop working at once.
@@ -117,13 +126,11 @@ pub async fn roll_credentials(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<AccountView>, ApiError> {
-    let not_found = || ApiError::not_found("account");
-    let id = AccountId::parse(&id).map_err(|_| not_found())?;
-    let account = state.store.get_account(&id).await?.ok_or_else(not_found)?;
-    let client_secret = format!("hsk_{}", random_token(32));
+    let account = existing_account(&state, &id).await?;
+    let client_secret = new_client_secret();
     let hash = state.keyring.hash_credential(&client_secret);
-    if !state.store.roll_client_secret(&id, hash, Timestamp::now()).await? {
-        return Err(not_found());
+    if !state.store.roll_client_secret(&account.id, hash, Timestamp::now()).await? {
+        return Err(ApiError::not_found("account"));
     }
     Ok(Json(AccountView { client_secret: Some(client_secret), ..AccountView::from(account) }))
 }

@@ -157,10 +157,6 @@ impl ApiError {
         error.cause = Some(Box::new(cause));
         error
     }
-
-    pub fn status(&self) -> StatusCode {
-        self.status
-    }
 }
 
 impl From<StoreError> for ApiError {

@@ -2,7 +2,9 @@
 //!
 //! Handlers parse and check input at the edge (into domain newtypes), call the store or the publisher,
 //! and shape the answer. They hold no SQL and no delivery logic. `api` may use `domain`, `store` (the
-//! contract), `publish` and `keyring`; nothing below it uses `api`.
+//! contract), `publish`, `keyring`, `resource_schema` (to check a schema when it is saved),
+//! `deliver::format` (to show the bytes a format sent) and `herald-signature` (the verify API); nothing
+//! below it uses `api`.
 
 pub mod accounts;
 pub mod deliveries;
