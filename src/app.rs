@@ -12,7 +12,8 @@ use crate::api::{self, ApiContext, ApiLimits};
 use crate::config::Settings;
 use crate::deliver::send::SendLimits;
 use crate::deliver::{Deliverer, DeliveryConfig};
-use crate::keyring::{AdminToken, Keyring, KeyringError};
+use crate::keyring::{AdminToken, KEY_FINGERPRINT, Keyring, KeyringError};
+use crate::paypal_identity::PaypalIdentities;
 use crate::publish::{Publisher, PublisherParts};
 use crate::store::postgres::PostgresStore;
 use crate::store::sqlite::SqliteStore;
@@ -67,7 +68,8 @@ impl Application {
         let keyring = Arc::new(Keyring::load_or_create(settings.master_key.as_deref(), data_dir)?);
         let admin_token = AdminToken::resolve(settings.admin_token.clone(), data_dir)?;
         let store = open_store(&settings).await?;
-        if !store.check_key_fingerprint(keyring.fingerprint()).await? {
+        let fingerprint = keyring.fingerprint();
+        if store.insert_meta_if_absent(KEY_FINGERPRINT, fingerprint.to_vec()).await? != fingerprint {
             return Err(StartupError::KeyMismatch);
         }
         if settings.seed_catalog {
@@ -77,9 +79,11 @@ impl Application {
         let public_url = public_url.trim_end_matches('/').to_owned();
         let delivery = delivery_config(&settings);
         let lease_duration = delivery.lease_duration;
-        let (deliverer, queue) = Deliverer::new(store.clone(), keyring.clone(), delivery)?;
+        let paypal = Arc::new(PaypalIdentities::new(store.clone(), keyring.clone(), public_url.clone()));
+        let (deliverer, queue) = Deliverer::new(store.clone(), keyring.clone(), paypal.clone(), delivery)?;
         let parts = PublisherParts {
             keyring: keyring.clone(),
+            paypal: paypal.clone(),
             queue,
             sender: deliverer.sender(),
             public_url: public_url.clone(),
@@ -89,6 +93,7 @@ impl Application {
         let context = ApiContext {
             store: store.clone(),
             keyring,
+            paypal,
             publisher,
             admin_token_digest: api::state::digest(admin_token.value()),
             public_url,

@@ -19,6 +19,9 @@ const MASTER_KEY_FILE: &str = "master.key";
 const ADMIN_TOKEN_FILE: &str = "admin-token";
 const NONCE_LEN: usize = 12;
 
+/// The store's name for the master key's fingerprint.
+pub const KEY_FINGERPRINT: &str = "key_fingerprint";
+
 /// Why the key material could not be loaded or a sealed value could not be opened.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyringError {

@@ -20,6 +20,7 @@ use crate::domain::model::{DeliveryFormat, Event, EventType, Trigger};
 use crate::domain::{AccountId, DeliveryId, EventId, EventTypeName, Timestamp, WebhookId, WebhookUrl};
 use crate::fanout;
 use crate::keyring::Keyring;
+use crate::paypal_identity::{IdentityError, PaypalIdentities};
 use crate::resource_schema::{SchemaCache, Violation};
 use crate::store::{IdempotencyRecord, Lease, NewDelivery, PublishBatch, PublishOutcome, Store, StoreError};
 
@@ -69,6 +70,8 @@ pub enum PublishError {
     BrokenSchema(#[from] crate::resource_schema::InvalidSchema),
     #[error("a webhook's signing keys could not be prepared")]
     Target(#[from] TargetError),
+    #[error("the installation's PayPal signing key could not be prepared")]
+    PaypalIdentity(#[from] IdentityError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -97,6 +100,7 @@ enum Resolved {
 pub struct Publisher {
     store: Arc<dyn Store>,
     keyring: Arc<Keyring>,
+    paypal: Arc<PaypalIdentities>,
     queue: JobQueue,
     sender: Sender,
     public_url: String,
@@ -110,6 +114,7 @@ const MAX_VIOLATIONS: usize = 20;
 /// What [`Publisher`] needs besides the store.
 pub struct PublisherParts {
     pub keyring: Arc<Keyring>,
+    pub paypal: Arc<PaypalIdentities>,
     pub queue: JobQueue,
     pub sender: Sender,
     pub public_url: String,
@@ -125,8 +130,8 @@ struct Plan<'q> {
 
 impl Publisher {
     pub fn new(store: Arc<dyn Store>, parts: PublisherParts) -> Self {
-        let PublisherParts { keyring, queue, sender, public_url, lease_duration } = parts;
-        Self { store, keyring, queue, sender, public_url, lease_duration, schemas: SchemaCache::default() }
+        let PublisherParts { keyring, paypal, queue, sender, public_url, lease_duration } = parts;
+        Self { store, keyring, paypal, queue, sender, public_url, lease_duration, schemas: SchemaCache::default() }
     }
 
     /// Tells the worker to look for due deliveries now (after re-enabling a webhook or re-queueing).
@@ -379,7 +384,9 @@ impl Publisher {
 
     async fn open_targets(&self, account: &AccountId, now: Timestamp) -> Result<Vec<Arc<Target>>, PublishError> {
         let stored = self.store.delivery_targets(account, now).await?;
-        Ok(stored.iter().map(|t| Target::open(t, &self.keyring).map(Arc::new)).collect::<Result<_, _>>()?)
+        let paypal = self.paypal.for_targets(stored.iter()).await?;
+        let open = |t| Target::open(t, &self.keyring, paypal.as_ref()).map(Arc::new);
+        Ok(stored.iter().map(open).collect::<Result<_, _>>()?)
     }
 
     fn build_event(&self, draft: &EventDraft, entry: &EventType, now: Timestamp, simulated: bool) -> Event {

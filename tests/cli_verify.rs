@@ -42,3 +42,36 @@ fn saved_deliveries_are_checked_by_hand() {
     assert!(verify(&stripe, header, body).0, "JSON headers and the Stripe scheme");
     assert!(!verify(&stripe, header, r#"{"test": 2}"#).0);
 }
+
+/// PP-1 (PayPal's Java SDK `ValidateCertTest.java`, `tests/vectors/paypal_java_sdk_vectors.json` in the
+/// signature crate) checked by hand with its bundled certificate.
+#[test]
+fn saved_paypal_deliveries_are_checked_with_the_certificate() {
+    let dir = format!("{}/crates/herald-signature/tests/vectors", env!("CARGO_MANIFEST_DIR"));
+    let vectors: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(format!("{dir}/paypal_java_sdk_vectors.json")).unwrap()).unwrap();
+    let v = &vectors["master"];
+    let headers = serde_json::json!({
+        "PAYPAL-TRANSMISSION-ID": v["TRANSMISSION_ID"], "PAYPAL-TRANSMISSION-TIME": v["TRANSMISSION_TIME"],
+        "PAYPAL-TRANSMISSION-SIG": v["TRANSMISSION_SIG"], "PAYPAL-CERT-URL": v["CERT_URL"],
+        "PAYPAL-AUTH-ALGO": v["AUTH_ALGO"],
+    })
+    .to_string();
+    let body = v["body"].as_str().unwrap();
+    let certificate = format!("{dir}/paypal_testClientCert_master.crt");
+    let webhook = v["webhook_id"].as_str().unwrap();
+    // 2017-03-30T20:04:05Z, the vector's transmission time.
+    let args =
+        ["--format", "paypal", "--certificate-file", &certificate, "--webhook-id", webhook, "--at", "1490904245"];
+    assert_eq!(verify(&args, &headers, body), (true, "verified\n".into()));
+    assert!(!verify(&args, &headers, &body.replace("T-Shirt", "T-shirt")).0, "tampered body");
+    let mut other = args;
+    other[5] = "WH-OTHER";
+    assert!(!verify(&other, &headers, body).0, "another webhook's id");
+    let (ok, why) = verify(&args[..6], &headers, body);
+    assert!(!ok && why.contains("5 minutes"), "checked against now, the 2017 vector is stale: {why}");
+    let other_cert = format!("{dir}/paypal_clientCertTest.crt");
+    let mut wrong = args;
+    wrong[3] = &other_cert;
+    assert!(!verify(&wrong, &headers, body).0, "another certificate");
+}

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::error_chain::error_chain;
+use crate::paypal_identity::IdentityError;
 use crate::publish::PublishError;
 use crate::store::StoreError;
 
@@ -187,6 +188,15 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<IdentityError> for ApiError {
+    fn from(error: IdentityError) -> Self {
+        match error {
+            IdentityError::Store(store) => store.into(),
+            IdentityError::Sealed(_) | IdentityError::Corrupt(_) | IdentityError::Generate(_) => Self::internal(error),
+        }
+    }
+}
+
 impl From<PublishError> for ApiError {
     fn from(error: PublishError) -> Self {
         match error {
@@ -220,7 +230,9 @@ impl From<PublishError> for ApiError {
                 }
                 answer
             }
-            PublishError::Target(_) | PublishError::BrokenSchema(_) => Self::internal(error),
+            PublishError::Target(_) | PublishError::PaypalIdentity(_) | PublishError::BrokenSchema(_) => {
+                Self::internal(error)
+            }
             PublishError::Store(store) => store.into(),
         }
     }

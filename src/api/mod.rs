@@ -2,11 +2,12 @@
 //!
 //! Handlers parse and check input at the edge (into domain newtypes), call the store or the publisher,
 //! and shape the answer. They hold no SQL and no delivery logic. `api` may use `domain`, `store` (the
-//! contract), `publish`, `keyring`, `resource_schema` (to check a schema when it is saved),
+//! contract), `publish`, `keyring`, `paypal_identity`, `resource_schema` (to check a schema when it is saved),
 //! `deliver::format` (to show the bytes a format sent) and `herald-signature` (the verify API); nothing
 //! below it uses `api`.
 
 pub mod accounts;
+pub mod certs;
 pub mod deliveries;
 pub mod error;
 pub mod event_types;
@@ -19,6 +20,7 @@ pub mod openapi;
 pub mod paging;
 pub mod reference;
 pub mod state;
+pub mod verify;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -61,7 +63,8 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(notifications::show_event))
         .routes(routes!(notifications::resend))
         .routes(routes!(notifications::simulate))
-        .routes(routes!(notifications::verify_signature))
+        .routes(routes!(verify::verify_signature))
+        .routes(routes!(certs::show))
         .split_for_parts();
     let document = serde_json::to_value(openapi::document(api, &state.public_url)).expect("the document serialises");
     let reference: Arc<str> = reference::render(&document).into();

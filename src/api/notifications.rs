@@ -1,14 +1,9 @@
-//! Merchant: event notifications. List and show events, resend one, simulate a sample event, and verify a
-//! delivery's signature (PayPal's postback check).
-
-use std::collections::HashMap;
+//! Merchant: event notifications. List and show events, resend one, simulate a sample event.
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use herald_signature::standard::{self, AsymmetricKey, SigningSecret};
-use herald_signature::stripe;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
@@ -17,7 +12,7 @@ use super::extract::{JsonBody, Merchant, OptionalJsonBody, RequestBody};
 use super::openapi::Errors;
 use super::paging::{Link, PageQuery, QueryParams, finish_page};
 use super::state::AppState;
-use crate::domain::model::{DeliveryFormat, Event, SigningAlgorithm};
+use crate::domain::model::Event;
 use crate::domain::{EventId, EventTypeName, Timestamp, WebhookId, WebhookUrl};
 use crate::publish::SimulationTarget;
 use crate::store::EventFilter;
@@ -216,57 +211,4 @@ pub async fn simulate(
     }
     let event = state.publisher.simulate(&merchant.account_id, &entry, target).await?;
     Ok(event_response(StatusCode::ACCEPTED, event))
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct VerifyRequest {
-    webhook_id: String,
-    headers: HashMap<String, String>,
-    body: String,
-}
-
-impl RequestBody for VerifyRequest {}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct VerifyResponse {
-    verification_status: &'static str,
-}
-
-/// `POST /v1/notifications/verify-webhook-signature`: SUCCESS when one of the webhook's live secrets signed
-/// these headers and body within the last five minutes.
-#[utoipa::path(post, path = "/v1/notifications/verify-webhook-signature", tag = "events", request_body = VerifyRequest, security(("client_credentials" = []), ("access_token" = [])), responses((status = 200, body = VerifyResponse), Errors))]
-pub async fn verify_signature(
-    merchant: Merchant,
-    State(state): State<AppState>,
-    JsonBody(request, _): JsonBody<VerifyRequest>,
-) -> Result<Json<VerifyResponse>, ApiError> {
-    let webhook = super::webhooks::owned_webhook(&state, &merchant, &request.webhook_id).await?;
-    let header = |name: &str| {
-        request
-            .headers
-            .iter()
-            .find(|(key, _)| key.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-            .unwrap_or_default()
-    };
-    let now = Timestamp::now();
-    let secrets = state.store.webhook_secrets(&webhook.id, now).await?;
-    let (id, timestamp, signature) = (header("webhook-id"), header("webhook-timestamp"), header("webhook-signature"));
-    let (body, seconds) = (request.body.as_bytes(), now.as_unix_seconds());
-    // Each live key is tried the way the webhook's format and algorithm sign.
-    let verified = secrets.iter().filter_map(|stored| state.keyring.open(&stored.sealed).ok()).any(|key| {
-        match (webhook.format, webhook.signing) {
-            (DeliveryFormat::Standard, SigningAlgorithm::HmacSha256) => SigningSecret::from_key(key)
-                .is_ok_and(|secret| standard::verify(&secret, id, timestamp, signature, body, seconds).is_ok()),
-            (DeliveryFormat::Standard, SigningAlgorithm::Ed25519) => {
-                <[u8; 32]>::try_from(key.as_slice()).map(|seed| AsymmetricKey::from_seed(seed).public_key()).is_ok_and(
-                    |public| standard::verify_asymmetric(&public, id, timestamp, signature, body, seconds).is_ok(),
-                )
-            }
-            (DeliveryFormat::Stripe, _) => SigningSecret::from_key(key)
-                .is_ok_and(|secret| stripe::verify(&secret.to_whsec(), header(stripe::HEADER), body, seconds).is_ok()),
-        }
-    });
-    Ok(Json(VerifyResponse { verification_status: if verified { "SUCCESS" } else { "FAILURE" } }))
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 
 use crate::keyring::Keyring;
+use crate::paypal_identity::PaypalIdentities;
 use crate::publish::Publisher;
 use crate::store::Store;
 
@@ -12,6 +13,8 @@ use crate::store::Store;
 pub struct ApiContext {
     pub store: Arc<dyn Store>,
     pub keyring: Arc<Keyring>,
+    /// The installation's PayPal signing key and certificate, made on first need.
+    pub paypal: Arc<PaypalIdentities>,
     pub publisher: Publisher,
     /// SHA-256 of the admin token: compared in constant time, and the token itself is not kept around.
     pub admin_token_digest: [u8; 32],

@@ -27,9 +27,10 @@ const SECRET_BYTES: usize = 32;
 pub struct CreateWebhook {
     url: String,
     event_types: Vec<EventTypeRef>,
-    /// `standard` (default) or `stripe`.
+    /// `standard` (default), `stripe` or `paypal`.
     format: Option<String>,
-    /// `hmac-sha256` (default) or `ed25519` (with the `standard` format only).
+    /// `hmac-sha256` (the default for `standard` and `stripe`), `ed25519` (`standard` only) or `rsa-sha256`
+    /// (`paypal`, its default and only choice).
     signing: Option<String>,
     /// The `api_version` of Stripe envelopes (format `stripe`); default 2018-02-06.
     api_version: Option<String>,
@@ -67,12 +68,23 @@ pub struct WebhookView {
     created_at: Timestamp,
     updated_at: Timestamp,
     links: Vec<Link>,
-    /// Only in the answer to the create call, for `hmac-sha256` signing.
+    /// Only in the answer to the create call (and to a PATCH that changes the signing algorithm).
+    #[serde(flatten)]
+    verification: VerificationKey,
+}
+
+/// What a merchant verifies deliveries with; one of the three, by signing algorithm.
+#[derive(Serialize, Default, utoipa::ToSchema)]
+pub struct VerificationKey {
+    /// `hmac-sha256`: the shared `whsec_` secret.
     #[serde(skip_serializing_if = "Option::is_none")]
     secret: Option<String>,
-    /// Only in the answer to the create call, for `ed25519` signing: what receivers verify with.
+    /// `ed25519`: the `whpk_` public key.
     #[serde(skip_serializing_if = "Option::is_none")]
     public_key: Option<String>,
+    /// `rsa-sha256`: where the installation's certificate is served (also sent as `PAYPAL-CERT-URL`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cert_url: Option<String>,
 }
 
 fn view(webhook: Webhook, descriptions: &HashMap<String, String>, public_url: &str) -> WebhookView {
@@ -109,21 +121,20 @@ fn view(webhook: Webhook, descriptions: &HashMap<String, String>, public_url: &s
             Link { href: href.clone(), rel: "update", method: "PATCH" },
             Link { href, rel: "delete", method: "DELETE" },
         ],
-        secret: None,
-        public_key: None,
+        verification: VerificationKey::default(),
     }
 }
 
 fn parse_format(text: &str, pointer: &str) -> Result<DeliveryFormat, ApiError> {
     DeliveryFormat::parse(text).ok_or_else(|| {
-        let detail = ErrorDetail::body(pointer, "UNSUPPORTED_FORMAT", "the formats are \"standard\" and \"stripe\"");
+        let detail = ErrorDetail::body(pointer, "UNSUPPORTED_FORMAT", FORMATS);
         ApiError::validation(detail.with_value(text))
     })
 }
 
 fn parse_signing(text: &str, pointer: &str) -> Result<SigningAlgorithm, ApiError> {
     SigningAlgorithm::parse(text).ok_or_else(|| {
-        let detail = ErrorDetail::body(pointer, "UNSUPPORTED_SIGNING", "signing is \"hmac-sha256\" or \"ed25519\"");
+        let detail = ErrorDetail::body(pointer, "UNSUPPORTED_SIGNING", SIGNINGS);
         ApiError::validation(detail.with_value(text))
     })
 }
@@ -132,7 +143,11 @@ fn check_combination(format: DeliveryFormat, signing: SigningAlgorithm, pointer:
     if format.supports(signing) {
         return Ok(());
     }
-    let text = format!("the {} format is signed with hmac-sha256 only", format.as_str());
+    let text = match format {
+        DeliveryFormat::Standard => "the standard format is signed with hmac-sha256 or ed25519",
+        DeliveryFormat::Stripe => "the stripe format is signed with hmac-sha256 only",
+        DeliveryFormat::Paypal => "the paypal format is signed with rsa-sha256 (the installation's key) only",
+    };
     Err(ApiError::validation(ErrorDetail::body(pointer, "UNSUPPORTED_SIGNING", text).with_value(signing.as_str())))
 }
 
@@ -152,24 +167,31 @@ fn new_key() -> Vec<u8> {
     rand::random::<[u8; SECRET_BYTES]>().to_vec()
 }
 
-/// What a merchant is shown of a key: the shared secret, or the public half.
-enum Shown {
-    Secret(String),
-    PublicKey(String),
-}
+const FORMATS: &str = "the formats are \"standard\", \"stripe\" and \"paypal\"";
+const SIGNINGS: &str = "signing is \"hmac-sha256\", \"ed25519\" or \"rsa-sha256\"";
 
-fn shown(signing: SigningAlgorithm, key: Vec<u8>) -> Result<Shown, ApiError> {
-    match signing {
-        SigningAlgorithm::HmacSha256 => {
-            Ok(Shown::Secret(SigningSecret::from_key(key).map_err(ApiError::internal)?.to_whsec()))
-        }
+/// What a merchant is shown of a webhook's key: the shared secret, the public half, or (for the
+/// installation's RSA key) where its certificate is.
+async fn shown(state: &AppState, signing: SigningAlgorithm, key: Vec<u8>) -> Result<VerificationKey, ApiError> {
+    Ok(match signing {
+        SigningAlgorithm::HmacSha256 => VerificationKey {
+            secret: Some(SigningSecret::from_key(key).map_err(ApiError::internal)?.to_whsec()),
+            ..VerificationKey::default()
+        },
         SigningAlgorithm::Ed25519 => {
             let seed: [u8; 32] = key.try_into().map_err(|_| {
                 ApiError::internal(crate::store::StoreError::Corrupt("an Ed25519 seed is not 32 bytes".into()))
             })?;
-            Ok(Shown::PublicKey(AsymmetricKey::from_seed(seed).public_key()))
+            VerificationKey {
+                public_key: Some(AsymmetricKey::from_seed(seed).public_key()),
+                ..VerificationKey::default()
+            }
         }
-    }
+        SigningAlgorithm::RsaSha256 => {
+            let identity = state.paypal.get_or_create().await?;
+            VerificationKey { cert_url: Some(identity.cert_url().to_owned()), ..VerificationKey::default() }
+        }
+    })
 }
 
 async fn catalog_descriptions(state: &AppState) -> Result<HashMap<String, String>, ApiError> {
@@ -193,7 +215,7 @@ pub async fn create(
         Some(text) => parse_format(text, "/format")?,
     };
     let signing = match body.signing.as_deref() {
-        None => SigningAlgorithm::HmacSha256,
+        None => format.default_signing(),
         Some(text) => parse_signing(text, "/signing")?,
     };
     check_combination(format, signing, "/signing")?;
@@ -217,15 +239,15 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
+    // An rsa-sha256 webhook keeps a key too, unused while it signs with the installation's, so that every
+    // webhook has one and changing its algorithm is a key swap like any other.
     let key = new_key();
+    // Shown before the write: making the installation's PayPal key can fail, and then nothing is created.
+    let verification = shown(&state, signing, key.clone()).await?;
     let sealed_secret = state.keyring.seal(&key);
     let limit = state.limits.webhooks_per_account;
     state.store.create_webhook(NewWebhook { webhook: webhook.clone(), sealed_secret, limit }).await?;
-    let mut created = view(webhook, &descriptions, &state.public_url);
-    match shown(signing, key)? {
-        Shown::Secret(secret) => created.secret = Some(secret),
-        Shown::PublicKey(public_key) => created.public_key = Some(public_key),
-    }
+    let created = WebhookView { verification, ..view(webhook, &descriptions, &state.public_url) };
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -336,22 +358,22 @@ pub async fn update(
         apply(&mut changes, index, operation, &descriptions)?;
     }
     let format = changes.format.unwrap_or(current.format);
-    let signing = changes.signing.unwrap_or(current.signing);
+    // A new format that cannot use the current algorithm gets its own default unless one is asked for.
+    let kept = if format.supports(current.signing) { current.signing } else { format.default_signing() };
+    let signing = *changes.signing.get_or_insert(kept);
     check_combination(format, signing, "/signing")?;
     let enabling = changes.status == Some(WebhookStatus::Enabled);
     // A key of the old kind cannot sign for a new algorithm, so a new key replaces it in the same write,
     // and this answer shows it (as the create answer does).
     let new_key = (signing != current.signing).then(new_key);
+    let verification = match &new_key {
+        Some(key) => shown(&state, signing, key.clone()).await?,
+        None => VerificationKey::default(),
+    };
     changes.replace_secret = new_key.as_ref().map(|key| state.keyring.seal(key));
     let updated = state.store.update_webhook(&merchant.account_id, &current.id, changes, Timestamp::now()).await?;
     let webhook = updated.ok_or_else(not_found)?;
-    let mut answer = view(webhook, &descriptions, &state.public_url);
-    if let Some(key) = new_key {
-        match shown(signing, key)? {
-            Shown::Secret(secret) => answer.secret = Some(secret),
-            Shown::PublicKey(public_key) => answer.public_key = Some(public_key),
-        }
-    }
+    let answer = WebhookView { verification, ..view(webhook, &descriptions, &state.public_url) };
     if enabling {
         state.publisher.wake_delivery();
     }
@@ -401,12 +423,14 @@ fn apply(
         },
         "/format" => {
             let text = value.as_str().ok_or_else(|| wrong_type("a string"))?;
-            changes.format = Some(DeliveryFormat::parse(text).ok_or_else(|| wrong_type("\"standard\" or \"stripe\""))?);
+            let format = DeliveryFormat::parse(text);
+            changes.format = Some(format.ok_or_else(|| wrong_type("\"standard\", \"stripe\" or \"paypal\""))?);
         }
         "/signing" => {
             let text = value.as_str().ok_or_else(|| wrong_type("a string"))?;
             let signing = SigningAlgorithm::parse(text);
-            changes.signing = Some(signing.ok_or_else(|| wrong_type("\"hmac-sha256\" or \"ed25519\""))?);
+            changes.signing =
+                Some(signing.ok_or_else(|| wrong_type("\"hmac-sha256\", \"ed25519\" or \"rsa-sha256\""))?);
         }
         "/api_version" => match value {
             serde_json::Value::Null => changes.api_version = Some(None),
@@ -449,49 +473,35 @@ pub async fn owned_webhook(state: &AppState, merchant: &Merchant, id: &str) -> R
     state.store.get_webhook(&merchant.account_id, &id).await?.ok_or_else(not_found)
 }
 
-/// What a merchant needs to verify deliveries: the `whsec_` secret (hmac-sha256) or the `whpk_` public key
-/// (ed25519), with those still in their grace period after a roll.
+/// What a merchant needs to verify deliveries: the `whsec_` secret (hmac-sha256), the `whpk_` public key
+/// (ed25519) or the certificate URL (rsa-sha256), with those still in their grace period after a roll.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct SecretView {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    secret: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    public_key: Option<String>,
+    #[serde(flatten)]
+    current: VerificationKey,
     previous: Vec<PreviousSecret>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct PreviousSecret {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    secret: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    public_key: Option<String>,
+    #[serde(flatten)]
+    key: VerificationKey,
     expires_at: Timestamp,
 }
 
 async fn secrets_view(state: &AppState, webhook: &Webhook) -> Result<SecretView, ApiError> {
     let stored = state.store.webhook_secrets(&webhook.id, Timestamp::now()).await?;
-    let open = |sealed: &[u8]| -> Result<Shown, ApiError> {
-        shown(webhook.signing, state.keyring.open(sealed).map_err(ApiError::internal)?)
-    };
+    let open = |sealed: &[u8]| state.keyring.open(sealed).map_err(ApiError::internal);
     let Some((current, older)) = stored.split_first() else {
         let message = format!("webhook {} has no secret", webhook.id);
         return Err(ApiError::internal(crate::store::StoreError::Corrupt(message)));
     };
-    let previous = older
-        .iter()
-        .map(|s| {
-            let expires_at = s.expires_at.unwrap_or(s.created_at);
-            Ok(match open(&s.sealed)? {
-                Shown::Secret(secret) => PreviousSecret { secret: Some(secret), public_key: None, expires_at },
-                Shown::PublicKey(key) => PreviousSecret { secret: None, public_key: Some(key), expires_at },
-            })
-        })
-        .collect::<Result<_, ApiError>>()?;
-    Ok(match open(&current.sealed)? {
-        Shown::Secret(secret) => SecretView { secret: Some(secret), public_key: None, previous },
-        Shown::PublicKey(key) => SecretView { secret: None, public_key: Some(key), previous },
-    })
+    let mut previous = Vec::with_capacity(older.len());
+    for secret in older {
+        let key = shown(state, webhook.signing, open(&secret.sealed)?).await?;
+        previous.push(PreviousSecret { key, expires_at: secret.expires_at.unwrap_or(secret.created_at) });
+    }
+    Ok(SecretView { current: shown(state, webhook.signing, open(&current.sealed)?).await?, previous })
 }
 
 /// `GET /v1/notifications/webhooks/{id}/secret`: the current signing secret and those still in their grace period.
@@ -536,6 +546,11 @@ pub async fn roll_secret(
         )));
     }
     let webhook = owned_webhook(&state, &merchant, &id).await?;
+    if webhook.signing == SigningAlgorithm::RsaSha256 {
+        let message = "this webhook is signed with the installation's certificate; it has no secret of its own to roll";
+        let detail = ErrorDetail::body("", "NO_WEBHOOK_SECRET", "switch the webhook to hmac-sha256 or ed25519 first");
+        return Err(ApiError::unprocessable("UNPROCESSABLE_ENTITY", message).with_detail(detail));
+    }
     let now = Timestamp::now();
     let previous_expire_at = now.plus(std::time::Duration::from_secs(grace));
     state.store.roll_webhook_secret(&webhook.id, state.keyring.seal(&new_key()), now, previous_expire_at).await?;

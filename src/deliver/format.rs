@@ -4,16 +4,21 @@
 //! Ed25519 signatures). `stripe` wraps the same event in a Stripe event envelope and signs it the way
 //! Stripe's libraries check (`Stripe-Signature`). Both are derived from the stored bytes alone, so every
 //! retry of a delivery sends the same body; only the timestamp and signatures are new each attempt.
+//! `paypal` sends the event object too, with PayPal's transmission headers, RSA-signed with the
+//! installation's key over a string that names the receiving webhook.
+
+use std::sync::Arc;
 
 use bytes::Bytes;
 use herald_signature::standard::{self, AsymmetricKey, SigningSecret};
-use herald_signature::stripe;
+use herald_signature::{paypal, stripe};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, USER_AGENT};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::domain::Timestamp;
 use crate::domain::model::{DEFAULT_STRIPE_API_VERSION, DeliveryFormat};
+use crate::paypal_identity::PaypalIdentity;
 
 const USER_AGENT_VALUE: &str = concat!("Herald/", env!("CARGO_PKG_VERSION"));
 
@@ -22,18 +27,28 @@ const USER_AGENT_VALUE: &str = concat!("Herald/", env!("CARGO_PKG_VERSION"));
 pub enum Keys {
     Hmac(Vec<SigningSecret>),
     Ed25519(Vec<AsymmetricKey>),
+    /// The installation's key, shared by every `paypal` webhook.
+    Rsa(Arc<PaypalIdentity>),
+}
+
+/// Who a delivery is from and for, as the signatures name them.
+#[derive(Clone, Copy)]
+pub struct Parties<'a> {
+    pub event_id: &'a str,
+    pub webhook_id: &'a str,
 }
 
 /// The body a webhook of this format receives for a stored event object.
 pub fn body_for(format: DeliveryFormat, api_version: Option<&str>, event: &Bytes) -> Bytes {
     match format {
-        DeliveryFormat::Standard => event.clone(),
+        DeliveryFormat::Standard | DeliveryFormat::Paypal => event.clone(),
         DeliveryFormat::Stripe => stripe_envelope(event, api_version.unwrap_or(DEFAULT_STRIPE_API_VERSION)),
     }
 }
 
 /// The headers of one attempt: content type, user agent and the format's signatures over `body`.
-pub fn headers_for(format: DeliveryFormat, keys: &Keys, event_id: &str, body: &[u8], now: Timestamp) -> HeaderMap {
+pub fn headers_for(format: DeliveryFormat, keys: &Keys, parties: Parties, body: &[u8], now: Timestamp) -> HeaderMap {
+    let event_id = parties.event_id;
     let mut headers = HeaderMap::with_capacity(6);
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
@@ -52,6 +67,7 @@ pub fn headers_for(format: DeliveryFormat, keys: &Keys, event_id: &str, body: &[
                     let signatures: Vec<String> = keys.iter().map(|k| k.sign(event_id, timestamp, body)).collect();
                     signatures.join(" ")
                 }
+                Keys::Rsa(_) => String::new(),
             };
             // A target without keys (a simulation to a bare URL) is sent unsigned.
             if !signature.is_empty() {
@@ -65,6 +81,17 @@ pub fn headers_for(format: DeliveryFormat, keys: &Keys, event_id: &str, body: &[
                 let refs: Vec<&str> = strings.iter().map(String::as_str).collect();
                 headers.insert(stripe::HEADER, value(&stripe::sign_header(&refs, timestamp, body)));
             }
+        }
+        DeliveryFormat::Paypal => {
+            let Keys::Rsa(identity) = keys else { return headers };
+            let transmission_id = uuid::Uuid::new_v4().to_string();
+            let transmission_time = now.to_rfc3339_seconds();
+            let signed = paypal::signed_string(&transmission_id, &transmission_time, parties.webhook_id, body);
+            headers.insert(paypal::TRANSMISSION_ID, value(&transmission_id));
+            headers.insert(paypal::TRANSMISSION_TIME, value(&transmission_time));
+            headers.insert(paypal::TRANSMISSION_SIG, value(&identity.sign(&signed)));
+            headers.insert(paypal::CERT_URL, value(identity.cert_url()));
+            headers.insert(paypal::AUTH_ALGO_HEADER, HeaderValue::from_static(paypal::AUTH_ALGO));
         }
     }
     headers
@@ -147,20 +174,22 @@ mod tests {
         assert_eq!(body_for(DeliveryFormat::Standard, None, &Bytes::from(EVENT)), Bytes::from(EVENT));
     }
 
+    const PARTIES: Parties = Parties { event_id: "evt_1", webhook_id: "WH-1" };
+
     #[test]
     fn each_format_signs_with_its_own_headers() {
         let secret = SigningSecret::from_key(vec![5; 32]).unwrap();
         let now = Timestamp::from_millis(1_000_000);
         let hmac = Keys::Hmac(vec![secret.clone()]);
-        let standard = headers_for(DeliveryFormat::Standard, &hmac, "evt_1", b"{}", now);
+        let standard = headers_for(DeliveryFormat::Standard, &hmac, PARTIES, b"{}", now);
         assert!(standard["webhook-signature"].to_str().unwrap().starts_with("v1,"));
-        let stripe_headers = headers_for(DeliveryFormat::Stripe, &hmac, "evt_1", b"{}", now);
+        let stripe_headers = headers_for(DeliveryFormat::Stripe, &hmac, PARTIES, b"{}", now);
         let header = stripe_headers["stripe-signature"].to_str().unwrap();
         assert!(stripe::verify(&secret.to_whsec(), header, b"{}", 1000).is_ok());
         let ed = Keys::Ed25519(vec![AsymmetricKey::from_seed([3; 32])]);
-        let signed = headers_for(DeliveryFormat::Standard, &ed, "evt_1", b"{}", now);
+        let signed = headers_for(DeliveryFormat::Standard, &ed, PARTIES, b"{}", now);
         assert!(signed["webhook-signature"].to_str().unwrap().starts_with("v1a,"));
-        let unsigned = headers_for(DeliveryFormat::Standard, &Keys::Hmac(vec![]), "evt_1", b"{}", now);
+        let unsigned = headers_for(DeliveryFormat::Standard, &Keys::Hmac(vec![]), PARTIES, b"{}", now);
         assert!(unsigned.get("webhook-signature").is_none());
     }
 }

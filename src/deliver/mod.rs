@@ -27,6 +27,7 @@ use tracing::Instrument;
 use crate::attempt_log;
 use crate::domain::{Timestamp, WebhookId};
 use crate::keyring::Keyring;
+use crate::paypal_identity::PaypalIdentities;
 use crate::retry::{self, Decision, RetrySchedule};
 use crate::store::{AttemptRecord, ClaimRequest, DeliveryTransition, Lease, RecordOutcome, Store};
 use queue::{DeliveryJob, JobQueue, JobReceiver};
@@ -61,6 +62,7 @@ impl DeliveryConfig {
 struct Worker {
     store: Arc<dyn Store>,
     keyring: Arc<Keyring>,
+    paypal: Arc<PaypalIdentities>,
     sender: Sender,
     queue: JobQueue,
     config: DeliveryConfig,
@@ -77,11 +79,12 @@ impl Deliverer {
     pub fn new(
         store: Arc<dyn Store>,
         keyring: Arc<Keyring>,
+        paypal: Arc<PaypalIdentities>,
         config: DeliveryConfig,
     ) -> reqwest::Result<(Self, JobQueue)> {
         let (queue, receiver) = queue::channel(config.max_in_flight * 4);
         let sender = Sender::new(config.limits.clone())?;
-        let worker = Arc::new(Worker { store, keyring, sender, queue: queue.clone(), config });
+        let worker = Arc::new(Worker { store, keyring, paypal, sender, queue: queue.clone(), config });
         Ok((Self { worker, receiver }, queue))
     }
 
@@ -175,12 +178,17 @@ impl Worker {
         let lease = Lease { token: rand::random(), until: now.plus(self.config.lease_duration) };
         let claimed = self.store.claim_due_deliveries(ClaimRequest { now, lease, limit: wanted as u32 }).await?;
         let count = claimed.len();
+        // Without the PayPal key, `paypal` deliveries are skipped below and retried when their lease ends.
+        let paypal = self.paypal.for_targets(claimed.iter().map(|d| &d.target)).await.unwrap_or_else(|error| {
+            tracing::error!(error = %error, "cannot load the installation's PayPal signing key");
+            None
+        });
         let mut targets: HashMap<WebhookId, Arc<Target>> = HashMap::new();
         let mut jobs = Vec::with_capacity(count);
         for delivery in claimed {
             let target = match targets.get(&delivery.target.webhook_id) {
                 Some(target) => target.clone(),
-                None => match Target::open(&delivery.target, &self.keyring) {
+                None => match Target::open(&delivery.target, &self.keyring, paypal.as_ref()) {
                     Ok(target) => targets.entry(delivery.target.webhook_id.clone()).or_insert(Arc::new(target)).clone(),
                     Err(error) => {
                         tracing::error!(error = %error, delivery.id = %delivery.delivery_id, "cannot prepare the webhook's signing keys");

@@ -1,5 +1,7 @@
 //! A webhook as the worker sees it: where to send, and the signing keys already decrypted and prepared.
 
+use std::sync::Arc;
+
 use herald_signature::standard::{AsymmetricKey, SigningSecret};
 
 use super::format::Keys;
@@ -8,6 +10,7 @@ use crate::domain::model::{DeliveryFormat, SigningAlgorithm, WebhookStatus};
 use crate::domain::{WebhookId, WebhookUrl};
 use crate::fanout::Subscriber;
 use crate::keyring::{Keyring, KeyringError};
+use crate::paypal_identity::PaypalIdentity;
 use crate::store::StoredTarget;
 
 /// Everything needed to sign and send to one webhook. Built once per publish or claim, shared by jobs.
@@ -30,10 +33,17 @@ pub enum TargetError {
     Sealed(String, #[source] KeyringError),
     #[error("a signing secret of webhook {0} is not a valid key")]
     Key(String, #[source] herald_signature::standard::SignatureError),
+    #[error("webhook {0} is signed with the installation's PayPal key, which was not loaded")]
+    NoPaypalIdentity(String),
 }
 
 impl Target {
-    pub fn open(stored: &StoredTarget, keyring: &Keyring) -> Result<Self, TargetError> {
+    /// Decrypts the target's keys; `paypal` is the installation's identity, needed for `rsa-sha256` targets.
+    pub fn open(
+        stored: &StoredTarget,
+        keyring: &Keyring,
+        paypal: Option<&Arc<PaypalIdentity>>,
+    ) -> Result<Self, TargetError> {
         let id = stored.webhook_id.as_str();
         let opened = stored
             .sealed_secrets
@@ -54,6 +64,9 @@ impl Target {
                     .map(AsymmetricKey::from_seed)
                     .collect(),
             ),
+            SigningAlgorithm::RsaSha256 => {
+                Keys::Rsa(paypal.cloned().ok_or_else(|| TargetError::NoPaypalIdentity(id.to_owned()))?)
+            }
         };
         Ok(Self {
             webhook_id: stored.webhook_id.clone(),

@@ -88,6 +88,9 @@ pub enum DeliveryFormat {
     /// A Stripe event envelope as the body and a `Stripe-Signature` header, for receivers using Stripe's
     /// libraries.
     Stripe,
+    /// PayPal's event notification as the body and `PAYPAL-TRANSMISSION-*` headers, RSA-signed with the
+    /// installation's key.
+    Paypal,
 }
 
 impl DeliveryFormat {
@@ -95,6 +98,7 @@ impl DeliveryFormat {
         match self {
             Self::Standard => "standard",
             Self::Stripe => "stripe",
+            Self::Paypal => "paypal",
         }
     }
 
@@ -102,13 +106,26 @@ impl DeliveryFormat {
         match text {
             "standard" => Some(Self::Standard),
             "stripe" => Some(Self::Stripe),
+            "paypal" => Some(Self::Paypal),
             _ => None,
         }
     }
 
     /// The signing algorithms receivers of this format can check.
     pub fn supports(self, signing: SigningAlgorithm) -> bool {
-        matches!((self, signing), (Self::Standard, _) | (Self::Stripe, SigningAlgorithm::HmacSha256))
+        use SigningAlgorithm::*;
+        matches!(
+            (self, signing),
+            (Self::Standard, HmacSha256 | Ed25519) | (Self::Stripe, HmacSha256) | (Self::Paypal, RsaSha256)
+        )
+    }
+
+    /// The algorithm a webhook of this format gets when none is asked for.
+    pub fn default_signing(self) -> SigningAlgorithm {
+        match self {
+            Self::Standard | Self::Stripe => SigningAlgorithm::HmacSha256,
+            Self::Paypal => SigningAlgorithm::RsaSha256,
+        }
     }
 }
 
@@ -119,6 +136,8 @@ pub enum SigningAlgorithm {
     HmacSha256,
     /// A `whsk_` key held by Herald; merchants verify with its `whpk_` public key.
     Ed25519,
+    /// The installation's RSA key (PayPal's SHA256withRSA); merchants verify with its certificate.
+    RsaSha256,
 }
 
 impl SigningAlgorithm {
@@ -126,6 +145,7 @@ impl SigningAlgorithm {
         match self {
             Self::HmacSha256 => "hmac-sha256",
             Self::Ed25519 => "ed25519",
+            Self::RsaSha256 => "rsa-sha256",
         }
     }
 
@@ -133,6 +153,7 @@ impl SigningAlgorithm {
         match text {
             "hmac-sha256" => Some(Self::HmacSha256),
             "ed25519" => Some(Self::Ed25519),
+            "rsa-sha256" => Some(Self::RsaSha256),
             _ => None,
         }
     }

@@ -43,20 +43,19 @@ impl Timestamp {
 
     /// RFC 3339 in UTC with millisecond precision, e.g. `2026-11-27T10:00:00.123Z`.
     pub fn to_rfc3339(self) -> String {
-        let nanos = i128::from(self.0) * 1_000_000;
-        let Ok(at) = OffsetDateTime::from_unix_timestamp_nanos(nanos) else {
+        let mut text = self.to_rfc3339_seconds();
+        text.insert_str(text.len() - 1, &format!(".{:03}", self.0.rem_euclid(1000)));
+        text
+    }
+
+    /// RFC 3339 in UTC to the second, e.g. `2026-11-27T10:00:00Z`, as PayPal's transmission times are.
+    pub fn to_rfc3339_seconds(self) -> String {
+        let Ok(at) = OffsetDateTime::from_unix_timestamp(self.as_unix_seconds()) else {
             return "invalid".to_owned();
         };
-        format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-            at.year(),
-            u8::from(at.month()),
-            at.day(),
-            at.hour(),
-            at.minute(),
-            at.second(),
-            at.millisecond()
-        )
+        let (date, time) = (at.date(), at.time());
+        let (year, month, day) = (date.year(), u8::from(date.month()), date.day());
+        format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", time.hour(), time.minute(), time.second())
     }
 
     /// Parses any RFC 3339 date-time (with any offset), keeping millisecond precision.
@@ -80,6 +79,7 @@ mod tests {
     fn formats_utc_with_milliseconds() {
         assert_eq!(Timestamp::from_millis(0).to_rfc3339(), "1970-01-01T00:00:00.000Z");
         assert_eq!(Timestamp::from_millis(1_555_192_997_123).to_rfc3339(), "2019-04-13T22:03:17.123Z");
+        assert_eq!(Timestamp::from_millis(1_555_192_997_123).to_rfc3339_seconds(), "2019-04-13T22:03:17Z");
     }
 
     #[test]

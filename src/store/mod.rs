@@ -293,8 +293,11 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Vec<Delivery>>;
     async fn get_delivery(&self, webhook: &WebhookId, id: &DeliveryId) -> StoreResult<Option<Delivery>>;
     async fn list_attempts(&self, delivery: &DeliveryId) -> StoreResult<Vec<Attempt>>;
-    /// Records the master key's fingerprint on first use; afterwards, true only if `fingerprint` matches it.
-    async fn check_key_fingerprint(&self, fingerprint: [u8; 32]) -> StoreResult<bool>;
+    /// An installation-wide fact (the master key's fingerprint, the PayPal signing identity), if recorded.
+    async fn get_meta(&self, key: &'static str) -> StoreResult<Option<Vec<u8>>>;
+    /// Records `value` under `key` unless something is there already; returns what is stored afterwards, so
+    /// that nodes racing to record a fact all end up using the first one written.
+    async fn insert_meta_if_absent(&self, key: &'static str, value: Vec<u8>) -> StoreResult<Vec<u8>>;
     /// Deletes events (with their deliveries and attempts) created before `cutoff`, at most `limit` events
     /// in one call; returns how many events went.
     async fn delete_events_before(&self, cutoff: Timestamp, limit: u32) -> StoreResult<u64>;

@@ -9,7 +9,7 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::support::{Merchant, Received, Receiver, TestApp, spawn_app};
+use crate::support::{Merchant, Received, Receiver, TestApp, fetch_json, spawn_app};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -24,9 +24,18 @@ fn libraries_available() -> bool {
 
 /// What the official libraries say of one delivery, as `{"<library>": bool, ...}`.
 fn official(format: &str, key_field: &str, key: &str, headers: Value, body: &str) -> Value {
+    checker(json!({"format": format, key_field: key, "headers": headers, "body": body}))
+}
+
+/// What an independent RSA implementation says of a PayPal delivery, given the certificate Herald served.
+fn independent_paypal(certificate: &str, webhook_id: &str, headers: Value, body: &str) -> bool {
+    let request = json!({"format": "paypal", "certificate": certificate, "webhook_id": webhook_id, "headers": headers, "body": body});
+    checker(request)["cryptography"].as_bool().unwrap()
+}
+
+fn checker(request: Value) -> Value {
     let script = format!("{}/scripts/verify_official.py", env!("CARGO_MANIFEST_DIR"));
     let mut child = Command::new("python3").arg(script).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
-    let request = json!({"format": format, key_field: key, "headers": headers, "body": body});
     std::io::Write::write_all(child.stdin.as_mut().unwrap(), request.to_string().as_bytes()).unwrap();
     let output = child.wait_with_output().unwrap();
     assert!(output.status.success(), "the checker failed");
@@ -236,4 +245,160 @@ async fn format_and_signing_are_set_by_patch_and_checked_together() {
     herald_signature::stripe::verify(&secret, t, &delivered.body, now).unwrap();
     let bad = patch(json!([{"op": "replace", "path": "/api_version", "value": "bad version!"}])).await.unwrap();
     assert_eq!(bad.status(), 422);
+}
+
+const PAYPAL_HEADERS: [&str; 5] = [
+    "paypal-transmission-id",
+    "paypal-transmission-time",
+    "paypal-transmission-sig",
+    "paypal-cert-url",
+    "paypal-auth-algo",
+];
+
+/// PayPal's postback check in PayPal's own request shape; `event` is put in as raw JSON text.
+async fn verify_paypal_api(
+    app: &TestApp,
+    merchant: &Merchant,
+    webhook_id: &str,
+    headers: &Value,
+    event: &str,
+) -> String {
+    let field = |name: &str| headers[format!("paypal-{name}")].clone();
+    let mut fields = json!({
+        "auth_algo": field("auth-algo"), "cert_url": field("cert-url"), "transmission_id": field("transmission-id"),
+        "transmission_sig": field("transmission-sig"), "transmission_time": field("transmission-time"),
+        "webhook_id": webhook_id,
+    })
+    .to_string();
+    fields.pop();
+    let request = format!(r#"{fields},"webhook_event":{event}}}"#);
+    let path = "/v1/notifications/verify-webhook-signature";
+    let response = app
+        .merchant(merchant, Method::POST, path)
+        .header("content-type", "application/json")
+        .body(request)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let answer: Value = response.json().await.unwrap();
+    answer["verification_status"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paypal_deliveries_verify_with_the_served_certificate() {
+    let independent = libraries_available();
+    let app = spawn_app().await;
+    app.put_event_type("charge.dispute.closed").await;
+    let merchant = app.create_account("Acme").await;
+    let receiver = Receiver::start().await;
+    let webhook = create(&app, &merchant, &receiver.url, json!({"format": "paypal"})).await;
+    let webhook_id = webhook["id"].as_str().unwrap();
+    assert_eq!((webhook["format"].as_str(), webhook["signing"].as_str()), (Some("paypal"), Some("rsa-sha256")));
+    assert!(webhook["secret"].is_null() && webhook["public_key"].is_null());
+    let cert_url = webhook["cert_url"].as_str().unwrap().to_owned();
+    assert!(cert_url.starts_with(&app.url("/v1/notifications/certs/CERT-")), "{cert_url}");
+    let revealed =
+        fetch_json(app.merchant(&merchant, Method::GET, &format!("/v1/notifications/webhooks/{webhook_id}/secret")))
+            .await;
+    assert_eq!(revealed, json!({"cert_url": cert_url, "previous": []}));
+
+    // The certificate is public, as PayPal's are; unknown ids are not found.
+    let served = reqwest::get(&cert_url).await.unwrap();
+    assert_eq!(served.status(), 200);
+    assert_eq!(served.headers()["content-type"], "application/x-pem-file");
+    let certificate = served.text().await.unwrap();
+    assert!(certificate.starts_with("-----BEGIN CERTIFICATE-----"));
+    assert_eq!(reqwest::get(app.url("/v1/notifications/certs/CERT-0")).await.unwrap().status(), 404);
+    let stored = app.store.get_meta("paypal_identity").await.unwrap().expect("the identity is stored");
+    assert!(!String::from_utf8_lossy(&stored).contains("PRIVATE KEY"), "stored sealed");
+
+    let event = app.publish_ok(&merchant, "charge.dispute.closed", json!({"id": "pdp_1", "amount": 54000})).await;
+    let delivered = receiver.wait_for(1, WAIT).await.remove(0);
+    let body = String::from_utf8(delivered.body.to_vec()).unwrap();
+    assert_eq!(delivered.json(), event, "the body is the event object");
+    let headers = headers_of(&delivered, &PAYPAL_HEADERS);
+    assert_eq!(headers["paypal-auth-algo"], "SHA256withRSA");
+    assert_eq!(headers["paypal-cert-url"], cert_url.as_str());
+    assert_eq!(delivered.header("paypal-transmission-id").len(), 36, "a UUID");
+
+    // The receiver's own check with this crate: the signed string names the receiving webhook.
+    let signed_for = |webhook: &str, body: &str| {
+        let (id, time) = (delivered.header("paypal-transmission-id"), delivered.header("paypal-transmission-time"));
+        herald_signature::paypal::signed_string(id, time, webhook, body.as_bytes())
+    };
+    let signature = delivered.header("paypal-transmission-sig");
+    let check = |signed: String| herald_signature::paypal::verify(certificate.as_bytes(), &signed, signature);
+    assert!(check(signed_for(webhook_id, &body)).is_ok());
+    assert!(check(signed_for(webhook_id, &body.replace("54000", "54001"))).is_err(), "tampered body");
+    assert!(check(signed_for("WH-OTHER", &body)).is_err(), "another webhook's id");
+    let paypal_cert = include_str!("../../crates/herald-signature/tests/vectors/paypal_testClientCert_master.crt");
+    let wrong_cert =
+        herald_signature::paypal::verify(paypal_cert.as_bytes(), &signed_for(webhook_id, &body), signature);
+    assert!(wrong_cert.is_err(), "another sender's certificate");
+
+    // An independent RSA implementation (Python's cryptography) agrees.
+    if independent {
+        assert!(independent_paypal(&certificate, webhook_id, headers.clone(), &body));
+        assert!(!independent_paypal(&certificate, webhook_id, headers.clone(), &body.replace("54000", "54001")));
+        assert!(!independent_paypal(&certificate, "WH-OTHER", headers.clone(), &body));
+        assert!(!independent_paypal(paypal_cert, webhook_id, headers.clone(), &body));
+    } else {
+        eprintln!("independent check skipped: pip install cryptography");
+    }
+
+    // The postback check, in PayPal's shape: the exact bytes, or the same event re-serialised, succeed.
+    assert_eq!(verify_paypal_api(&app, &merchant, webhook_id, &headers, &body).await, "SUCCESS");
+    let reserialised = serde_json::to_string_pretty(&delivered.json()).unwrap();
+    assert_eq!(verify_paypal_api(&app, &merchant, webhook_id, &headers, &reserialised).await, "SUCCESS");
+    let tampered = body.replace("54000", "54001");
+    assert_eq!(verify_paypal_api(&app, &merchant, webhook_id, &headers, &tampered).await, "FAILURE");
+    let mut forged = headers.clone();
+    forged["paypal-transmission-time"] = json!("2020-01-01T00:00:00Z");
+    assert_eq!(verify_paypal_api(&app, &merchant, webhook_id, &forged, &body).await, "FAILURE");
+    let mut elsewhere = headers.clone();
+    elsewhere["paypal-cert-url"] =
+        json!("https://api.paypal.com/v1/notifications/certs/CERT-360caa42-fca2a594-1d93a270");
+    assert_eq!(verify_paypal_api(&app, &merchant, webhook_id, &elsewhere, &body).await, "FAILURE");
+    // ... and in Herald's shape, with the captured headers and raw body.
+    assert_eq!(verify_api(&app, &merchant, &webhook, headers.clone(), &body).await, "SUCCESS");
+    assert_eq!(verify_api(&app, &merchant, &webhook, headers.clone(), &tampered).await, "FAILURE");
+    // Another webhook of the merchant was not the receiver the transmission was signed for.
+    let other = create(&app, &merchant, &format!("{}/other", receiver.url), json!({"format": "paypal"})).await;
+    assert_eq!(other["cert_url"], cert_url.as_str(), "one certificate per installation");
+    assert_eq!(verify_paypal_api(&app, &merchant, other["id"].as_str().unwrap(), &headers, &body).await, "FAILURE");
+
+    // No per-webhook secret to roll; switching format gets the format's own signing and a secret.
+    let path = format!("/v1/notifications/webhooks/{webhook_id}");
+    let roll = app.merchant(&merchant, Method::POST, &format!("{path}/secret/roll")).send().await.unwrap();
+    assert_eq!(roll.status(), 422);
+    let patch = json!([{"op": "replace", "path": "/format", "value": "standard"}]);
+    let standard = fetch_json(app.merchant(&merchant, Method::PATCH, &path).json(&patch)).await;
+    assert_eq!((standard["format"].as_str(), standard["signing"].as_str()), (Some("standard"), Some("hmac-sha256")));
+    assert!(standard["secret"].as_str().unwrap().starts_with("whsec_"));
+    assert_eq!(verify_paypal_api(&app, &merchant, webhook_id, &headers, &body).await, "FAILURE", "no longer paypal");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_paypal_request_shape_is_checked_field_by_field() {
+    let app = spawn_app().await;
+    app.put_event_type("charge.dispute.closed").await;
+    let merchant = app.create_account("Acme").await;
+    let webhook = create(&app, &merchant, "http://127.0.0.1:9/paypal", json!({"format": "paypal"})).await;
+    let path = "/v1/notifications/verify-webhook-signature";
+    let request = |body: Value| app.merchant(&merchant, Method::POST, path).json(&body);
+    let send = |body: Value| request(body).send();
+    let shape = json!({"webhook_id": webhook["id"], "webhook_event": {"id": "x"}, "auth_algo": "SHA256withRSA"});
+    let missing = fetch_json(request(shape)).await;
+    assert_eq!(missing["name"], "INVALID_REQUEST");
+    assert_eq!(missing["details"][0]["field"], "/cert_url");
+    let both =
+        send(json!({"webhook_id": webhook["id"], "webhook_event": {}, "headers": {}, "body": ""})).await.unwrap();
+    assert_eq!(both.status(), 400);
+    let neither = send(json!({"webhook_id": webhook["id"]})).await.unwrap();
+    assert_eq!(neither.status(), 400);
+    let signing = json!({"url": "http://127.0.0.1:9/x", "event_types": [{"name": "*"}], "format": "paypal", "signing": "hmac-sha256"});
+    let refused =
+        app.merchant(&merchant, Method::POST, "/v1/notifications/webhooks").json(&signing).send().await.unwrap();
+    assert_eq!(refused.status(), 422, "paypal is signed with the installation's RSA key only");
 }

@@ -212,6 +212,11 @@ async fn record(State(recording): State<Arc<Recording>>, headers: HeaderMap, bod
 }
 
 /// Polls `check` until it returns `Some`, or panics after `limit`.
+/// Sends a request and reads its answer as JSON, whatever the status.
+pub async fn fetch_json(request: reqwest::RequestBuilder) -> Value {
+    request.send().await.unwrap().json().await.unwrap()
+}
+
 pub async fn eventually<T, F, Fut>(limit: Duration, mut check: F) -> T
 where
     F: FnMut() -> Fut,

@@ -5,6 +5,20 @@
 //! own webhook id and is not sent. The sender's public key comes from the certificate at
 //! `PAYPAL-CERT-URL`; verification here checks the signature with that certificate's key (checking the
 //! certificate's issuer is the receiver's policy, not the signature's).
+//!
+//! A receiver checks a delivery with the certificate it fetched once from `PAYPAL-CERT-URL`:
+//!
+//! ```
+//! use herald_signature::paypal::{Signer, signed_string, verify};
+//! # let key = include_bytes!("../tests/vectors/test_rsa_key.pk8");
+//! let certificate = include_bytes!("../tests/vectors/test_rsa_cert.pem");
+//! let (id, time, body) = ("0b9a0d2e-1d0c-4c53-9f0e-2a1b3c4d5e6f", "2026-11-27T10:00:00Z", br#"{"id":"evt_1"}"#);
+//! # let sig = Signer::from_pkcs8(key).unwrap().sign(&signed_string(id, time, "wh_01", body));
+//! // The three PAYPAL-TRANSMISSION-* headers, your own webhook id and the raw body:
+//! assert!(verify(certificate, &signed_string(id, time, "wh_01", body), &sig).is_ok());
+//! assert!(verify(certificate, &signed_string(id, time, "wh_02", body), &sig).is_err());
+//! ```
+//! (Check too that the transmission time is recent, as for the other schemes.)
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -15,6 +29,13 @@ use rustls_pki_types::pem::PemObject;
 
 /// The algorithm name PayPal sends in `PAYPAL-AUTH-ALGO`.
 pub const AUTH_ALGO: &str = "SHA256withRSA";
+
+/// The headers of a PayPal notification, lower-case as HTTP/2 and most frameworks show them.
+pub const TRANSMISSION_ID: &str = "paypal-transmission-id";
+pub const TRANSMISSION_TIME: &str = "paypal-transmission-time";
+pub const TRANSMISSION_SIG: &str = "paypal-transmission-sig";
+pub const CERT_URL: &str = "paypal-cert-url";
+pub const AUTH_ALGO_HEADER: &str = "paypal-auth-algo";
 
 /// Why a PayPal signature could not be made or checked.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

@@ -57,12 +57,12 @@ struct Args {
     /// How many Herald nodes to start on the database; publishers spread events over them.
     #[arg(long, default_value_t = 1)]
     nodes: usize,
-    /// The webhook's format: standard or stripe.
+    /// The webhook's format: standard, stripe or paypal (RSA-signed).
     #[arg(long, default_value = "standard")]
     format: String,
-    /// The webhook's signing: hmac-sha256 or ed25519 (to compare signing costs).
-    #[arg(long, default_value = "hmac-sha256")]
-    signing: String,
+    /// The webhook's signing: hmac-sha256 or ed25519 (to compare signing costs); default: the format's own.
+    #[arg(long)]
+    signing: Option<String>,
     #[arg(long, env = "HERALD_ADMIN_TOKEN")]
     admin_token: Option<String>,
 }
@@ -93,7 +93,7 @@ async fn run(args: Args) -> BenchResult<()> {
         args.concurrency,
         args.runs,
         args.format,
-        args.signing,
+        args.signing.as_deref().unwrap_or("by default"),
         if args.rate > 0.0 { format!(", offered {} events/s", args.rate) } else { String::new() }
     );
     let mut direct_runs = Vec::new();

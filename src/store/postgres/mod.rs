@@ -315,8 +315,12 @@ impl Store for PostgresStore {
         Ok(requeued)
     }
 
-    async fn check_key_fingerprint(&self, fingerprint: [u8; 32]) -> StoreResult<bool> {
-        queries::check_key_fingerprint(&self.client().await?, &fingerprint).await
+    async fn get_meta(&self, key: &'static str) -> StoreResult<Option<Vec<u8>>> {
+        queries::get_meta(&self.client().await?, key).await
+    }
+
+    async fn insert_meta_if_absent(&self, key: &'static str, value: Vec<u8>) -> StoreResult<Vec<u8>> {
+        queries::insert_meta_if_absent(&self.client().await?, key, &value).await
     }
 
     async fn delete_events_before(&self, cutoff: Timestamp, limit: u32) -> StoreResult<u64> {

@@ -529,9 +529,14 @@ pub async fn delete_events_before(c: &impl GenericClient, cutoff: Timestamp, lim
     execute(c, "DELETE FROM events WHERE id = ANY($1)", &[&ids]).await
 }
 
-pub async fn check_key_fingerprint(c: &impl GenericClient, fingerprint: &[u8; 32]) -> StoreResult<bool> {
-    let sql = "INSERT INTO meta (key, value) VALUES ('key_fingerprint', $1) ON CONFLICT (key) DO NOTHING";
-    execute(c, sql, &[&fingerprint.as_slice()]).await?;
-    let row = query(c, "SELECT value FROM meta WHERE key = 'key_fingerprint'", &[]).await?.pop();
-    Ok(row.is_some_and(|row| row.get::<_, Vec<u8>>(0) == fingerprint))
+pub async fn get_meta(c: &impl GenericClient, key: &str) -> StoreResult<Option<Vec<u8>>> {
+    let row = query(c, "SELECT value FROM meta WHERE key = $1", &[&key]).await?.pop();
+    Ok(row.map(|row| row.get(0)))
+}
+
+pub async fn insert_meta_if_absent(c: &impl GenericClient, key: &str, value: &[u8]) -> StoreResult<Vec<u8>> {
+    let sql = "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING";
+    execute(c, sql, &[&key, &value]).await?;
+    let stored = get_meta(c, key).await?;
+    stored.ok_or_else(|| StoreError::Corrupt(format!("the installation fact {key} vanished as it was written")))
 }

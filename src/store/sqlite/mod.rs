@@ -259,8 +259,12 @@ impl Store for SqliteStore {
         self.read(|conn| reads::list_attempts(conn, delivery))
     }
 
-    async fn check_key_fingerprint(&self, fingerprint: [u8; 32]) -> StoreResult<bool> {
-        self.writer.write(move |conn| writes::check_key_fingerprint(conn, &fingerprint)).await
+    async fn get_meta(&self, key: &'static str) -> StoreResult<Option<Vec<u8>>> {
+        self.read(|conn| reads::get_meta(conn, key))
+    }
+
+    async fn insert_meta_if_absent(&self, key: &'static str, value: Vec<u8>) -> StoreResult<Vec<u8>> {
+        self.writer.write(move |conn| writes::insert_meta_if_absent(conn, key, &value)).await
     }
 
     async fn delete_events_before(&self, cutoff: Timestamp, limit: u32) -> StoreResult<u64> {

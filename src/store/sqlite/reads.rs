@@ -217,3 +217,9 @@ pub fn list_attempts(conn: &Connection, delivery: &DeliveryId) -> StoreResult<Ve
     let found = stmt.query_map([delivery.as_str()], rows::attempt).map_err(backend)?;
     found.collect::<Result<_, _>>().map_err(backend)
 }
+
+pub fn get_meta(conn: &Connection, key: &str) -> StoreResult<Option<Vec<u8>>> {
+    conn.prepare_cached("SELECT value FROM meta WHERE key = ?1")
+        .and_then(|mut stmt| stmt.query_row([key], |row| row.get(0)).optional())
+        .map_err(backend)
+}

@@ -446,13 +446,11 @@ pub fn delete_events_before(conn: &Connection, cutoff: Timestamp, limit: u32) ->
     Ok(ids.len() as u64)
 }
 
-pub fn check_key_fingerprint(conn: &Connection, fingerprint: &[u8; 32]) -> StoreResult<bool> {
-    conn.prepare_cached("INSERT INTO meta (key, value) VALUES ('key_fingerprint', ?1) ON CONFLICT (key) DO NOTHING")
-        .and_then(|mut stmt| stmt.execute([fingerprint.as_slice()]))
+pub fn insert_meta_if_absent(conn: &Connection, key: &str, value: &[u8]) -> StoreResult<Vec<u8>> {
+    conn.prepare_cached("INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING")
+        .and_then(|mut stmt| stmt.execute(rusqlite::params![key, value]))
         .map_err(backend)?;
-    let stored: Vec<u8> = conn
-        .prepare_cached("SELECT value FROM meta WHERE key = 'key_fingerprint'")
-        .and_then(|mut stmt| stmt.query_row([], |row| row.get(0)))
-        .map_err(backend)?;
-    Ok(stored == fingerprint)
+    conn.prepare_cached("SELECT value FROM meta WHERE key = ?1")
+        .and_then(|mut stmt| stmt.query_row([key], |row| row.get(0)))
+        .map_err(backend)
 }
