@@ -144,8 +144,10 @@ async fn a_failing_receiver_gets_retries_on_schedule_until_it_succeeds() {
     assert!(arrived.iter().all(|r| r.body == arrived[0].body), "retries send the same bytes");
     let first_gap = arrived[1].at - arrived[0].at;
     let second_gap = arrived[2].at - arrived[1].at;
-    assert!(first_gap >= Duration::from_millis(80) && first_gap < Duration::from_millis(400), "{first_gap:?}");
-    assert!(second_gap >= Duration::from_millis(160) && second_gap < Duration::from_millis(600), "{second_gap:?}");
+    // The lower bounds show each wait was kept; the upper ones only that no retry was lost to a long sleep
+    // (a loaded 2-core machine can add hundreds of milliseconds of its own).
+    assert!(first_gap >= Duration::from_millis(80) && first_gap < Duration::from_secs(2), "{first_gap:?}");
+    assert!(second_gap >= Duration::from_millis(160) && second_gap < Duration::from_secs(3), "{second_gap:?}");
 
     let webhook_id = WebhookId::parse(webhook["id"].as_str().unwrap()).unwrap();
     let delivery = eventually(WAIT, || async {
