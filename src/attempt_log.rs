@@ -13,6 +13,8 @@ use crate::retry::AttemptOutcome;
 
 /// Response headers beyond this many are not kept.
 const MAX_KEPT_HEADERS: usize = 64;
+/// The response header with which a receiver stops the retries of one delivery (`abort`).
+pub const ABORT_HEADER: &str = "webhook-delivery";
 /// A longer header value is cut to this many bytes.
 const MAX_HEADER_VALUE: usize = 1024;
 
@@ -69,7 +71,16 @@ pub fn record(exchange: Exchange) -> (Attempt, AttemptOutcome) {
     let (response, error, outcome) = match exchange.result {
         Ok(received) => {
             let outcome = outcome_of(received.status, &received.headers);
-            let error = status_error(received.status);
+            let error = match outcome {
+                AttemptOutcome::Aborted => Some(AttemptError {
+                    code: "aborted_by_receiver".to_owned(),
+                    message: format!(
+                        "the endpoint answered {} with {ABORT_HEADER}: abort; no more retries",
+                        received.status
+                    ),
+                }),
+                _ => status_error(received.status),
+            };
             let response = AttemptResponse {
                 status: received.status,
                 headers: sanitize_headers(received.headers),
@@ -96,14 +107,22 @@ pub fn record(exchange: Exchange) -> (Attempt, AttemptOutcome) {
     (attempt, outcome)
 }
 
-/// 2xx delivers; 410 is Gone; everything else fails, with `Retry-After` read on 429 and 503.
+/// 2xx delivers; 410 is Gone; a failure with `webhook-delivery: abort` ends the delivery; everything else
+/// fails, with `Retry-After` read on 429 and 503.
 pub fn outcome_of(status: u16, headers: &[(String, String)]) -> AttemptOutcome {
     match status {
         200..=299 => AttemptOutcome::Delivered,
         410 => AttemptOutcome::Gone,
+        _ if asks_to_abort(headers) => AttemptOutcome::Aborted,
         429 | 503 => AttemptOutcome::Failed { retry_after: retry_after(headers) },
         _ => AttemptOutcome::Failed { retry_after: None },
     }
+}
+
+fn asks_to_abort(headers: &[(String, String)]) -> bool {
+    headers
+        .iter()
+        .any(|(name, value)| name.eq_ignore_ascii_case(ABORT_HEADER) && value.trim().eq_ignore_ascii_case("abort"))
 }
 
 /// `Retry-After` in delay-seconds form. The HTTP-date form is rare for webhooks and is ignored.

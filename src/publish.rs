@@ -126,6 +126,8 @@ struct Plan<'q> {
     deliveries: Vec<NewDelivery>,
     jobs: Vec<DeliveryJob>,
     reservation: Option<Reservation<'q>>,
+    /// Some deliveries were stored unleased, for the poller to claim.
+    waiting: bool,
 }
 
 impl Publisher {
@@ -167,7 +169,7 @@ impl Publisher {
         match self.store.publish(batch).await? {
             PublishOutcome::Replayed { response } => Ok(Published::Replayed(response)),
             PublishOutcome::Committed => {
-                self.hand_over(plan.jobs, plan.reservation);
+                self.hand_over(plan.jobs, plan.reservation, plan.waiting);
                 Ok(Published::Created(response))
             }
         }
@@ -198,7 +200,7 @@ impl Publisher {
         };
         let plan = self.plan(chosen.into_iter().map(|t| (&event, t)), Trigger::Manual, false, now);
         self.store.add_deliveries(plan.deliveries).await?;
-        self.hand_over(plan.jobs, plan.reservation);
+        self.hand_over(plan.jobs, plan.reservation, plan.waiting);
         Ok(event)
     }
 
@@ -237,7 +239,7 @@ impl Publisher {
                 let batch =
                     PublishBatch { idempotency: None, events: vec![event.clone()], deliveries: plan.deliveries };
                 self.store.publish(batch).await?;
-                self.hand_over(plan.jobs, plan.reservation);
+                self.hand_over(plan.jobs, plan.reservation, plan.waiting);
             }
             Resolved::Url(url) => {
                 let batch = PublishBatch { idempotency: None, events: vec![event.clone()], deliveries: Vec::new() };
@@ -256,6 +258,7 @@ impl Publisher {
             subscriptions: Vec::new(),
             keys: crate::deliver::format::Keys::Hmac(Vec::new()),
             api_version: None,
+            policy: Default::default(),
         };
         let job = DeliveryJob {
             delivery_id: DeliveryId::generate(),
@@ -266,6 +269,7 @@ impl Publisher {
             lease: Lease { token: 0, until: Timestamp::now().plus(self.lease_duration) },
             body: event.body.clone(),
             target: Arc::new(target),
+            not_before: None,
         };
         let sender = self.sender.clone();
         tokio::spawn(async move {
@@ -284,13 +288,15 @@ impl Publisher {
         now: Timestamp,
     ) -> Plan<'q> {
         let pairs: Vec<_> = pairs.collect();
-        let reservation = self.queue.try_reserve(pairs.len());
+        // Paced webhooks' deliveries wait for the claim that enforces their rules; the rest go straight on.
+        let direct = pairs.iter().filter(|(_, target)| !target.policy.paces()).count();
+        let reservation = self.queue.try_reserve(direct);
         let lease = Lease { token: rand::random(), until: now.plus(self.lease_duration) };
-        let leased = reservation.is_some().then_some(lease);
         let mut deliveries = Vec::with_capacity(pairs.len());
-        let mut jobs = Vec::with_capacity(pairs.len());
+        let mut jobs = Vec::with_capacity(direct);
         for (event, target) in pairs {
             let id = DeliveryId::generate();
+            let handed_over = reservation.is_some() && !target.policy.paces();
             deliveries.push(NewDelivery {
                 id: id.clone(),
                 event_id: event.id.clone(),
@@ -298,29 +304,34 @@ impl Publisher {
                 account_id: event.account_id.clone(),
                 trigger,
                 next_attempt_at: now,
-                lease: leased,
+                lease: handed_over.then_some(lease),
                 single_attempt,
             });
-            jobs.push(DeliveryJob {
-                delivery_id: id,
-                event_id: event.id.clone(),
-                trigger,
-                single_attempt,
-                attempt_number: 1,
-                lease,
-                body: event.body.clone(),
-                target: target.clone(),
-            });
+            if handed_over {
+                jobs.push(DeliveryJob {
+                    delivery_id: id,
+                    event_id: event.id.clone(),
+                    trigger,
+                    single_attempt,
+                    attempt_number: 1,
+                    lease,
+                    body: event.body.clone(),
+                    target: target.clone(),
+                    not_before: None,
+                });
+            }
         }
-        Plan { deliveries, jobs, reservation }
+        let waiting = deliveries.len() > jobs.len();
+        Plan { deliveries, jobs, reservation, waiting }
     }
 
-    /// After the commit: jobs go to the workers, or the poller is told there is unleased work.
-    fn hand_over(&self, jobs: Vec<DeliveryJob>, reservation: Option<Reservation<'_>>) {
-        match reservation {
-            Some(reservation) => reservation.send(jobs),
-            None if !jobs.is_empty() => self.queue.wake_poller(),
-            None => {}
+    /// After the commit: jobs go to the workers, and the poller is told when unleased work was stored.
+    fn hand_over(&self, jobs: Vec<DeliveryJob>, reservation: Option<Reservation<'_>>, waiting: bool) {
+        if let Some(reservation) = reservation {
+            reservation.send(jobs);
+        }
+        if waiting {
+            self.queue.wake_poller();
         }
     }
 

@@ -72,6 +72,9 @@ pub enum AttemptOutcome {
     /// Any other status, a timeout or a connection error. `retry_after` is the receiver's
     /// `Retry-After` on a 429 or 503, if it sent one.
     Failed { retry_after: Option<Duration> },
+    /// A failure whose answer carried `webhook-delivery: abort`: the receiver asks for no more retries of
+    /// this delivery.
+    Aborted,
 }
 
 /// What happens to the delivery next.
@@ -101,6 +104,7 @@ pub fn next_attempt_at(
 ) -> Decision {
     let retry_after = match outcome {
         AttemptOutcome::Delivered => return Decision::Succeeded,
+        AttemptOutcome::Aborted => return Decision::Exhausted,
         AttemptOutcome::Gone => None,
         AttemptOutcome::Failed { retry_after } => retry_after,
     };
@@ -144,6 +148,7 @@ mod tests {
         let schedule: RetrySchedule = "5s,5m".parse::<RetrySchedule>().unwrap().with_jitter(0.0);
         let cases = [
             (1, AttemptOutcome::Delivered, Decision::Succeeded),
+            (1, AttemptOutcome::Aborted, Decision::Exhausted),
             (1, FAILED, Decision::RetryAt(NOW.plus(secs(5)))),
             (2, FAILED, Decision::RetryAt(NOW.plus(secs(300)))),
             (3, FAILED, Decision::Exhausted),

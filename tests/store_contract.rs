@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use herald::domain::delivery_policy::{DeliveryOrder, DeliveryPolicy};
 use herald::domain::event_type::Subscription;
 use herald::domain::model::*;
 use herald::domain::*;
@@ -47,6 +48,7 @@ fn webhook_to(account: &AccountId, url: &str) -> Webhook {
         format: DeliveryFormat::Standard,
         signing: SigningAlgorithm::HmacSha256,
         api_version: None,
+        policy: Default::default(),
         description: None,
         disabled_reason: None,
         created_at: now,
@@ -153,7 +155,12 @@ async fn concurrent_claims_never_hand_out_the_same_delivery() {
             }
         }
         assert_eq!(seen, created.into_iter().collect(), "{}: every delivery was claimed once", backend.name);
-        assert_eq!(store.next_due_at().await.unwrap(), Some(now.plus(Duration::from_secs(60))), "{}", backend.name);
+        assert_eq!(
+            store.next_due_at(Timestamp::now()).await.unwrap(),
+            Some(now.plus(Duration::from_secs(60))),
+            "{}",
+            backend.name
+        );
     }
 }
 
@@ -199,7 +206,7 @@ async fn an_expired_lease_is_claimed_again_and_the_old_holder_cannot_overwrite_i
         );
         assert_eq!(delivery.next_attempt_at, Some(retry_at), "{}", backend.name);
         assert_eq!(store.list_attempts(&id).await.unwrap().len(), 2, "{}: both attempts are logged", backend.name);
-        assert_eq!(store.next_due_at().await.unwrap(), Some(retry_at), "{}", backend.name);
+        assert_eq!(store.next_due_at(Timestamp::now()).await.unwrap(), Some(retry_at), "{}", backend.name);
     }
 }
 
@@ -305,5 +312,82 @@ async fn installation_facts_keep_the_first_value_written_under_races() {
         assert_eq!(seen.len(), 1, "{}: every racer reads back the same value", backend.name);
         let winner = seen.into_iter().next().unwrap();
         assert_eq!(store.get_meta("paypal_identity").await.unwrap(), Some(winner), "{}", backend.name);
+    }
+}
+
+/// A paced webhook with `policy`, beside the tenant's unpaced one.
+async fn paced_webhook(store: &dyn Store, account: &AccountId, url: &str, policy: DeliveryPolicy) -> WebhookId {
+    let webhook = Webhook { policy, ..webhook_to(account, url) };
+    store.create_webhook(NewWebhook { webhook: webhook.clone(), sealed_secret: vec![0; 40], limit: 10 }).await.unwrap();
+    webhook.id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paced_webhooks_are_claimed_by_their_rules_and_do_not_hold_back_the_others() {
+    for backend in backends().await {
+        let store = backend.store.as_ref();
+        let name = backend.name;
+        let (account, plain) = tenant(store).await;
+        let now = Timestamp::now();
+        let fifo = DeliveryPolicy { ordering: DeliveryOrder::Fifo, ..Default::default() };
+        let fifo = paced_webhook(store, &account, "http://127.0.0.1:9/fifo", fifo).await;
+        let capped = DeliveryPolicy { max_in_flight: Some(2), ..Default::default() };
+        let capped = paced_webhook(store, &account, "http://127.0.0.1:9/capped", capped).await;
+        let rated = DeliveryPolicy { rate_limit: Some(10), ..Default::default() };
+        let rated = paced_webhook(store, &account, "http://127.0.0.1:9/rated", rated).await;
+        let fifo_ids = pending(store, &account, &fifo, 5, now).await;
+        pending(store, &account, &capped, 5, now).await;
+        pending(store, &account, &rated, 30, now).await;
+        pending(store, &account, &plain, 5, now).await;
+
+        let first = store.claim_due_deliveries(claim(now, 1, Duration::from_secs(60), 100)).await.unwrap();
+        let count = |id: &WebhookId| first.iter().filter(|d| &d.target.webhook_id == id).count();
+        assert_eq!(count(&plain), 5, "{name}: unpaced deliveries all go");
+        assert_eq!(count(&capped), 2, "{name}: at most two in flight");
+        assert_eq!(count(&rated), 11, "{name}: 10/s hands out the slots of the next second (0, 100, …, 1000 ms)");
+        let fifo_claimed: Vec<_> = first.iter().filter(|d| d.target.webhook_id == fifo).collect();
+        assert_eq!(fifo_claimed.len(), 1, "{name}: FIFO sends one at a time");
+        assert_eq!(fifo_claimed[0].delivery_id, fifo_ids[0], "{name}: the oldest first");
+        let rated_slots: Vec<_> = first.iter().filter(|d| d.target.webhook_id == rated).map(|d| d.not_before).collect();
+        assert_eq!(rated_slots.iter().filter(|slot| slot.is_none()).count(), 1, "{name}: the first goes now");
+        assert!(rated_slots.contains(&Some(now.plus(Duration::from_millis(1000)))), "{name}: {rated_slots:?}");
+
+        // While those are in flight nothing more goes, except the rate's next slots as time passes.
+        let again = store.claim_due_deliveries(claim(now, 2, Duration::from_secs(60), 100)).await.unwrap();
+        assert!(again.is_empty(), "{name}: {} claimed again", again.len());
+        let later = now.plus(Duration::from_millis(500));
+        let more = store.claim_due_deliveries(claim(later, 3, Duration::from_secs(60), 100)).await.unwrap();
+        assert_eq!(more.len(), 5, "{name}: slots 1100 … 1500 ms");
+        assert!(more.iter().all(|d| d.target.webhook_id == rated), "{name}");
+
+        // The FIFO head fails and waits for a retry: the next one still waits behind it.
+        let head = fifo_claimed[0];
+        let record = AttemptRecord {
+            attempt: attempt_for(&head.delivery_id, 1),
+            status_code: Some(500),
+            lease_token: 1,
+            transition: DeliveryTransition::RetryAt(now.plus(Duration::from_secs(30))),
+            disable_webhook: None,
+        };
+        assert_eq!(store.record_attempt(record).await.unwrap(), RecordOutcome::Applied);
+        let blocked = store.claim_due_deliveries(claim(later, 4, Duration::from_secs(60), 100)).await.unwrap();
+        assert!(blocked.iter().all(|d| d.target.webhook_id != fifo), "{name}: the queue waits for its head");
+        // Once the head is given up, the next in line goes.
+        let record = AttemptRecord {
+            attempt: attempt_for(&head.delivery_id, 2),
+            status_code: Some(500),
+            lease_token: 5,
+            transition: DeliveryTransition::Exhausted,
+            disable_webhook: None,
+        };
+        let retry_time = now.plus(Duration::from_secs(30));
+        let head_again = store.claim_due_deliveries(claim(retry_time, 5, Duration::from_secs(60), 100)).await.unwrap();
+        let head_again: Vec<_> = head_again.iter().filter(|d| d.target.webhook_id == fifo).collect();
+        assert_eq!(head_again.len(), 1, "{name}");
+        assert_eq!(head_again[0].delivery_id, fifo_ids[0], "{name}: the retry of the head");
+        assert_eq!(store.record_attempt(record).await.unwrap(), RecordOutcome::Applied);
+        let next = store.claim_due_deliveries(claim(retry_time, 6, Duration::from_secs(60), 100)).await.unwrap();
+        let next: Vec<_> = next.iter().filter(|d| d.target.webhook_id == fifo).map(|d| &d.delivery_id).collect();
+        assert_eq!(next, vec![&fifo_ids[1]], "{name}");
     }
 }

@@ -13,6 +13,9 @@ use super::extract::{JsonBody, Merchant, OptionalJsonBody, RequestBody};
 use super::openapi::Errors;
 use super::paging::Link;
 use super::state::AppState;
+use crate::domain::delivery_policy::{
+    DeliveryOrder, DeliveryPolicy, MAX_IN_FLIGHT_RANGE, RATE_LIMIT_RANGE, check_headers,
+};
 use crate::domain::event_type::Subscription;
 use crate::domain::model::{DeliveryFormat, SigningAlgorithm, Webhook, WebhookStatus};
 use crate::domain::{Timestamp, WebhookId, WebhookUrl};
@@ -35,6 +38,14 @@ pub struct CreateWebhook {
     /// The `api_version` of Stripe envelopes (format `stripe`); default 2018-02-06.
     api_version: Option<String>,
     description: Option<String>,
+    /// Deliveries per second at most (1 to 10,000); unset: no limit.
+    rate_limit: Option<u32>,
+    /// Requests to this webhook at once, at most (1 to 1,000); unset: only Herald's overall limit.
+    max_in_flight: Option<u32>,
+    /// `none` (default) or `fifo`: one delivery at a time, in publish order.
+    ordering: Option<String>,
+    /// Request headers sent with every delivery (not `Host`, `Content-*`, hop-by-hop or signature headers).
+    headers: Option<HashMap<String, String>>,
 }
 
 impl RequestBody for CreateWebhook {}
@@ -109,10 +120,10 @@ fn view(webhook: Webhook, descriptions: &HashMap<String, String>, public_url: &s
         signing: webhook.signing.as_str(),
         api_version: webhook.api_version,
         description: webhook.description,
-        rate_limit: None,
-        max_in_flight: None,
-        ordering: "none",
-        headers: HashMap::new(),
+        rate_limit: webhook.policy.rate_limit,
+        max_in_flight: webhook.policy.max_in_flight,
+        ordering: webhook.policy.ordering.as_str(),
+        headers: webhook.policy.headers.into_iter().collect(),
         disabled_reason: webhook.disabled_reason,
         created_at: webhook.created_at,
         updated_at: webhook.updated_at,
@@ -149,6 +160,31 @@ fn check_combination(format: DeliveryFormat, signing: SigningAlgorithm, pointer:
         DeliveryFormat::Paypal => "the paypal format is signed with rsa-sha256 (the installation's key) only",
     };
     Err(ApiError::validation(ErrorDetail::body(pointer, "UNSUPPORTED_SIGNING", text).with_value(signing.as_str())))
+}
+
+fn in_range(value: u32, range: &std::ops::RangeInclusive<u32>, pointer: &str) -> Result<u32, ApiError> {
+    if range.contains(&value) {
+        return Ok(value);
+    }
+    let text = format!("a whole number from {} to {}, or null", range.start(), range.end());
+    Err(ApiError::validation(ErrorDetail::body(pointer, "INVALID_PARAMETER_VALUE", text).with_value(value.to_string())))
+}
+
+fn parse_ordering(text: &str, pointer: &str) -> Result<DeliveryOrder, ApiError> {
+    DeliveryOrder::parse(text).ok_or_else(|| {
+        let detail = ErrorDetail::body(pointer, "INVALID_PARAMETER_VALUE", "ordering is \"none\" or \"fifo\"");
+        ApiError::validation(detail.with_value(text))
+    })
+}
+
+/// Checks custom headers and keeps them sorted by name, so that what is stored does not depend on the
+/// order of a JSON object's keys.
+fn custom_headers(headers: HashMap<String, String>, pointer: &str) -> Result<Vec<(String, String)>, ApiError> {
+    let mut headers: Vec<(String, String)> = headers.into_iter().collect();
+    headers.sort();
+    check_headers(&headers)
+        .map_err(|refusal| ApiError::validation(ErrorDetail::body(pointer, "INVALID_HEADER", refusal.to_string())))?;
+    Ok(headers)
 }
 
 fn parse_api_version(text: &str, pointer: &str) -> Result<String, ApiError> {
@@ -224,6 +260,12 @@ pub async fn create(
         let description = format!("the description is longer than {MAX_DESCRIPTION_LEN} characters");
         return Err(ApiError::validation(ErrorDetail::body("/description", "DESCRIPTION_TOO_LONG", description)));
     }
+    let policy = DeliveryPolicy {
+        rate_limit: body.rate_limit.map(|n| in_range(n, &RATE_LIMIT_RANGE, "/rate_limit")).transpose()?,
+        max_in_flight: body.max_in_flight.map(|n| in_range(n, &MAX_IN_FLIGHT_RANGE, "/max_in_flight")).transpose()?,
+        ordering: body.ordering.map(|o| parse_ordering(&o, "/ordering")).transpose()?.unwrap_or_default(),
+        headers: body.headers.map(|h| custom_headers(h, "/headers")).transpose()?.unwrap_or_default(),
+    };
     let now = Timestamp::now();
     let webhook = Webhook {
         id: WebhookId::generate(),
@@ -234,6 +276,7 @@ pub async fn create(
         format,
         signing,
         api_version,
+        policy,
         description: body.description,
         disabled_reason: None,
         created_at: now,
@@ -338,7 +381,19 @@ pub struct Patch(Vec<PatchOperation>);
 
 impl RequestBody for Patch {}
 
-const PATCHABLE: [&str; 7] = ["/url", "/event_types", "/status", "/description", "/format", "/signing", "/api_version"];
+const PATCHABLE: [&str; 11] = [
+    "/url",
+    "/event_types",
+    "/status",
+    "/description",
+    "/format",
+    "/signing",
+    "/api_version",
+    "/rate_limit",
+    "/max_in_flight",
+    "/ordering",
+    "/headers",
+];
 
 #[utoipa::path(patch, path = "/v1/notifications/webhooks/{id}", tag = "webhooks", request_body(content = Patch, content_type = "application/json"), params(("id" = String, Path, description = "Webhook id")), security(("client_credentials" = []), ("access_token" = [])), responses((status = 200, body = WebhookView), Errors))]
 pub async fn update(
@@ -354,9 +409,11 @@ pub async fn update(
     if operations.is_empty() {
         return Err(ApiError::validation(ErrorDetail::body("", "EMPTY_PATCH", "give at least one operation")));
     }
+    let mut policy = current.policy.clone();
     for (index, operation) in operations.into_iter().enumerate() {
-        apply(&mut changes, index, operation, &descriptions)?;
+        apply(&mut changes, &mut policy, index, operation, &descriptions)?;
     }
+    changes.policy = (policy != current.policy).then_some(policy);
     let format = changes.format.unwrap_or(current.format);
     // A new format that cannot use the current algorithm gets its own default unless one is asked for.
     let kept = if format.supports(current.signing) { current.signing } else { format.default_signing() };
@@ -382,6 +439,7 @@ pub async fn update(
 
 fn apply(
     changes: &mut WebhookChanges,
+    policy: &mut DeliveryPolicy,
     index: usize,
     operation: PatchOperation,
     catalog: &HashMap<String, String>,
@@ -431,6 +489,29 @@ fn apply(
             let signing = SigningAlgorithm::parse(text);
             changes.signing =
                 Some(signing.ok_or_else(|| wrong_type("\"hmac-sha256\", \"ed25519\" or \"rsa-sha256\""))?);
+        }
+        "/rate_limit" | "/max_in_flight" => {
+            let (field, range) = match operation.path.as_str() {
+                "/rate_limit" => (&mut policy.rate_limit, RATE_LIMIT_RANGE),
+                _ => (&mut policy.max_in_flight, MAX_IN_FLIGHT_RANGE),
+            };
+            *field = match value {
+                serde_json::Value::Null => None,
+                serde_json::Value::Number(n) => {
+                    let n =
+                        n.as_u64().and_then(|n| u32::try_from(n).ok()).ok_or_else(|| wrong_type("a whole number"))?;
+                    Some(in_range(n, &range, &at("value"))?)
+                }
+                _ => return Err(wrong_type("a whole number, or null")),
+            };
+        }
+        "/ordering" => {
+            policy.ordering = parse_ordering(value.as_str().ok_or_else(|| wrong_type("a string"))?, &at("value"))?;
+        }
+        "/headers" => {
+            let headers: HashMap<String, String> =
+                serde_json::from_value(value).map_err(|_| wrong_type("an object of header names to strings"))?;
+            policy.headers = custom_headers(headers, &at("value"))?;
         }
         "/api_version" => match value {
             serde_json::Value::Null => changes.api_version = Some(None),

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use herald_signature::standard::{self, AsymmetricKey, SigningSecret};
 use herald_signature::{paypal, stripe};
-use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, USER_AGENT};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, USER_AGENT};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
@@ -95,6 +95,17 @@ pub fn headers_for(format: DeliveryFormat, keys: &Keys, parties: Parties, body: 
         }
     }
     headers
+}
+
+/// Adds the merchant's own headers. They were checked when saved, so none can replace what HTTP or the
+/// signature scheme owns; should one ever collide, Herald's header stays.
+pub fn add_custom(headers: &mut HeaderMap, custom: &[(String, String)]) {
+    for (name, value) in custom {
+        let (Ok(name), Ok(value)) = (HeaderName::try_from(name.as_str()), HeaderValue::try_from(value.as_str())) else {
+            continue;
+        };
+        headers.entry(name).or_insert(value);
+    }
 }
 
 /// The fields of a stored event object that an envelope needs.

@@ -111,8 +111,17 @@ impl Deliverer {
                 _ = shutdown.cancelled() => break,
                 permit = permits.clone().acquire_owned() => permit.expect("the semaphore is never closed"),
             };
-            let worker = self.worker.clone();
+            let (worker, permits) = (self.worker.clone(), permits.clone());
             in_flight.spawn(async move {
+                // A paced delivery waits for its slot without holding a worker's place.
+                let permit = match job.not_before.map(|at| at.since(Timestamp::now())).filter(|w| !w.is_zero()) {
+                    Some(wait) => {
+                        drop(permit);
+                        tokio::time::sleep(wait).await;
+                        permits.acquire_owned().await.expect("the semaphore is never closed")
+                    }
+                    None => permit,
+                };
                 worker.attempt(job).await;
                 drop(permit);
             });
@@ -159,8 +168,10 @@ impl Worker {
         };
         tracing::debug!(status = ?status_code, ?transition, "attempt made");
         let record = AttemptRecord { attempt, status_code, lease_token: job.lease.token, transition, disable_webhook };
+        let paced = job.target.policy.paces();
         match self.store.record_attempt(record).await {
-            Ok(RecordOutcome::Applied) if matches!(transition, DeliveryTransition::RetryAt(_)) => {
+            // A paced webhook's next delivery may go now that this one is done.
+            Ok(RecordOutcome::Applied) if paced || matches!(transition, DeliveryTransition::RetryAt(_)) => {
                 self.queue.wake_poller()
             }
             Ok(RecordOutcome::Applied) => {}
@@ -205,6 +216,7 @@ impl Worker {
                 lease,
                 body: delivery.body,
                 target,
+                not_before: delivery.not_before,
             });
         }
         reservation.send(jobs);
@@ -234,7 +246,7 @@ async fn poll(
         let wait = match worker.claim_round().await {
             Ok(ClaimRound::Full) => continue,
             Ok(ClaimRound::NoRoom) => interval.min(Duration::from_millis(50)),
-            Ok(ClaimRound::CaughtUp) => match worker.store.next_due_at().await {
+            Ok(ClaimRound::CaughtUp) => match worker.store.next_due_at(Timestamp::now()).await {
                 Ok(Some(due)) => due.since(Timestamp::now()).clamp(Duration::from_millis(1), interval),
                 Ok(None) => interval,
                 Err(error) => {

@@ -13,7 +13,7 @@ use tokio::sync::{Notify, mpsc};
 
 use super::target::Target;
 use crate::domain::model::Trigger;
-use crate::domain::{DeliveryId, EventId};
+use crate::domain::{DeliveryId, EventId, Timestamp};
 use crate::store::Lease;
 
 /// One attempt to make: a claimed delivery with its body and target.
@@ -29,6 +29,8 @@ pub struct DeliveryJob {
     pub lease: Lease,
     pub body: Bytes,
     pub target: Arc<Target>,
+    /// A paced delivery's send slot: the worker waits until then.
+    pub not_before: Option<Timestamp>,
 }
 
 /// The sending side, shared by the publisher and the poller.

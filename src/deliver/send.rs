@@ -97,7 +97,8 @@ impl Sender {
         let clock = Instant::now();
         let body = format::body_for(job.target.format, job.target.api_version.as_deref(), &job.body);
         let parties = format::Parties { event_id: job.event_id.as_str(), webhook_id: job.target.webhook_id.as_str() };
-        let headers = format::headers_for(job.target.format, &job.target.keys, parties, &body, started_at);
+        let mut headers = format::headers_for(job.target.format, &job.target.keys, parties, &body, started_at);
+        format::add_custom(&mut headers, &job.target.policy.headers);
         let request_headers = headers
             .iter()
             .map(|(name, value)| (name.as_str().to_owned(), value.to_str().unwrap_or_default().to_owned()))

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use herald_signature::standard::{AsymmetricKey, SigningSecret};
 
 use super::format::Keys;
+use crate::domain::delivery_policy::DeliveryPolicy;
 use crate::domain::event_type::Subscription;
 use crate::domain::model::{DeliveryFormat, SigningAlgorithm, WebhookStatus};
 use crate::domain::{WebhookId, WebhookUrl};
@@ -24,6 +25,8 @@ pub struct Target {
     pub keys: Keys,
     /// The `api_version` of Stripe envelopes.
     pub api_version: Option<String>,
+    /// Pacing, ordering and the merchant's custom headers.
+    pub policy: DeliveryPolicy,
 }
 
 /// Why a stored target could not be prepared.
@@ -75,6 +78,7 @@ impl Target {
             subscriptions: stored.subscriptions.clone(),
             keys,
             api_version: stored.api_version.clone(),
+            policy: stored.policy.clone(),
         })
     }
 }

@@ -2,6 +2,7 @@
 //!
 //! Nothing here does I/O. Every other module may use `domain`; `domain` uses none of them.
 
+pub mod delivery_policy;
 pub mod event_type;
 pub mod ids;
 pub mod model;

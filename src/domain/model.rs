@@ -4,6 +4,7 @@
 
 use bytes::Bytes;
 
+use super::delivery_policy::DeliveryPolicy;
 use super::event_type::Subscription;
 use super::{AccountId, AttemptId, DeliveryId, EventId, EventTypeName, Timestamp, WebhookId, WebhookUrl};
 
@@ -172,6 +173,8 @@ pub struct Webhook {
     pub status: WebhookStatus,
     pub format: DeliveryFormat,
     pub signing: SigningAlgorithm,
+    /// Pacing, ordering and custom headers.
+    pub policy: DeliveryPolicy,
     /// The `api_version` of Stripe envelopes; some Stripe libraries insist on their own.
     pub api_version: Option<String>,
     pub description: Option<String>,

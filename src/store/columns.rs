@@ -1,6 +1,7 @@
 //! What both backends store the same way: the column lists each row mapper expects, and the JSON text
 //! encodings of the lists kept in single columns (subscriptions, headers).
 
+use crate::domain::delivery_policy::DeliveryPolicy;
 use crate::domain::event_type::Subscription;
 use crate::domain::model::{DeliveryFormat, SigningAlgorithm};
 use crate::domain::{WebhookId, WebhookUrl};
@@ -11,7 +12,7 @@ pub const EVENT_TYPE_COLUMNS: &str =
     "name, description, resource_type, resource_version, sample, status, created_at, updated_at, schema";
 pub const EVENT_COLUMNS: &str = "id, account_id, event_type, created_at, body, resource_id, simulated";
 pub const WEBHOOK_COLUMNS: &str = "id, account_id, url, event_types, status, format, description, disabled_reason, created_at, updated_at, \
-     signing, api_version";
+     signing, api_version, policy";
 pub const DELIVERY_COLUMNS: &str = "d.id, d.event_id, d.webhook_id, e.event_type, d.state, d.trigger, \
      d.attempt_count, d.last_status_code, d.created_at, d.next_attempt_at";
 pub const ATTEMPT_COLUMNS: &str = "id, delivery_id, number, started_at, duration_ms, trigger, request_url, \
@@ -36,8 +37,16 @@ pub fn headers_from_json(text: &str) -> Option<Vec<(String, String)>> {
     serde_json::from_str(text).ok()
 }
 
+pub fn policy_to_json(policy: &DeliveryPolicy) -> String {
+    serde_json::to_string(policy).expect("a policy serialises")
+}
+
+pub fn policy_from_json(text: &str) -> Option<DeliveryPolicy> {
+    serde_json::from_str(text).ok()
+}
+
 /// The webhook columns a delivery needs, on a `webhooks` table aliased `w`.
-pub const TARGET_COLUMNS: &str = "w.id, w.url, w.format, w.event_types, w.signing, w.api_version";
+pub const TARGET_COLUMNS: &str = "w.id, w.url, w.format, w.event_types, w.signing, w.api_version, w.policy";
 
 /// The text of [`TARGET_COLUMNS`] as read from either backend.
 pub struct TargetRow {
@@ -47,6 +56,7 @@ pub struct TargetRow {
     pub event_types: String,
     pub signing: String,
     pub api_version: Option<String>,
+    pub policy: String,
 }
 
 impl TargetRow {
@@ -58,6 +68,7 @@ impl TargetRow {
             signing: SigningAlgorithm::parse(&self.signing).ok_or_else(|| corrupt("signing"))?,
             subscriptions: subscriptions_from_json(&self.event_types).ok_or_else(|| corrupt("event types"))?,
             sealed_secrets,
+            policy: policy_from_json(&self.policy).ok_or_else(|| corrupt("policy"))?,
             api_version: self.api_version,
             url: WebhookUrl::from_trusted(self.url),
             webhook_id: WebhookId::from_trusted(self.id),

@@ -12,6 +12,7 @@ pub mod sqlite;
 use async_trait::async_trait;
 use bytes::Bytes;
 
+use crate::domain::delivery_policy::DeliveryPolicy;
 use crate::domain::event_type::Subscription;
 use crate::domain::model::{
     Account, Attempt, Delivery, DeliveryFormat, DeliveryState, Event, EventType, Trigger, Webhook,
@@ -86,6 +87,7 @@ pub struct StoredTarget {
     pub format: DeliveryFormat,
     pub signing: crate::domain::model::SigningAlgorithm,
     pub api_version: Option<String>,
+    pub policy: DeliveryPolicy,
     pub subscriptions: Vec<Subscription>,
     pub sealed_secrets: Vec<Vec<u8>>,
 }
@@ -152,6 +154,8 @@ pub struct ClaimedDelivery {
     pub attempt_count: u32,
     pub body: Bytes,
     pub target: StoredTarget,
+    /// A paced delivery's send slot, when it is later than the claim.
+    pub not_before: Option<Timestamp>,
 }
 
 /// The new state of a delivery after an attempt.
@@ -198,6 +202,7 @@ pub struct WebhookChanges {
     pub format: Option<DeliveryFormat>,
     pub signing: Option<crate::domain::model::SigningAlgorithm>,
     pub api_version: Option<Option<String>>,
+    pub policy: Option<DeliveryPolicy>,
     /// A sealed key that replaces every live secret at once, in the same write (a new signing algorithm
     /// cannot use keys of the old one).
     pub replace_secret: Option<Vec<u8>>,
@@ -280,8 +285,10 @@ pub trait Store: Send + Sync + 'static {
 
     /// Leases up to `limit` due deliveries of enabled webhooks, oldest due first.
     async fn claim_due_deliveries(&self, claim: ClaimRequest) -> StoreResult<Vec<ClaimedDelivery>>;
-    /// When the earliest pending, unleased delivery of an enabled webhook is due.
-    async fn next_due_at(&self) -> StoreResult<Option<Timestamp>>;
+    /// When the poller should next look: the earliest time a pending delivery becomes claimable. A paced
+    /// webhook's deliveries count only while their due time is still ahead (a retry); those due now but
+    /// held back by their rules are released by the wake-up that ends an attempt of the same webhook.
+    async fn next_due_at(&self, now: Timestamp) -> StoreResult<Option<Timestamp>>;
     /// Appends an attempt and, if the lease still holds, moves its delivery on.
     async fn record_attempt(&self, record: AttemptRecord) -> StoreResult<RecordOutcome>;
 

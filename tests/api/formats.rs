@@ -50,14 +50,6 @@ fn headers_of(received: &Received, names: &[&str]) -> Value {
     Value::Object(headers)
 }
 
-async fn create(app: &TestApp, merchant: &Merchant, url: &str, extra: Value) -> Value {
-    let mut body = json!({"url": url, "event_types": [{"name": "*"}]});
-    body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
-    let response = app.merchant(merchant, Method::POST, "/v1/notifications/webhooks").json(&body).send().await.unwrap();
-    assert_eq!(response.status(), 201);
-    response.json().await.unwrap()
-}
-
 async fn roll(app: &TestApp, merchant: &Merchant, webhook: &Value, grace: u64) -> Value {
     let path = format!("/v1/notifications/webhooks/{}/secret/roll", webhook["id"].as_str().unwrap());
     let body = json!({"expire_previous_in_seconds": grace});
@@ -84,10 +76,11 @@ async fn every_format_verifies_with_the_libraries_merchants_use() {
     app.put_event_type("charge.dispute.closed").await;
     let merchant = app.create_account("Acme").await;
     let (hmac_rx, ed_rx, stripe_rx) = (Receiver::start().await, Receiver::start().await, Receiver::start().await);
-    let hmac = create(&app, &merchant, &hmac_rx.url, json!({})).await;
-    let ed = create(&app, &merchant, &ed_rx.url, json!({"signing": "ed25519"})).await;
-    let stripe =
-        create(&app, &merchant, &stripe_rx.url, json!({"format": "stripe", "api_version": "2024-06-20"})).await;
+    let hmac = app.create_webhook_with(&merchant, &hmac_rx.url, json!({})).await;
+    let ed = app.create_webhook_with(&merchant, &ed_rx.url, json!({"signing": "ed25519"})).await;
+    let stripe = app
+        .create_webhook_with(&merchant, &stripe_rx.url, json!({"format": "stripe", "api_version": "2024-06-20"}))
+        .await;
     assert_eq!(ed["signing"], "ed25519");
     assert!(ed["secret"].is_null() && ed["public_key"].as_str().unwrap().starts_with("whpk_"));
     assert_eq!(stripe["format"], "stripe");
@@ -214,7 +207,7 @@ async fn format_and_signing_are_set_by_patch_and_checked_together() {
     app.put_event_type("charge.succeeded").await;
     let merchant = app.create_account("Acme").await;
     let receiver = Receiver::start().await;
-    let webhook = create(&app, &merchant, &receiver.url, json!({})).await;
+    let webhook = app.create_webhook_with(&merchant, &receiver.url, json!({})).await;
     let path = format!("/v1/notifications/webhooks/{}", webhook["id"].as_str().unwrap());
     let patch = |ops: Value| app.merchant(&merchant, Method::PATCH, &path).json(&ops).send();
 
@@ -292,7 +285,7 @@ async fn paypal_deliveries_verify_with_the_served_certificate() {
     app.put_event_type("charge.dispute.closed").await;
     let merchant = app.create_account("Acme").await;
     let receiver = Receiver::start().await;
-    let webhook = create(&app, &merchant, &receiver.url, json!({"format": "paypal"})).await;
+    let webhook = app.create_webhook_with(&merchant, &receiver.url, json!({"format": "paypal"})).await;
     let webhook_id = webhook["id"].as_str().unwrap();
     assert_eq!((webhook["format"].as_str(), webhook["signing"].as_str()), (Some("paypal"), Some("rsa-sha256")));
     assert!(webhook["secret"].is_null() && webhook["public_key"].is_null());
@@ -364,7 +357,8 @@ async fn paypal_deliveries_verify_with_the_served_certificate() {
     assert_eq!(verify_api(&app, &merchant, &webhook, headers.clone(), &body).await, "SUCCESS");
     assert_eq!(verify_api(&app, &merchant, &webhook, headers.clone(), &tampered).await, "FAILURE");
     // Another webhook of the merchant was not the receiver the transmission was signed for.
-    let other = create(&app, &merchant, &format!("{}/other", receiver.url), json!({"format": "paypal"})).await;
+    let other =
+        app.create_webhook_with(&merchant, &format!("{}/other", receiver.url), json!({"format": "paypal"})).await;
     assert_eq!(other["cert_url"], cert_url.as_str(), "one certificate per installation");
     assert_eq!(verify_paypal_api(&app, &merchant, other["id"].as_str().unwrap(), &headers, &body).await, "FAILURE");
 
@@ -384,7 +378,7 @@ async fn the_paypal_request_shape_is_checked_field_by_field() {
     let app = spawn_app().await;
     app.put_event_type("charge.dispute.closed").await;
     let merchant = app.create_account("Acme").await;
-    let webhook = create(&app, &merchant, "http://127.0.0.1:9/paypal", json!({"format": "paypal"})).await;
+    let webhook = app.create_webhook_with(&merchant, "http://127.0.0.1:9/paypal", json!({"format": "paypal"})).await;
     let path = "/v1/notifications/verify-webhook-signature";
     let request = |body: Value| app.merchant(&merchant, Method::POST, path).json(&body);
     let send = |body: Value| request(body).send();

@@ -21,6 +21,8 @@ enum Misbehaviour {
     HugeBody,
     /// Answers with a status line followed by a line that is not a header.
     GarbageHeaders,
+    /// Answers 500 and asks, with `webhook-delivery: abort`, that the delivery not be retried.
+    AbortRetries,
 }
 
 /// A raw TCP "HTTP server" that misbehaves in one way on every connection.
@@ -54,6 +56,11 @@ async fn misbehave(mut stream: TcpStream, behaviour: Misbehaviour) {
                     break;
                 }
             }
+        }
+        Misbehaviour::AbortRetries => {
+            let answer =
+                b"HTTP/1.1 500 Internal Server Error\r\nwebhook-delivery: abort\r\ncontent-length: 2\r\n\r\nno";
+            let _ = stream.write_all(answer).await;
         }
         Misbehaviour::GarbageHeaders => {
             let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nthis is not a header\r\n\r\n").await;
@@ -149,4 +156,22 @@ async fn internal_destinations_are_refused_unless_allowed() {
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(receiver.received().is_empty(), "no request reached the receiver");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receiver_can_stop_the_retries_of_one_delivery() {
+    let app = spawn_app_with(|s| s.retry_schedule = "50ms,50ms,50ms".parse().unwrap()).await;
+    app.put_event_type("charge.succeeded").await;
+    let merchant = app.create_account("Acme").await;
+    let url = start_hostile(Misbehaviour::AbortRetries).await;
+    let webhook = app.create_webhook(&merchant, &url, &["*"]).await;
+    app.publish_ok(&merchant, "charge.succeeded", json!({"id": "ch_1"})).await;
+    let (state, attempt) = finished_attempt(&app, webhook["id"].as_str().unwrap()).await;
+    assert_eq!(state, DeliveryState::Failed, "given up at once");
+    assert_eq!(attempt.error.as_ref().unwrap().code, "aborted_by_receiver");
+    assert_eq!(attempt.response.as_ref().unwrap().status, 500);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let id = WebhookId::parse(webhook["id"].as_str().unwrap()).unwrap();
+    let deliveries = app.store.list_deliveries(&id, None, PageRequest { after: None, limit: 10 }).await.unwrap();
+    assert_eq!(app.store.list_attempts(&deliveries[0].id).await.unwrap().len(), 1, "no retry was made");
 }

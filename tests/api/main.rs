@@ -8,4 +8,5 @@ mod delivery;
 mod formats;
 mod hostile_receivers;
 mod merchant_api;
+mod policies;
 mod support;

@@ -113,9 +113,20 @@ impl TestApp {
     /// Creates a webhook and returns the create response (with its `secret`).
     pub async fn create_webhook(&self, merchant: &Merchant, url: &str, types: &[&str]) -> Value {
         let event_types: Vec<Value> = types.iter().map(|name| json!({"name": name})).collect();
+        self.create_webhook_from(merchant, json!({"url": url, "event_types": event_types})).await
+    }
+
+    /// A webhook to `url` for every type, with the `extra` fields (format, rules…) added to the request.
+    pub async fn create_webhook_with(&self, merchant: &Merchant, url: &str, extra: Value) -> Value {
+        let mut body = json!({"url": url, "event_types": [{"name": "*"}]});
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        self.create_webhook_from(merchant, body).await
+    }
+
+    async fn create_webhook_from(&self, merchant: &Merchant, body: Value) -> Value {
         let response = self
             .merchant(merchant, reqwest::Method::POST, "/v1/notifications/webhooks")
-            .json(&json!({"url": url, "event_types": event_types}))
+            .json(&body)
             .send()
             .await
             .unwrap();

@@ -28,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_attempt_node.sql"),
     include_str!("migrations/0003_meta.sql"),
     include_str!("migrations/0004_webhook_signing.sql"),
+    include_str!("migrations/0005_delivery_policy.sql"),
 ];
 /// Serialises migrations when several nodes start at once.
 const MIGRATION_LOCK: i64 = 0x4845_5241_4c44; // "HERALD"
@@ -268,11 +269,15 @@ impl Store for PostgresStore {
     }
 
     async fn claim_due_deliveries(&self, claim: ClaimRequest) -> StoreResult<Vec<ClaimedDelivery>> {
-        queries::claim_due(&self.client().await?, &claim).await
+        let mut client = self.client().await?;
+        let transaction = client.transaction().await.map_err(pg)?;
+        let claimed = queries::claim_due(&transaction, &claim).await?;
+        transaction.commit().await.map_err(pg)?;
+        Ok(claimed)
     }
 
-    async fn next_due_at(&self) -> StoreResult<Option<Timestamp>> {
-        queries::next_due_at(&self.client().await?).await
+    async fn next_due_at(&self, now: Timestamp) -> StoreResult<Option<Timestamp>> {
+        queries::next_due_at(&self.client().await?, now).await
     }
 
     async fn record_attempt(&self, record: AttemptRecord) -> StoreResult<RecordOutcome> {

@@ -1,12 +1,15 @@
 //! The SQL of the PostgreSQL backend. Each function runs on a pooled connection or inside a transaction
 //! (both are a `GenericClient`), with statements prepared once per connection.
 
+use std::collections::HashMap;
+
 use bytes::Bytes;
 use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
 use super::{pg, rows};
+use crate::domain::delivery_policy::DeliveryOrder;
 use crate::domain::model::*;
 use crate::domain::*;
 use crate::store::columns::*;
@@ -153,7 +156,8 @@ pub async fn insert_webhook(c: &impl GenericClient, new: &NewWebhook) -> StoreRe
         return Err(StoreError::WebhookUrlTaken);
     }
     let sql = "INSERT INTO webhooks (id, account_id, url, event_types, status, format, description, disabled_reason, \
-               created_at, updated_at, signing, api_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+               created_at, updated_at, signing, api_version, policy, paced) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
     let params: Params = &[
         &w.id.as_str(),
         &w.account_id.as_str(),
@@ -167,6 +171,8 @@ pub async fn insert_webhook(c: &impl GenericClient, new: &NewWebhook) -> StoreRe
         &w.updated_at.as_millis(),
         &w.signing.as_str(),
         &w.api_version,
+        &policy_to_json(&w.policy),
+        &w.policy.paces(),
     ];
     execute(c, sql, params).await?;
     let sql = "INSERT INTO webhook_secrets (webhook_id, sealed, created_at) VALUES ($1, $2, $3)";
@@ -208,7 +214,8 @@ pub async fn update_webhook(
     let status = changes.status.unwrap_or(current.status);
     let disabled_reason = if changes.status.is_some() { None } else { current.disabled_reason.clone() };
     let sql = "UPDATE webhooks SET url = $2, event_types = $3, status = $4, description = $5, format = $6, \
-               disabled_reason = $7, updated_at = $8, signing = $9, api_version = $10 WHERE id = $1";
+               disabled_reason = $7, updated_at = $8, signing = $9, api_version = $10, policy = $11, paced = $12 \
+               WHERE id = $1";
     let params: Params = &[
         &id.as_str(),
         &changes.url.as_ref().unwrap_or(&current.url).as_str(),
@@ -220,6 +227,8 @@ pub async fn update_webhook(
         &now.as_millis(),
         &changes.signing.unwrap_or(current.signing).as_str(),
         &changes.api_version.clone().unwrap_or(current.api_version.clone()),
+        &policy_to_json(changes.policy.as_ref().unwrap_or(&current.policy)),
+        &changes.policy.as_ref().unwrap_or(&current.policy).paces(),
     ];
     execute(c, sql, params).await?;
     if let Some(sealed) = &changes.replace_secret {
@@ -265,6 +274,7 @@ fn target_row(row: &Row, first: usize) -> TargetRow {
         event_types: row.get(first + 3),
         signing: row.get(first + 4),
         api_version: row.get(first + 5),
+        policy: row.get(first + 6),
     }
 }
 
@@ -379,17 +389,31 @@ pub async fn list_events(
     all(query(c, &sql, params).await?, rows::event)
 }
 
+/// Claims due deliveries: those of unpaced webhooks in due order, then what each paced webhook's rules
+/// admit (see [`crate::pacing`]). A paced webhook's row is locked while its share is decided, so nodes
+/// draw from one schedule; a node that finds it locked leaves it to the node holding it.
 pub async fn claim_due(c: &impl GenericClient, claim: &ClaimRequest) -> StoreResult<Vec<ClaimedDelivery>> {
     let sql = "UPDATE deliveries SET leased_until = $1, lease_token = $2 WHERE id IN ( \
                  SELECT d.id FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id \
                  WHERE d.state = 'pending' AND d.next_attempt_at <= $3 \
                    AND (d.leased_until IS NULL OR d.leased_until <= $3) \
-                   AND w.status = 'ENABLED' AND w.deleted_at IS NULL \
+                   AND w.status = 'ENABLED' AND w.deleted_at IS NULL AND NOT w.paced \
                  ORDER BY d.next_attempt_at LIMIT $4 FOR UPDATE OF d SKIP LOCKED) \
                RETURNING id";
     let params: Params =
         &[&claim.lease.until.as_millis(), &claim.lease.token, &claim.now.as_millis(), &i64::from(claim.limit)];
     let ids: Vec<String> = query(c, sql, params).await?.iter().map(|row| row.get(0)).collect();
+    let room = (claim.limit as usize).saturating_sub(ids.len());
+    let mut slots: HashMap<String, Timestamp> = HashMap::new();
+    let mut ids = ids;
+    if room > 0 {
+        for (id, slot) in claim_paced(c, claim, room).await? {
+            if let Some(slot) = slot {
+                slots.insert(id.clone(), slot);
+            }
+            ids.push(id);
+        }
+    }
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -409,16 +433,68 @@ pub async fn claim_due(c: &impl GenericClient, claim: &ClaimRequest) -> StoreRes
             attempt_count: row.get::<_, i32>(3) as u32,
             body: Bytes::from(row.get::<_, Vec<u8>>(4)),
             target: target(c, target_row(&row, 6), claim.now).await?,
+            not_before: slots.get(row.get::<_, &str>(0)).copied(),
         });
     }
     Ok(claimed)
 }
 
-pub async fn next_due_at(c: &impl GenericClient) -> StoreResult<Option<Timestamp>> {
-    let sql = "SELECT MIN(GREATEST(d.next_attempt_at, COALESCE(d.leased_until, 0))) FROM deliveries d \
-               JOIN webhooks w ON w.id = d.webhook_id \
-               WHERE d.state = 'pending' AND w.status = 'ENABLED' AND w.deleted_at IS NULL";
-    let row = query(c, sql, &[]).await?.pop();
+/// The paced webhooks' share of a claim: ids with the time each may send.
+async fn claim_paced(
+    c: &impl GenericClient,
+    claim: &ClaimRequest,
+    mut room: usize,
+) -> StoreResult<Vec<(String, Option<Timestamp>)>> {
+    let now = claim.now.as_millis();
+    let sql = "SELECT w.id, w.policy, w.next_slot_at FROM webhooks w \
+               WHERE w.paced AND w.status = 'ENABLED' AND w.deleted_at IS NULL AND EXISTS ( \
+                 SELECT 1 FROM deliveries d WHERE d.webhook_id = w.id AND d.state = 'pending' \
+                   AND d.next_attempt_at <= $1 AND (d.leased_until IS NULL OR d.leased_until <= $1)) \
+               FOR UPDATE OF w SKIP LOCKED";
+    let webhooks = query(c, sql, &[&now]).await?;
+    let mut claimed = Vec::new();
+    for row in webhooks {
+        if room == 0 {
+            break;
+        }
+        let (webhook, policy, next_slot_at): (String, String, Option<i64>) = (row.get(0), row.get(1), row.get(2));
+        let policy = policy_from_json(&policy).ok_or_else(|| StoreError::Corrupt(format!("policy of {webhook}")))?;
+        let sql = "SELECT COUNT(*) FROM deliveries WHERE webhook_id = $1 AND state = 'pending' AND leased_until > $2";
+        let in_flight: i64 = query(c, sql, &[&webhook, &now]).await?.first().map_or(0, |row| row.get(0));
+        // FIFO: only the oldest pending delivery may go, and only when it is due; the rest wait behind it.
+        let sql = if policy.ordering == DeliveryOrder::Fifo {
+            "SELECT id FROM (SELECT id, next_attempt_at, leased_until FROM deliveries \
+               WHERE webhook_id = $1 AND state = 'pending' ORDER BY id LIMIT 1) head \
+             WHERE next_attempt_at <= $2 AND (leased_until IS NULL OR leased_until <= $2) LIMIT $3"
+        } else {
+            "SELECT id FROM deliveries WHERE webhook_id = $1 AND state = 'pending' AND next_attempt_at <= $2 \
+               AND (leased_until IS NULL OR leased_until <= $2) ORDER BY next_attempt_at, id LIMIT $3"
+        };
+        let candidates: Vec<String> =
+            query(c, sql, &[&webhook, &now, &(room as i64)]).await?.iter().map(|row| row.get(0)).collect();
+        let next = next_slot_at.map(Timestamp::from_millis);
+        let admission = crate::pacing::admit(&policy, in_flight as u32, next, candidates.len(), claim.now);
+        for (id, slot) in candidates.into_iter().zip(admission.slots) {
+            let sql = "UPDATE deliveries SET leased_until = $2, lease_token = $3 WHERE id = $1";
+            execute(c, sql, &[&id, &claim.lease.until.as_millis(), &claim.lease.token]).await?;
+            claimed.push((id, (slot > claim.now).then_some(slot)));
+            room -= 1;
+        }
+        if admission.next_slot_at != next {
+            let sql = "UPDATE webhooks SET next_slot_at = $2 WHERE id = $1";
+            execute(c, sql, &[&webhook, &admission.next_slot_at.map(Timestamp::as_millis)]).await?;
+        }
+    }
+    Ok(claimed)
+}
+
+pub async fn next_due_at(c: &impl GenericClient, now: Timestamp) -> StoreResult<Option<Timestamp>> {
+    let sql = "SELECT MIN(CASE WHEN w.paced THEN d.next_attempt_at \
+                           ELSE GREATEST(d.next_attempt_at, COALESCE(d.leased_until, 0)) END) \
+               FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id \
+               WHERE d.state = 'pending' AND w.status = 'ENABLED' AND w.deleted_at IS NULL \
+                 AND (NOT w.paced OR d.next_attempt_at > $1)";
+    let row = query(c, sql, &[&now.as_millis()]).await?.pop();
     Ok(row.and_then(|row| row.get::<_, Option<i64>>(0)).map(Timestamp::from_millis))
 }
 

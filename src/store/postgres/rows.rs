@@ -6,7 +6,7 @@ use tokio_postgres::Row;
 use crate::domain::model::*;
 use crate::domain::*;
 use crate::store::StoreError;
-use crate::store::columns::{headers_from_json, subscriptions_from_json};
+use crate::store::columns::{headers_from_json, policy_from_json, subscriptions_from_json};
 
 fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Corrupt(format!("unexpected {what} {value:?}"))
@@ -70,6 +70,7 @@ pub fn webhook(row: &Row) -> Result<Webhook, StoreError> {
         updated_at: time(row, 9),
         signing: parsed(row, 10, "signing", SigningAlgorithm::parse)?,
         api_version: row.get(11),
+        policy: parsed(row, 12, "policy", policy_from_json)?,
     })
 }
 

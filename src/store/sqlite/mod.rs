@@ -26,6 +26,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_meta.sql"),
     include_str!("migrations/0005_events_by_time.sql"),
     include_str!("migrations/0006_webhook_signing.sql"),
+    include_str!("migrations/0007_delivery_policy.sql"),
 ];
 const MAX_IDLE_READERS: usize = 8;
 
@@ -234,8 +235,8 @@ impl Store for SqliteStore {
         self.writer.write(move |conn| writes::claim_due(conn, &claim)).await
     }
 
-    async fn next_due_at(&self) -> StoreResult<Option<Timestamp>> {
-        self.read(reads::next_due_at)
+    async fn next_due_at(&self, now: Timestamp) -> StoreResult<Option<Timestamp>> {
+        self.read(|conn| reads::next_due_at(conn, now))
     }
 
     async fn record_attempt(&self, record: AttemptRecord) -> StoreResult<RecordOutcome> {

@@ -99,6 +99,7 @@ pub fn target_row(row: &rusqlite::Row, first: usize) -> rusqlite::Result<rows::T
         event_types: row.get(first + 3)?,
         signing: row.get(first + 4)?,
         api_version: row.get(first + 5)?,
+        policy: row.get(first + 6)?,
     })
 }
 
@@ -179,14 +180,16 @@ pub fn get_delivery(conn: &Connection, webhook: &WebhookId, id: &DeliveryId) -> 
         .map_err(backend)
 }
 
-pub fn next_due_at(conn: &Connection) -> StoreResult<Option<Timestamp>> {
+pub fn next_due_at(conn: &Connection, now: Timestamp) -> StoreResult<Option<Timestamp>> {
     conn.prepare_cached(
         // A leased delivery becomes claimable again when its lease runs out, not before.
-        "SELECT MIN(MAX(d.next_attempt_at, COALESCE(d.leased_until, 0))) FROM deliveries d \
-         JOIN webhooks w ON w.id = d.webhook_id \
-         WHERE d.state = 'pending' AND w.status = 'ENABLED' AND w.deleted_at IS NULL",
+        "SELECT MIN(CASE WHEN w.paced THEN d.next_attempt_at \
+                    ELSE MAX(d.next_attempt_at, COALESCE(d.leased_until, 0)) END) \
+         FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id \
+         WHERE d.state = 'pending' AND w.status = 'ENABLED' AND w.deleted_at IS NULL \
+           AND (w.paced = 0 OR d.next_attempt_at > ?1)",
     )
-    .and_then(|mut stmt| stmt.query_row([], |row| row.get::<_, Option<i64>>(0)))
+    .and_then(|mut stmt| stmt.query_row([now.as_millis()], |row| row.get::<_, Option<i64>>(0)))
     .map(|found| found.map(Timestamp::from_millis))
     .map_err(backend)
 }

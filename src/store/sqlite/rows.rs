@@ -71,6 +71,7 @@ pub fn webhook(row: &Row) -> rusqlite::Result<Webhook> {
         updated_at: time(row, 9)?,
         signing: parsed(row, 10, SigningAlgorithm::parse)?,
         api_version: row.get(11)?,
+        policy: parsed(row, 12, columns::policy_from_json)?,
     })
 }
 

@@ -4,6 +4,7 @@ use bytes::Bytes;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{backend, reads, rows};
+use crate::domain::delivery_policy::DeliveryOrder;
 use crate::domain::model::*;
 use crate::domain::*;
 use crate::store::*;
@@ -63,7 +64,8 @@ pub fn insert_webhook(conn: &Connection, new: &NewWebhook) -> StoreResult<()> {
     }
     conn.prepare_cached(
         "INSERT INTO webhooks (id, account_id, url, event_types, status, format, description, disabled_reason, \
-         created_at, updated_at, signing, api_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+         created_at, updated_at, signing, api_version, policy, paced) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     )
     .and_then(|mut stmt| {
         stmt.execute(params![
@@ -79,6 +81,8 @@ pub fn insert_webhook(conn: &Connection, new: &NewWebhook) -> StoreResult<()> {
             webhook.updated_at.as_millis(),
             webhook.signing.as_str(),
             webhook.api_version,
+            rows::policy_to_json(&webhook.policy),
+            webhook.policy.paces(),
         ])
     })
     .map_err(backend)?;
@@ -187,6 +191,9 @@ fn claim_idempotency_key(conn: &Connection, record: &IdempotencyRecord) -> Store
     }
 }
 
+/// Claims due deliveries: those of unpaced webhooks in due order, then what each paced webhook's rules
+/// admit (see [`crate::pacing`]). Paced deliveries that must wait are never selected, so they cannot
+/// crowd out the others.
 pub fn claim_due(conn: &Connection, claim: &ClaimRequest) -> StoreResult<Vec<ClaimedDelivery>> {
     let ids: Vec<String> = {
         let mut stmt = conn
@@ -195,7 +202,7 @@ pub fn claim_due(conn: &Connection, claim: &ClaimRequest) -> StoreResult<Vec<Cla
                    SELECT d.id FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id \
                    WHERE d.state = 'pending' AND d.next_attempt_at <= ?3 \
                      AND (d.leased_until IS NULL OR d.leased_until <= ?3) \
-                     AND w.status = 'ENABLED' AND w.deleted_at IS NULL \
+                     AND w.status = 'ENABLED' AND w.deleted_at IS NULL AND w.paced = 0 \
                    ORDER BY d.next_attempt_at LIMIT ?4) \
                  RETURNING id",
             )
@@ -203,10 +210,79 @@ pub fn claim_due(conn: &Connection, claim: &ClaimRequest) -> StoreResult<Vec<Cla
         let params = params![claim.lease.until.as_millis(), claim.lease.token, claim.now.as_millis(), claim.limit];
         stmt.query_map(params, |row| row.get(0)).map_err(backend)?.collect::<Result<_, _>>().map_err(backend)?
     };
-    ids.into_iter().map(|id| load_claimed(conn, id, claim.now)).collect()
+    let room = (claim.limit as usize).saturating_sub(ids.len());
+    let mut claimed: Vec<(String, Option<Timestamp>)> = ids.into_iter().map(|id| (id, None)).collect();
+    if room > 0 {
+        claimed.extend(claim_paced(conn, claim, room)?);
+    }
+    claimed.into_iter().map(|(id, not_before)| load_claimed(conn, id, not_before, claim.now)).collect()
 }
 
-fn load_claimed(conn: &Connection, id: String, now: Timestamp) -> StoreResult<ClaimedDelivery> {
+/// The paced webhooks' share of a claim: ids with the time each may send.
+fn claim_paced(
+    conn: &Connection,
+    claim: &ClaimRequest,
+    mut room: usize,
+) -> StoreResult<Vec<(String, Option<Timestamp>)>> {
+    let now = claim.now.as_millis();
+    let webhooks: Vec<(String, String, Option<i64>)> = conn
+        .prepare_cached(
+            "SELECT w.id, w.policy, w.next_slot_at FROM webhooks w \
+             WHERE w.paced = 1 AND w.status = 'ENABLED' AND w.deleted_at IS NULL AND EXISTS ( \
+               SELECT 1 FROM deliveries d WHERE d.webhook_id = w.id AND d.state = 'pending' \
+                 AND d.next_attempt_at <= ?1 AND (d.leased_until IS NULL OR d.leased_until <= ?1))",
+        )
+        .and_then(|mut stmt| stmt.query_map([now], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect())
+        .map_err(backend)?;
+    let mut claimed = Vec::new();
+    for (webhook, policy, next_slot_at) in webhooks {
+        if room == 0 {
+            break;
+        }
+        let policy =
+            rows::policy_from_json(&policy).ok_or_else(|| StoreError::Corrupt(format!("policy of {webhook}")))?;
+        let in_flight: u32 = conn
+            .prepare_cached(
+                "SELECT COUNT(*) FROM deliveries WHERE webhook_id = ?1 AND state = 'pending' AND leased_until > ?2",
+            )
+            .and_then(|mut stmt| stmt.query_row(params![webhook, now], |r| r.get(0)))
+            .map_err(backend)?;
+        // FIFO: only the oldest pending delivery may go, and only when it is due; the rest wait behind it.
+        let candidates: Vec<String> = conn
+            .prepare_cached(if policy.ordering == DeliveryOrder::Fifo {
+                "SELECT id FROM (SELECT id, next_attempt_at, leased_until FROM deliveries \
+                   WHERE webhook_id = ?1 AND state = 'pending' ORDER BY id LIMIT 1) \
+                 WHERE next_attempt_at <= ?2 AND (leased_until IS NULL OR leased_until <= ?2) LIMIT ?3"
+            } else {
+                "SELECT id FROM deliveries WHERE webhook_id = ?1 AND state = 'pending' AND next_attempt_at <= ?2 \
+                   AND (leased_until IS NULL OR leased_until <= ?2) ORDER BY next_attempt_at, id LIMIT ?3"
+            })
+            .and_then(|mut stmt| stmt.query_map(params![webhook, now, room as i64], |r| r.get(0))?.collect())
+            .map_err(backend)?;
+        let next = next_slot_at.map(Timestamp::from_millis);
+        let admission = crate::pacing::admit(&policy, in_flight, next, candidates.len(), claim.now);
+        for (id, slot) in candidates.into_iter().zip(admission.slots) {
+            conn.prepare_cached("UPDATE deliveries SET leased_until = ?2, lease_token = ?3 WHERE id = ?1")
+                .and_then(|mut stmt| stmt.execute(params![id, claim.lease.until.as_millis(), claim.lease.token]))
+                .map_err(backend)?;
+            claimed.push((id, (slot > claim.now).then_some(slot)));
+            room -= 1;
+        }
+        if admission.next_slot_at != next {
+            conn.prepare_cached("UPDATE webhooks SET next_slot_at = ?2 WHERE id = ?1")
+                .and_then(|mut stmt| stmt.execute(params![webhook, admission.next_slot_at.map(Timestamp::as_millis)]))
+                .map_err(backend)?;
+        }
+    }
+    Ok(claimed)
+}
+
+fn load_claimed(
+    conn: &Connection,
+    id: String,
+    not_before: Option<Timestamp>,
+    now: Timestamp,
+) -> StoreResult<ClaimedDelivery> {
     let sql = format!(
         "SELECT d.event_id, d.trigger, d.attempt_count, e.body, d.single_attempt, {} FROM deliveries d \
          JOIN events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id WHERE d.id = ?1",
@@ -230,6 +306,7 @@ fn load_claimed(conn: &Connection, id: String, now: Timestamp) -> StoreResult<Cl
         attempt_count,
         body: Bytes::from(body),
         target: reads::target(conn, target, now)?,
+        not_before,
     })
 }
 
@@ -364,7 +441,8 @@ pub fn update_webhook(
     let disabled_reason = if changes.status.is_some() { None } else { current.disabled_reason };
     conn.prepare_cached(
         "UPDATE webhooks SET url = ?2, event_types = ?3, status = ?4, description = ?5, format = ?6, \
-         disabled_reason = ?7, updated_at = ?8, signing = ?9, api_version = ?10 WHERE id = ?1",
+         disabled_reason = ?7, updated_at = ?8, signing = ?9, api_version = ?10, policy = ?11, paced = ?12 \
+         WHERE id = ?1",
     )
     .and_then(|mut stmt| {
         stmt.execute(params![
@@ -378,6 +456,8 @@ pub fn update_webhook(
             now.as_millis(),
             changes.signing.unwrap_or(current.signing).as_str(),
             changes.api_version.clone().unwrap_or(current.api_version),
+            rows::policy_to_json(changes.policy.as_ref().unwrap_or(&current.policy)),
+            changes.policy.as_ref().unwrap_or(&current.policy).paces(),
         ])
     })
     .map_err(backend)?;
