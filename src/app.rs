@@ -102,6 +102,7 @@ impl Application {
                 max_body_bytes: settings.max_body_bytes,
                 max_batch_bytes: settings.max_batch_bytes,
                 token_lifetime: settings.token_lifetime,
+                https_only: settings.destinations.https_only,
             },
         };
         let router = api::router(Arc::new(context));

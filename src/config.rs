@@ -94,6 +94,9 @@ pub struct ServeArgs {
     /// Deliver only inside the allowed subnets (a sandbox that never calls out) [default: false]
     #[arg(long, env = "HERALD_DELIVER_ONLY_TO_ALLOWED")]
     pub deliver_only_to_allowed: Option<bool>,
+    /// Accept and deliver to https:// webhook URLs only [default: false]
+    #[arg(long, env = "HERALD_HTTPS_ONLY")]
+    pub https_only: Option<bool>,
     /// Fill an empty event-type catalog with the common payment event types on first start [default: true]
     #[arg(long, env = "HERALD_SEED_CATALOG")]
     pub seed_catalog: Option<bool>,
@@ -119,6 +122,7 @@ struct FileSettings {
     seed_catalog: Option<bool>,
     allow_subnets: Option<String>,
     deliver_only_to_allowed: Option<bool>,
+    https_only: Option<bool>,
     database_pool_size: Option<usize>,
     database_timeout: Option<String>,
     lease_duration: Option<String>,
@@ -244,6 +248,7 @@ impl Settings {
         };
         settings.destinations.only_allowed =
             args.deliver_only_to_allowed.or(file.deliver_only_to_allowed).unwrap_or(false);
+        settings.destinations.https_only = args.https_only.or(file.https_only).unwrap_or(false);
         settings.max_in_flight = args.max_in_flight.or(file.max_in_flight).unwrap_or(settings.max_in_flight).max(1);
         settings.webhook_limit = args.webhook_limit.or(file.webhook_limit).unwrap_or(settings.webhook_limit);
         settings.max_body_bytes = args.max_body_bytes.or(file.max_body_bytes).unwrap_or(settings.max_body_bytes);

@@ -13,7 +13,7 @@ use super::openapi::Errors;
 use super::paging::{Link, PageQuery, QueryParams, finish_page};
 use super::state::AppState;
 use crate::domain::model::Event;
-use crate::domain::{EventId, EventTypeName, Timestamp, WebhookId, WebhookUrl};
+use crate::domain::{EventId, EventTypeName, Timestamp, WebhookId};
 use crate::publish::SimulationTarget;
 use crate::store::EventFilter;
 
@@ -177,9 +177,7 @@ pub async fn simulate(
         (Some(id), None) => {
             SimulationTarget::Webhook(WebhookId::parse(id).map_err(|_| ApiError::not_found("webhook"))?)
         }
-        (None, Some(url)) => SimulationTarget::Url(WebhookUrl::parse(url).map_err(|e| {
-            ApiError::validation(ErrorDetail::body("/url", "INVALID_URL", e.to_string()).with_value(url.as_str()))
-        })?),
+        (None, Some(url)) => SimulationTarget::Url(super::webhooks::webhook_url(url, state.limits.https_only, "/url")?),
         _ => {
             let detail =
                 ErrorDetail::body("/webhook_id", "MISSING_OR_CONFLICTING", "give exactly one of webhook_id and url");

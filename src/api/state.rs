@@ -31,6 +31,8 @@ pub struct ApiLimits {
     pub max_batch_bytes: usize,
     /// How long an OAuth access token lives.
     pub token_lifetime: std::time::Duration,
+    /// Webhook URLs must be https://.
+    pub https_only: bool,
 }
 
 pub type AppState = Arc<ApiContext>;

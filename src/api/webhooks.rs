@@ -162,6 +162,16 @@ fn check_combination(format: DeliveryFormat, signing: SigningAlgorithm, pointer:
     Err(ApiError::validation(ErrorDetail::body(pointer, "UNSUPPORTED_SIGNING", text).with_value(signing.as_str())))
 }
 
+/// Parses a webhook URL; an installation that delivers over HTTPS only refuses `http://` up front.
+pub fn webhook_url(text: &str, https_only: bool, pointer: &str) -> Result<WebhookUrl, ApiError> {
+    let invalid = |why: String| ApiError::validation(ErrorDetail::body(pointer, "INVALID_URL", why).with_value(text));
+    let url = WebhookUrl::parse(text).map_err(|e| invalid(e.to_string()))?;
+    if https_only && !url.as_str().starts_with("https://") {
+        return Err(invalid("this installation delivers to https:// URLs only".into()));
+    }
+    Ok(url)
+}
+
 fn in_range(value: u32, range: &std::ops::RangeInclusive<u32>, pointer: &str) -> Result<u32, ApiError> {
     if range.contains(&value) {
         return Ok(value);
@@ -241,9 +251,7 @@ pub async fn create(
     State(state): State<AppState>,
     JsonBody(body, _): JsonBody<CreateWebhook>,
 ) -> Result<(StatusCode, Json<WebhookView>), ApiError> {
-    let url = WebhookUrl::parse(&body.url).map_err(|e| {
-        ApiError::validation(ErrorDetail::body("/url", "INVALID_URL", e.to_string()).with_value(&*body.url))
-    })?;
+    let url = webhook_url(&body.url, state.limits.https_only, "/url")?;
     let descriptions = catalog_descriptions(&state).await?;
     let event_types = subscriptions(&body.event_types, &descriptions)?;
     let format = match body.format.as_deref() {
@@ -411,7 +419,7 @@ pub async fn update(
     }
     let mut policy = current.policy.clone();
     for (index, operation) in operations.into_iter().enumerate() {
-        apply(&mut changes, &mut policy, index, operation, &descriptions)?;
+        apply(&mut changes, state.limits.https_only, &mut policy, index, operation, &descriptions)?;
     }
     changes.policy = (policy != current.policy).then_some(policy);
     let format = changes.format.unwrap_or(current.format);
@@ -439,6 +447,7 @@ pub async fn update(
 
 fn apply(
     changes: &mut WebhookChanges,
+    https_only: bool,
     policy: &mut DeliveryPolicy,
     index: usize,
     operation: PatchOperation,
@@ -460,8 +469,7 @@ fn apply(
     match operation.path.as_str() {
         "/url" => {
             let text = value.as_str().ok_or_else(|| wrong_type("a string"))?;
-            let url = WebhookUrl::parse(text).map_err(|e| invalid("value", "INVALID_URL", e.to_string()))?;
-            changes.url = Some(url);
+            changes.url = Some(webhook_url(text, https_only, &at("value"))?);
         }
         "/event_types" => {
             let refs: Vec<EventTypeRef> =

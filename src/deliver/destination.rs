@@ -20,6 +20,8 @@ pub enum Refusal {
     OutsideSandbox(IpAddr),
     #[error("{0} is not an address; this installation delivers only to addresses in its allowed subnets")]
     NameInSandbox(String),
+    #[error("this installation delivers to https:// URLs only")]
+    NotHttps,
 }
 
 /// The kind of range an address belongs to, or `None` for an ordinary public address.
@@ -57,10 +59,21 @@ fn v6_kind(ip: Ipv6Addr) -> Option<&'static str> {
         return v4_kind(v4);
     }
     let segments = ip.segments();
-    // NAT64 (64:ff9b::/96) carries an IPv4 address in its last 32 bits.
+    let octets = ip.octets();
+    // NAT64 (64:ff9b::/96) carries an IPv4 address in its last 32 bits, and so does the deprecated
+    // IPv4-compatible form (::a.b.c.d), which no public host uses.
+    let embedded = Ipv4Addr::new(octets[12], octets[13], octets[14], octets[15]);
     if segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
-        let octets = ip.octets();
-        return v4_kind(Ipv4Addr::new(octets[12], octets[13], octets[14], octets[15]));
+        return v4_kind(embedded);
+    }
+    if segments[..6] == [0; 6] && !ip.is_loopback() && !ip.is_unspecified() {
+        return Some(v4_kind(embedded).unwrap_or("reserved (IPv4-compatible)"));
+    }
+    // 6to4 (2002::/16) carries one in bits 16 to 48.
+    if segments[0] == 0x2002
+        && let Some(kind) = v4_kind(Ipv4Addr::new(octets[2], octets[3], octets[4], octets[5]))
+    {
+        return Some(kind);
     }
     let kind = if ip.is_loopback() {
         "loopback"
@@ -72,6 +85,10 @@ fn v6_kind(ip: Ipv6Addr) -> Option<&'static str> {
         "private (unique local)"
     } else if segments[0] & 0xffc0 == 0xfe80 {
         "link-local"
+    } else if segments[0] & 0xffc0 == 0xfec0 {
+        "private (site-local)"
+    } else if segments[..4] == [0x100, 0, 0, 0] || segments[..2] == [0x2001, 0xdb8] {
+        "reserved"
     } else {
         return None;
     };
@@ -85,6 +102,11 @@ pub struct DestinationPolicy {
     pub allow: Vec<IpNet>,
     /// Deliver only inside `allow` (a sandbox that must never call out).
     pub only_allowed: bool,
+    /// Refuse plain `http://` URLs.
+    pub https_only: bool,
+    /// Fixed answers for host names, consulted instead of DNS (as `/etc/hosts` is); the addresses still
+    /// pass [`DestinationPolicy::check`]. Tests map made-up names to loopback with it.
+    pub hosts: Vec<(String, IpAddr)>,
 }
 
 impl DestinationPolicy {
@@ -105,10 +127,23 @@ impl DestinationPolicy {
     /// Whether a host name may be looked up at all. In a sandbox only `localhost` is, so that not even a
     /// DNS query leaves for a name a stranger chose.
     pub fn check_name(&self, name: &str) -> Result<(), Refusal> {
-        if self.only_allowed && !name.eq_ignore_ascii_case("localhost") {
+        if self.only_allowed && !name.eq_ignore_ascii_case("localhost") && self.fixed_addresses(name).is_empty() {
             return Err(Refusal::NameInSandbox(name.to_owned()));
         }
         Ok(())
+    }
+
+    /// Whether a URL's scheme may be used.
+    pub fn check_scheme(&self, scheme: &str) -> Result<(), Refusal> {
+        if self.https_only && !scheme.eq_ignore_ascii_case("https") {
+            return Err(Refusal::NotHttps);
+        }
+        Ok(())
+    }
+
+    /// The fixed addresses of a name, if the hosts table has any.
+    pub fn fixed_addresses(&self, name: &str) -> Vec<IpAddr> {
+        self.hosts.iter().filter(|(host, _)| host.eq_ignore_ascii_case(name)).map(|(_, ip)| *ip).collect()
     }
 
     /// Parses `10.0.0.0/8, 127.0.0.0/8` (a bare address means just that address).
@@ -161,6 +196,17 @@ mod tests {
             ("::ffff:169.254.169.254", Some("link-local")),
             ("64:ff9b::7f00:1", Some("loopback")),
             ("64:ff9b::a9fe:a9fe", Some("link-local")),
+            ("::127.0.0.1", Some("loopback")),
+            ("::8.8.8.8", Some("reserved (IPv4-compatible)")),
+            ("2002:7f00:1::1", Some("loopback")),
+            ("2002:a9fe:a9fe::1", Some("link-local")),
+            ("fec0::1", Some("private (site-local)")),
+            ("100::1", Some("reserved")),
+            ("2001:db8::1", Some("reserved")),
+            // Cloud metadata services: AWS and GCP (IPv4 and IPv6), Alibaba.
+            ("fd00:ec2::254", Some("private (unique local)")),
+            ("100.100.100.200", Some("carrier-grade NAT")),
+            ("2002:808:808::1", None),
             ("8.8.8.8", None),
             ("172.32.0.1", None),
             ("100.128.0.1", None),
@@ -175,17 +221,33 @@ mod tests {
     #[test]
     fn allowed_subnets_open_internal_ranges_and_a_sandbox_closes_everything_else() {
         let allow = DestinationPolicy::parse_subnets("127.0.0.0/8, ::1").unwrap();
-        let open = DestinationPolicy { allow: allow.clone(), only_allowed: false };
+        let open = DestinationPolicy { allow: allow.clone(), ..Default::default() };
         assert!(open.check(ip("127.0.0.1")).is_ok());
         assert!(open.check(ip("::1")).is_ok());
         assert!(open.check(ip("8.8.8.8")).is_ok());
         assert_eq!(open.check(ip("10.0.0.1")), Err(Refusal::Internal(ip("10.0.0.1"), "private")));
-        let sandbox = DestinationPolicy { allow, only_allowed: true };
+        let sandbox = DestinationPolicy { allow, only_allowed: true, ..Default::default() };
         assert!(sandbox.check(ip("127.0.0.2")).is_ok());
         assert_eq!(sandbox.check(ip("8.8.8.8")), Err(Refusal::OutsideSandbox(ip("8.8.8.8"))));
         assert!(sandbox.check_name("localhost").is_ok());
         assert!(sandbox.check_name("example.com").is_err());
         assert!(DestinationPolicy::default().check(ip("127.0.0.1")).is_err());
         assert!(DestinationPolicy::parse_subnets("10.0.0.0/33").is_err());
+    }
+
+    #[test]
+    fn fixed_hosts_answer_without_dns_and_https_only_refuses_plain_http() {
+        let mapped = DestinationPolicy {
+            only_allowed: true,
+            hosts: vec![("merchant.test".into(), ip("127.0.0.1"))],
+            ..Default::default()
+        };
+        assert_eq!(mapped.fixed_addresses("MERCHANT.test"), vec![ip("127.0.0.1")]);
+        assert!(mapped.check_name("merchant.test").is_ok(), "a sandbox may use its own table");
+        assert!(mapped.check(ip("127.0.0.1")).is_err(), "the mapped address is still checked");
+        let https = DestinationPolicy { https_only: true, ..Default::default() };
+        assert_eq!(https.check_scheme("http"), Err(Refusal::NotHttps));
+        assert!(https.check_scheme("https").is_ok());
+        assert!(DestinationPolicy::default().check_scheme("http").is_ok());
     }
 }

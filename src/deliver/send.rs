@@ -48,7 +48,12 @@ impl Resolve for GuardedResolver {
         let policy = self.0.clone();
         Box::pin(async move {
             policy.check_name(name.as_str())?;
-            let resolved: Vec<SocketAddr> = tokio::net::lookup_host((name.as_str(), 0)).await?.collect();
+            let fixed = policy.fixed_addresses(name.as_str());
+            let resolved: Vec<SocketAddr> = if fixed.is_empty() {
+                tokio::net::lookup_host((name.as_str(), 0)).await?.collect()
+            } else {
+                fixed.into_iter().map(|ip| SocketAddr::new(ip, 0)).collect()
+            };
             let mut refusal = None;
             let allowed: Vec<SocketAddr> = resolved
                 .into_iter()
@@ -123,14 +128,19 @@ impl Sender {
         headers: HeaderMap,
         body: bytes::Bytes,
     ) -> Result<ReceivedResponse, TransportFailure> {
+        let refused = |refusal: Refusal| TransportFailure::Refused(refusal.to_string());
+        let url = url::Url::parse(job.target.url.as_str()).ok();
+        if let Some(url) = &url {
+            self.destinations.check_scheme(url.scheme()).map_err(refused)?;
+        }
         // Names are checked by the resolver; a literal address never reaches it, so it is checked here.
-        let literal = url::Url::parse(job.target.url.as_str()).ok().and_then(|url| match url.host() {
+        let literal = url.as_ref().and_then(|url| match url.host() {
             Some(url::Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
             Some(url::Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
             _ => None,
         });
         if let Some(ip) = literal {
-            self.destinations.check(ip).map_err(|refused| TransportFailure::Refused(refused.to_string()))?;
+            self.destinations.check(ip).map_err(refused)?;
         }
         let request = self.client.post(job.target.url.as_str()).headers(headers).body(body);
         let mut response = request.send().await.map_err(classify)?;
