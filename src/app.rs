@@ -12,7 +12,9 @@ use crate::api::{self, ApiContext, ApiLimits};
 use crate::config::Settings;
 use crate::deliver::send::SendLimits;
 use crate::deliver::{Deliverer, DeliveryConfig};
+use crate::domain::WebhookUrl;
 use crate::keyring::{AdminToken, KEY_FINGERPRINT, Keyring, KeyringError};
+use crate::notices::{self, NoticeReceiver, NoticeSetupError, Notices};
 use crate::paypal_identity::PaypalIdentities;
 use crate::publish::{Publisher, PublisherParts};
 use crate::store::postgres::PostgresStore;
@@ -45,6 +47,10 @@ pub enum StartupError {
     HttpClient(#[from] reqwest::Error),
     #[error("cannot read the listening address")]
     Listener(#[source] std::io::Error),
+    #[error("HERALD_OPERATOR_URL is not a usable URL: {0}")]
+    OperatorUrl(String),
+    #[error("cannot prepare the operator's notices")]
+    Notices(#[from] NoticeSetupError),
 }
 
 /// A built, not yet running, Herald.
@@ -56,6 +62,9 @@ pub struct Application {
     store: Arc<dyn Store>,
     admin_token: AdminToken,
     retention: std::time::Duration,
+    /// Publishes the operator's notices, when an operator URL is configured.
+    operator: Option<(Arc<Publisher>, NoticeReceiver)>,
+    made_operator_secret: Option<String>,
 }
 
 impl Application {
@@ -77,7 +86,16 @@ impl Application {
         }
         let public_url = settings.public_url.clone().unwrap_or_else(|| format!("http://{address}"));
         let public_url = public_url.trim_end_matches('/').to_owned();
-        let delivery = delivery_config(&settings);
+        let (notices, notice_receiver, made_operator_secret) = match &settings.operator_url {
+            Some(url) => {
+                let url = WebhookUrl::parse(url).map_err(|e| StartupError::OperatorUrl(e.to_string()))?;
+                let secret = settings.operator_secret.as_deref();
+                let (notices, receiver, made) = notices::prepare(store.as_ref(), &keyring, url, secret).await?;
+                (notices, Some(receiver), made)
+            }
+            None => (Notices::default(), None, None),
+        };
+        let delivery = DeliveryConfig { notices, ..delivery_config(&settings) };
         let lease_duration = delivery.lease_duration;
         let paypal = Arc::new(PaypalIdentities::new(store.clone(), keyring.clone(), public_url.clone()));
         let (deliverer, queue) = Deliverer::new(store.clone(), keyring.clone(), paypal.clone(), delivery)?;
@@ -89,12 +107,12 @@ impl Application {
             public_url: public_url.clone(),
             lease_duration,
         };
-        let publisher = Publisher::new(store.clone(), parts);
+        let publisher = Arc::new(Publisher::new(store.clone(), parts));
         let context = ApiContext {
             store: store.clone(),
             keyring,
             paypal,
-            publisher,
+            publisher: publisher.clone(),
             admin_token_digest: api::state::digest(admin_token.value()),
             public_url,
             limits: ApiLimits {
@@ -107,7 +125,8 @@ impl Application {
         };
         let router = api::router(Arc::new(context));
         let retention = settings.retention;
-        Ok(Self { listener, address, router, deliverer, store, admin_token, retention })
+        let operator = notice_receiver.map(|receiver| (publisher, receiver));
+        Ok(Self { listener, address, router, deliverer, store, admin_token, retention, operator, made_operator_secret })
     }
 
     pub fn address(&self) -> SocketAddr {
@@ -122,11 +141,19 @@ impl Application {
         &self.admin_token
     }
 
+    /// The operator webhook's secret, when this start made it (to be shown once).
+    pub fn made_operator_secret(&self) -> Option<&str> {
+        self.made_operator_secret.as_deref()
+    }
+
     /// Serves the API and delivers until `shutdown`; then stops accepting requests, lets in-flight
     /// attempts finish (bounded by the shutdown grace) and returns.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> std::io::Result<()> {
         let delivering = tokio::spawn(self.deliverer.run(shutdown.clone()));
         tokio::spawn(crate::retention::run(self.store.clone(), self.retention, shutdown.clone()));
+        if let Some((publisher, receiver)) = self.operator {
+            tokio::spawn(notices::run(publisher, receiver, shutdown.clone()));
+        }
         let serving =
             axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown.clone().cancelled_owned());
         let served = serving.await;
@@ -172,5 +199,7 @@ fn delivery_config(settings: &Settings) -> DeliveryConfig {
         lease_duration: DeliveryConfig::lease_for(settings.lease_duration, settings.delivery_timeout),
         poll_interval: settings.poll_interval,
         shutdown_grace: settings.shutdown_grace,
+        disable_after: settings.disable_after,
+        notices: Notices::default(),
     }
 }

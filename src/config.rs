@@ -88,6 +88,16 @@ pub struct ServeArgs {
     /// Delete events, deliveries and attempts older than this [default: 30d; "0" keeps everything]
     #[arg(long, env = "HERALD_RETENTION")]
     pub retention: Option<String>,
+    /// Disable a webhook whose every attempt has failed for this long [default: 5d; "0" never]
+    #[arg(long, env = "HERALD_DISABLE_AFTER")]
+    pub disable_after: Option<String>,
+    /// Where Herald posts its own events (webhook.failing, webhook.recovered, webhook.disabled,
+    /// delivery.exhausted) [default: nowhere]
+    #[arg(long, env = "HERALD_OPERATOR_URL")]
+    pub operator_url: Option<String>,
+    /// The whsec_ secret those events are signed with [default: made on first start and shown once]
+    #[arg(long, env = "HERALD_OPERATOR_SECRET")]
+    pub operator_secret: Option<String>,
     /// Subnets that deliveries may reach although private or loopback, e.g. "127.0.0.0/8,10.1.0.0/16"
     #[arg(long, env = "HERALD_ALLOW_SUBNETS")]
     pub allow_subnets: Option<String>,
@@ -128,6 +138,9 @@ struct FileSettings {
     lease_duration: Option<String>,
     node_id: Option<String>,
     retention: Option<String>,
+    disable_after: Option<String>,
+    operator_url: Option<String>,
+    operator_secret: Option<String>,
     master_key: Option<String>,
 }
 
@@ -162,6 +175,11 @@ pub struct Settings {
     pub master_key: Option<String>,
     /// Age after which events and their deliveries and attempts are deleted; zero keeps everything.
     pub retention: Duration,
+    /// How long a webhook may fail every attempt before it is disabled; zero never disables.
+    pub disable_after: Duration,
+    /// Where Herald's own events go, and the secret they are signed with.
+    pub operator_url: Option<String>,
+    pub operator_secret: Option<String>,
     /// How often the worker looks for due deliveries when nothing woke it.
     pub poll_interval: Duration,
 }
@@ -192,6 +210,9 @@ impl Settings {
             node_id: default_node_id(),
             master_key: None,
             retention: Duration::from_secs(30 * 86_400),
+            disable_after: Duration::from_secs(5 * 86_400),
+            operator_url: None,
+            operator_secret: None,
             poll_interval: Duration::from_secs(1),
         }
     }
@@ -242,6 +263,12 @@ impl Settings {
         if let Some(node) = args.node_id.or(file.node_id).filter(|n| !n.is_empty()) {
             settings.node_id = node;
         }
+        settings.operator_url = args.operator_url.or(file.operator_url).filter(|url| !url.is_empty());
+        settings.operator_secret = args.operator_secret.or(file.operator_secret).filter(|s| !s.is_empty());
+        settings.disable_after = match args.disable_after.or(file.disable_after).as_deref() {
+            Some("0") => Duration::ZERO,
+            other => duration("disable_after", other.map(str::to_owned), settings.disable_after)?,
+        };
         settings.retention = match args.retention.or(file.retention).as_deref() {
             Some("0") => Duration::ZERO,
             other => duration("retention", other.map(str::to_owned), settings.retention)?,

@@ -66,6 +66,9 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         let stored = data_dir.join("admin-token");
         println!("generated the admin token (shown once; also stored in {}): {token}", stored.display());
     }
+    if let Some(secret) = app.made_operator_secret() {
+        println!("generated the operator webhook's signing secret (shown once): {secret}");
+    }
     let address = app.address();
     tracing::info!(%address, data_dir = %data_dir.display(), "herald started");
     println!("listening on http://{address}");

@@ -253,6 +253,7 @@ impl Publisher {
     fn send_unrecorded(&self, event: &Event, url: WebhookUrl) {
         let target = Target {
             webhook_id: WebhookId::generate(),
+            account_id: event.account_id.clone(),
             url,
             format: DeliveryFormat::Standard,
             subscriptions: Vec::new(),

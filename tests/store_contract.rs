@@ -187,6 +187,7 @@ async fn an_expired_lease_is_claimed_again_and_the_old_holder_cannot_overwrite_i
             lease_token: 11,
             transition: DeliveryTransition::Succeeded,
             disable_webhook: None,
+            failing_limit: None,
         };
         assert_eq!(store.record_attempt(stale).await.unwrap(), RecordOutcome::Stale, "{}", backend.name);
         let retry_at = later.plus(Duration::from_secs(30));
@@ -196,8 +197,10 @@ async fn an_expired_lease_is_claimed_again_and_the_old_holder_cannot_overwrite_i
             lease_token: 13,
             transition: DeliveryTransition::RetryAt(retry_at),
             disable_webhook: None,
+            failing_limit: None,
         };
-        assert_eq!(store.record_attempt(current).await.unwrap(), RecordOutcome::Applied, "{}", backend.name);
+        let started_failing = RecordOutcome::Applied(HealthChange::StartedFailing);
+        assert_eq!(store.record_attempt(current).await.unwrap(), started_failing, "{}", backend.name);
         let page = PageRequest { after: None, limit: 10 };
         let delivery = store.list_deliveries(&webhook, None, page).await.unwrap().remove(0);
         assert_eq!(
@@ -251,6 +254,7 @@ async fn retention_deletes_old_events_with_their_deliveries_and_attempts() {
                 lease_token: 5,
                 transition: DeliveryTransition::Succeeded,
                 disable_webhook: None,
+                failing_limit: None,
             };
             store.record_attempt(record).await.unwrap();
         }
@@ -368,8 +372,9 @@ async fn paced_webhooks_are_claimed_by_their_rules_and_do_not_hold_back_the_othe
             lease_token: 1,
             transition: DeliveryTransition::RetryAt(now.plus(Duration::from_secs(30))),
             disable_webhook: None,
+            failing_limit: None,
         };
-        assert_eq!(store.record_attempt(record).await.unwrap(), RecordOutcome::Applied);
+        assert_eq!(store.record_attempt(record).await.unwrap(), RecordOutcome::Applied(HealthChange::StartedFailing));
         let blocked = store.claim_due_deliveries(claim(later, 4, Duration::from_secs(60), 100)).await.unwrap();
         assert!(blocked.iter().all(|d| d.target.webhook_id != fifo), "{name}: the queue waits for its head");
         // Once the head is given up, the next in line goes.
@@ -379,13 +384,14 @@ async fn paced_webhooks_are_claimed_by_their_rules_and_do_not_hold_back_the_othe
             lease_token: 5,
             transition: DeliveryTransition::Exhausted,
             disable_webhook: None,
+            failing_limit: None,
         };
         let retry_time = now.plus(Duration::from_secs(30));
         let head_again = store.claim_due_deliveries(claim(retry_time, 5, Duration::from_secs(60), 100)).await.unwrap();
         let head_again: Vec<_> = head_again.iter().filter(|d| d.target.webhook_id == fifo).collect();
         assert_eq!(head_again.len(), 1, "{name}");
         assert_eq!(head_again[0].delivery_id, fifo_ids[0], "{name}: the retry of the head");
-        assert_eq!(store.record_attempt(record).await.unwrap(), RecordOutcome::Applied);
+        assert_eq!(store.record_attempt(record).await.unwrap(), RecordOutcome::Applied(HealthChange::Unchanged));
         let next = store.claim_due_deliveries(claim(retry_time, 6, Duration::from_secs(60), 100)).await.unwrap();
         let next: Vec<_> = next.iter().filter(|d| d.target.webhook_id == fifo).map(|d| &d.delivery_id).collect();
         assert_eq!(next, vec![&fifo_ids[1]], "{name}");

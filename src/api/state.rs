@@ -15,7 +15,7 @@ pub struct ApiContext {
     pub keyring: Arc<Keyring>,
     /// The installation's PayPal signing key and certificate, made on first need.
     pub paypal: Arc<PaypalIdentities>,
-    pub publisher: Publisher,
+    pub publisher: Arc<Publisher>,
     /// SHA-256 of the admin token: compared in constant time, and the token itself is not kept around.
     pub admin_token_digest: [u8; 32],
     /// Base of the `links[]` hrefs.

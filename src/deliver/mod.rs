@@ -27,9 +27,12 @@ use tracing::Instrument;
 use crate::attempt_log;
 use crate::domain::{Timestamp, WebhookId};
 use crate::keyring::Keyring;
+use crate::notices::{self, Notice, Notices};
 use crate::paypal_identity::PaypalIdentities;
 use crate::retry::{self, Decision, RetrySchedule};
-use crate::store::{AttemptRecord, ClaimRequest, DeliveryTransition, Lease, RecordOutcome, Store};
+use crate::store::{
+    AttemptRecord, ClaimRequest, DeliveryTransition, FailingLimit, HealthChange, Lease, RecordOutcome, Store,
+};
 use queue::{DeliveryJob, JobQueue, JobReceiver};
 use send::{SendLimits, Sender};
 use target::Target;
@@ -48,6 +51,10 @@ pub struct DeliveryConfig {
     pub lease_duration: Duration,
     pub poll_interval: Duration,
     pub shutdown_grace: Duration,
+    /// How long a webhook may fail every attempt before it is disabled; zero never disables.
+    pub disable_after: Duration,
+    /// Where health changes and exhausted deliveries are reported (nowhere without an operator URL).
+    pub notices: Notices,
 }
 
 impl DeliveryConfig {
@@ -66,6 +73,7 @@ struct Worker {
     sender: Sender,
     queue: JobQueue,
     config: DeliveryConfig,
+    notices: Notices,
 }
 
 /// The running delivery machinery; [`Deliverer::run`] drives it until shutdown.
@@ -84,7 +92,15 @@ impl Deliverer {
     ) -> reqwest::Result<(Self, JobQueue)> {
         let (queue, receiver) = queue::channel(config.max_in_flight * 4);
         let sender = Sender::new(config.limits.clone())?;
-        let worker = Arc::new(Worker { store, keyring, paypal, sender, queue: queue.clone(), config });
+        let worker = Arc::new(Worker {
+            store,
+            keyring,
+            paypal,
+            sender,
+            queue: queue.clone(),
+            notices: config.notices.clone(),
+            config,
+        });
         Ok((Self { worker, receiver }, queue))
     }
 
@@ -155,6 +171,7 @@ impl Worker {
         let exchange = self.sender.attempt(&job).await;
         let (attempt, outcome) = attempt_log::record(exchange);
         let status_code = attempt.response.as_ref().map(|r| r.status);
+        let error_code = attempt.error.as_ref().map(|e| e.code.clone());
         let jitter_draw = rand::random_range(-1.0..=1.0);
         let schedule = if job.single_attempt { &RetrySchedule::NONE } else { &self.config.schedule };
         let decision = retry::next_attempt_at(schedule, job.attempt_number, outcome, Timestamp::now(), jitter_draw);
@@ -167,17 +184,75 @@ impl Worker {
             }
         };
         tracing::debug!(status = ?status_code, ?transition, "attempt made");
-        let record = AttemptRecord { attempt, status_code, lease_token: job.lease.token, transition, disable_webhook };
-        let paced = job.target.policy.paces();
+        let failing_limit = self.failing_limit();
+        let lease_token = job.lease.token;
+        let record = AttemptRecord { attempt, status_code, lease_token, transition, disable_webhook, failing_limit };
         match self.store.record_attempt(record).await {
-            // A paced webhook's next delivery may go now that this one is done.
-            Ok(RecordOutcome::Applied) if paced || matches!(transition, DeliveryTransition::RetryAt(_)) => {
-                self.queue.wake_poller()
+            Ok(RecordOutcome::Applied(health)) => {
+                // A paced webhook's next delivery may go now that this one is done.
+                if job.target.policy.paces() || matches!(transition, DeliveryTransition::RetryAt(_)) {
+                    self.queue.wake_poller();
+                }
+                let exhausted = transition == DeliveryTransition::Exhausted;
+                self.report_health(&job, health, &LastAttempt { status: status_code, error_code, exhausted });
             }
-            Ok(RecordOutcome::Applied) => {}
             Ok(RecordOutcome::Stale) => tracing::info!("the delivery was claimed again or cancelled meanwhile"),
             // The lease stays; when it runs out the delivery is attempted again (at least once, never lost).
             Err(error) => tracing::error!(error = %error, "could not record an attempt"),
+        }
+    }
+
+    /// The failing streak after which a webhook is disabled, as of now.
+    fn failing_limit(&self) -> Option<FailingLimit> {
+        let period = self.config.disable_after;
+        if period.is_zero() {
+            return None;
+        }
+        let since_before = Timestamp::from_millis(Timestamp::now().as_millis() - period.as_millis() as i64);
+        let reason = format!("every attempt failed for {}", humantime::format_duration(period));
+        Some(FailingLimit { since_before, reason })
+    }
+
+    /// Logs a change of the webhook's health and reports it (and an exhausted delivery) to the operator.
+    fn report_health(&self, job: &DeliveryJob, health: HealthChange, last: &LastAttempt) {
+        let target = &job.target;
+        let webhook = serde_json::json!({
+            "webhook_id": target.webhook_id, "account_id": target.account_id, "url": target.url.as_str(),
+        });
+        let with = |extra: serde_json::Value| {
+            let mut resource = webhook.clone();
+            resource.as_object_mut().expect("an object").extend(extra.as_object().expect("an object").clone());
+            resource
+        };
+        let last_attempt = serde_json::json!({"last_status": last.status, "last_error": last.error_code});
+        let notice = match health {
+            HealthChange::Unchanged => None,
+            HealthChange::StartedFailing => {
+                tracing::info!("the webhook started failing");
+                Some(Notice { kind: notices::WEBHOOK_FAILING, resource: with(last_attempt.clone()) })
+            }
+            HealthChange::Recovered => {
+                tracing::info!("the webhook recovered");
+                Some(Notice { kind: notices::WEBHOOK_RECOVERED, resource: webhook.clone() })
+            }
+            HealthChange::Disabled(reason) => {
+                tracing::warn!(reason = %reason, "the webhook was disabled");
+                Some(Notice { kind: notices::WEBHOOK_DISABLED, resource: with(serde_json::json!({"reason": reason})) })
+            }
+        };
+        if !self.notices.watches(&target.account_id) {
+            return;
+        }
+        if let Some(notice) = notice {
+            self.notices.report(notice);
+        }
+        if last.exhausted && !job.single_attempt {
+            let delivery = serde_json::json!({
+                "delivery_id": job.delivery_id, "event_id": job.event_id, "attempts": job.attempt_number,
+            });
+            let mut resource = with(delivery);
+            resource.as_object_mut().expect("an object").extend(last_attempt.as_object().expect("an object").clone());
+            self.notices.report(Notice { kind: notices::DELIVERY_EXHAUSTED, resource });
         }
     }
 
@@ -222,6 +297,13 @@ impl Worker {
         reservation.send(jobs);
         Ok(if count == wanted { ClaimRound::Full } else { ClaimRound::CaughtUp })
     }
+}
+
+/// The end of an attempt, as reported to the operator.
+struct LastAttempt {
+    status: Option<u16>,
+    error_code: Option<String>,
+    exhausted: bool,
 }
 
 /// What one claim round found, which decides how long the poller waits.

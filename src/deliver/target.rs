@@ -8,7 +8,7 @@ use super::format::Keys;
 use crate::domain::delivery_policy::DeliveryPolicy;
 use crate::domain::event_type::Subscription;
 use crate::domain::model::{DeliveryFormat, SigningAlgorithm, WebhookStatus};
-use crate::domain::{WebhookId, WebhookUrl};
+use crate::domain::{AccountId, WebhookId, WebhookUrl};
 use crate::fanout::Subscriber;
 use crate::keyring::{Keyring, KeyringError};
 use crate::paypal_identity::PaypalIdentity;
@@ -18,6 +18,7 @@ use crate::store::StoredTarget;
 #[derive(Debug)]
 pub struct Target {
     pub webhook_id: WebhookId,
+    pub account_id: AccountId,
     pub url: WebhookUrl,
     pub format: DeliveryFormat,
     pub subscriptions: Vec<Subscription>,
@@ -73,6 +74,7 @@ impl Target {
         };
         Ok(Self {
             webhook_id: stored.webhook_id.clone(),
+            account_id: stored.account_id.clone(),
             url: stored.url.clone(),
             format: stored.format,
             subscriptions: stored.subscriptions.clone(),

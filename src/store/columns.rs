@@ -4,7 +4,7 @@
 use crate::domain::delivery_policy::DeliveryPolicy;
 use crate::domain::event_type::Subscription;
 use crate::domain::model::{DeliveryFormat, SigningAlgorithm};
-use crate::domain::{WebhookId, WebhookUrl};
+use crate::domain::{AccountId, WebhookId, WebhookUrl};
 use crate::store::{StoreError, StoreResult, StoredTarget};
 
 pub const ACCOUNT_COLUMNS: &str = "id, name, client_id, created_at";
@@ -46,7 +46,8 @@ pub fn policy_from_json(text: &str) -> Option<DeliveryPolicy> {
 }
 
 /// The webhook columns a delivery needs, on a `webhooks` table aliased `w`.
-pub const TARGET_COLUMNS: &str = "w.id, w.url, w.format, w.event_types, w.signing, w.api_version, w.policy";
+pub const TARGET_COLUMNS: &str =
+    "w.id, w.url, w.format, w.event_types, w.signing, w.api_version, w.policy, w.account_id";
 
 /// The text of [`TARGET_COLUMNS`] as read from either backend.
 pub struct TargetRow {
@@ -57,6 +58,7 @@ pub struct TargetRow {
     pub signing: String,
     pub api_version: Option<String>,
     pub policy: String,
+    pub account_id: String,
 }
 
 impl TargetRow {
@@ -72,6 +74,7 @@ impl TargetRow {
             api_version: self.api_version,
             url: WebhookUrl::from_trusted(self.url),
             webhook_id: WebhookId::from_trusted(self.id),
+            account_id: AccountId::from_trusted(self.account_id),
         })
     }
 }

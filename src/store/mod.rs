@@ -83,6 +83,7 @@ pub struct NewWebhook {
 #[derive(Clone, Debug)]
 pub struct StoredTarget {
     pub webhook_id: WebhookId,
+    pub account_id: AccountId,
     pub url: WebhookUrl,
     pub format: DeliveryFormat,
     pub signing: crate::domain::model::SigningAlgorithm,
@@ -174,14 +175,34 @@ pub struct AttemptRecord {
     pub transition: DeliveryTransition,
     /// Disable the delivery's webhook with this reason (it answered 410 Gone).
     pub disable_webhook: Option<String>,
+    /// When a failing streak is long enough to disable the webhook; `None` never disables for it.
+    pub failing_limit: Option<FailingLimit>,
 }
 
 /// Whether an attempt's result still applied to its delivery.
 #[derive(Debug, PartialEq, Eq)]
 pub enum RecordOutcome {
-    Applied,
+    /// The delivery moved on; the webhook's health may have changed with it.
+    Applied(HealthChange),
     /// The lease had been taken over (or the delivery cancelled): the attempt is logged, the state untouched.
     Stale,
+}
+
+/// What an attempt did to its webhook's health: the start of a failing streak, its end, or the webhook
+/// disabled (410 Gone, or failing for too long).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HealthChange {
+    Unchanged,
+    StartedFailing,
+    Recovered,
+    Disabled(String),
+}
+
+/// Disable a webhook that has failed every attempt since before `since_before`, saying `reason`.
+#[derive(Clone, Debug)]
+pub struct FailingLimit {
+    pub since_before: Timestamp,
+    pub reason: String,
 }
 
 /// A new OAuth access token; only its keyed hash is stored.

@@ -250,3 +250,88 @@ async fn an_https_only_installation_refuses_plain_http_urls() {
         app.merchant(&merchant, Method::POST, "/v1/notifications/simulate-event").json(&simulate).send().await.unwrap();
     assert_eq!(refused.status(), 422);
 }
+
+/// Herald's own events at the operator's receiver, checked against the operator secret: `(type, resource)`.
+fn operator_events(receiver: &Receiver, secret: &str) -> Vec<(String, serde_json::Value)> {
+    let secret = herald_signature::standard::SigningSecret::parse(secret).unwrap();
+    receiver
+        .received()
+        .iter()
+        .map(|r| {
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+            let (id, ts, sig) = (r.header("webhook-id"), r.header("webhook-timestamp"), r.header("webhook-signature"));
+            herald_signature::standard::verify(&secret, id, ts, sig, &r.body, now)
+                .expect("signed with the operator secret");
+            let event = r.json();
+            (event["event_type"].as_str().unwrap().to_owned(), event["resource"].clone())
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_failing_for_too_long_is_disabled_and_the_operator_hears_of_it() {
+    const OPERATOR_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    let operator = Receiver::start().await;
+    let operator_url = operator.url.clone();
+    let app = spawn_app_with(|s| {
+        s.retry_schedule = ["100ms"; 40].join(",").parse().unwrap();
+        s.disable_after = Duration::from_millis(600);
+        s.operator_url = Some(operator_url);
+        s.operator_secret = Some(OPERATOR_SECRET.into());
+    })
+    .await;
+    app.put_event_type("charge.succeeded").await;
+    app.put_event_type("charge.refunded").await;
+    let merchant = app.create_account("Acme").await;
+    let failing = Receiver::start_with_script(&[503; 100]).await;
+    let webhook = app.create_webhook(&merchant, &failing.url, &["charge.succeeded"]).await;
+    let webhook_id = webhook["id"].as_str().unwrap().to_owned();
+    let aborting =
+        app.create_webhook(&merchant, &start_hostile(Misbehaviour::AbortRetries).await, &["charge.refunded"]).await;
+    app.publish_ok(&merchant, "charge.succeeded", json!({"id": "ch_1"})).await;
+    app.publish_ok(&merchant, "charge.refunded", json!({"id": "re_1"})).await;
+
+    // Every attempt fails for longer than the configured 600 ms: the webhook is disabled, with its reason.
+    let path = format!("/v1/notifications/webhooks/{webhook_id}");
+    let disabled = eventually(Duration::from_secs(10), || async {
+        let shown = crate::support::fetch_json(app.merchant(&merchant, Method::GET, &path)).await;
+        (shown["status"] == "DISABLED").then_some(shown)
+    })
+    .await;
+    assert_eq!(disabled["disabled_reason"], "every attempt failed for 600ms");
+    let attempts_when_disabled = failing.received().len();
+    assert!(attempts_when_disabled >= 5, "{attempts_when_disabled} attempts over 600 ms");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(failing.received().len(), attempts_when_disabled, "a disabled webhook gets nothing more");
+
+    // Re-enabled (at a receiver that works), its pending delivery resumes and the webhook has recovered.
+    let healthy = Receiver::start().await;
+    let enable = json!([{"op": "replace", "path": "/status", "value": "ENABLED"}, {"op": "replace", "path": "/url", "value": healthy.url}]);
+    let enabled = crate::support::fetch_json(app.merchant(&merchant, Method::PATCH, &path).json(&enable)).await;
+    assert_eq!((enabled["status"].as_str(), &enabled["disabled_reason"]), (Some("ENABLED"), &serde_json::Value::Null));
+    let resumed = healthy.wait_for(1, Duration::from_secs(10)).await;
+    assert_eq!(resumed[0].json()["resource"]["id"], "ch_1");
+
+    // The operator heard everything, signed with its own secret, through the ordinary delivery machinery.
+    let kinds = |events: &[(String, serde_json::Value)]| events.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>();
+    let events = eventually(Duration::from_secs(10), || async {
+        let events = operator_events(&operator, OPERATOR_SECRET);
+        let seen = kinds(&events);
+        let all = ["webhook.failing", "webhook.disabled", "webhook.recovered", "delivery.exhausted"];
+        all.iter().all(|kind| seen.iter().any(|s| s == kind)).then_some(events)
+    })
+    .await;
+    let about = |kind: &str, webhook: &str| {
+        events.iter().find(|(k, r)| k == kind && r["webhook_id"] == webhook).map(|(_, r)| r.clone())
+    };
+    let failing_notice = about("webhook.failing", &webhook_id).expect("webhook.failing");
+    assert_eq!(
+        (failing_notice["account_id"].as_str(), failing_notice["last_status"].as_u64()),
+        (Some(merchant.id.as_str()), Some(503))
+    );
+    assert_eq!(about("webhook.disabled", &webhook_id).unwrap()["reason"], "every attempt failed for 600ms");
+    assert!(about("webhook.recovered", &webhook_id).is_some());
+    let exhausted = about("delivery.exhausted", aborting["id"].as_str().unwrap()).expect("delivery.exhausted");
+    assert_eq!(exhausted["last_error"], "aborted_by_receiver");
+    assert_eq!(kinds(&events).iter().filter(|k| *k == "webhook.disabled").count(), 1, "{:?}", kinds(&events));
+}

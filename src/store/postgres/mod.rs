@@ -29,6 +29,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_meta.sql"),
     include_str!("migrations/0004_webhook_signing.sql"),
     include_str!("migrations/0005_delivery_policy.sql"),
+    include_str!("migrations/0006_webhook_health.sql"),
 ];
 /// Serialises migrations when several nodes start at once.
 const MIGRATION_LOCK: i64 = 0x4845_5241_4c44; // "HERALD"

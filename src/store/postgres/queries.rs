@@ -234,6 +234,12 @@ pub async fn update_webhook(
     if let Some(sealed) = &changes.replace_secret {
         roll_webhook_secret(c, id, sealed, now, now).await?;
     }
+    if changes.status == Some(WebhookStatus::Enabled) {
+        // Re-enabled: a failing streak restarts now, or the next failure would disable it again; the next
+        // success still counts as a recovery.
+        let sql = "UPDATE webhooks SET failing_since = $2 WHERE id = $1 AND failing_since IS NOT NULL";
+        execute(c, sql, &[&id.as_str(), &now.as_millis()]).await?;
+    }
     get_webhook(c, account, id).await
 }
 
@@ -275,6 +281,7 @@ fn target_row(row: &Row, first: usize) -> TargetRow {
         signing: row.get(first + 4),
         api_version: row.get(first + 5),
         policy: row.get(first + 6),
+        account_id: row.get(first + 7),
     }
 }
 
@@ -540,13 +547,39 @@ pub async fn record_attempt(c: &impl GenericClient, record: &AttemptRecord) -> S
         &record.status_code.map(i32::from),
         &now,
     ];
-    let changed = execute(c, sql, params).await?;
-    if let Some(reason) = &record.disable_webhook {
-        let sql = "UPDATE webhooks SET status = 'DISABLED', disabled_reason = $2, updated_at = $3 \
-                   WHERE id = (SELECT webhook_id FROM deliveries WHERE id = $1)";
-        execute(c, sql, &[&a.delivery_id.as_str(), reason, &now]).await?;
+    if execute(c, sql, params).await? == 0 {
+        return Ok(RecordOutcome::Stale);
     }
-    Ok(if changed == 1 { RecordOutcome::Applied } else { RecordOutcome::Stale })
+    Ok(RecordOutcome::Applied(update_health(c, record, now).await?))
+}
+
+/// Tracks the webhook's failing streak and disables it on 410 Gone or when the streak is too long.
+async fn update_health(c: &impl GenericClient, record: &AttemptRecord, now: i64) -> StoreResult<HealthChange> {
+    let sql = "SELECT webhook_id FROM deliveries WHERE id = $1";
+    let found = query(c, sql, &[&record.attempt.delivery_id.as_str()]).await?;
+    let webhook: String = found.first().map(|row| row.get(0)).ok_or_else(|| StoreError::Corrupt("delivery".into()))?;
+    if record.transition == DeliveryTransition::Succeeded {
+        let sql = "UPDATE webhooks SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL";
+        let recovered = execute(c, sql, &[&webhook]).await? > 0;
+        return Ok(if recovered { HealthChange::Recovered } else { HealthChange::Unchanged });
+    }
+    let started = record.attempt.started_at.as_millis();
+    let sql = "UPDATE webhooks SET failing_since = $2 WHERE id = $1 AND failing_since IS NULL";
+    let started_failing = execute(c, sql, &[&webhook, &started]).await? > 0;
+    let mut change = if started_failing { HealthChange::StartedFailing } else { HealthChange::Unchanged };
+    let disable = "UPDATE webhooks SET status = 'DISABLED', disabled_reason = $2, updated_at = $3 \
+                   WHERE id = $1 AND status = 'ENABLED' AND ($4::BIGINT IS NULL OR failing_since <= $4)";
+    if let Some(reason) = &record.disable_webhook
+        && execute(c, disable, &[&webhook, reason, &now, &None::<i64>]).await? > 0
+    {
+        change = HealthChange::Disabled(reason.clone());
+    } else if let Some(limit) = &record.failing_limit {
+        let cutoff = Some(limit.since_before.as_millis());
+        if execute(c, disable, &[&webhook, &limit.reason, &now, &cutoff]).await? > 0 {
+            change = HealthChange::Disabled(limit.reason.clone());
+        }
+    }
+    Ok(change)
 }
 
 pub async fn list_deliveries(

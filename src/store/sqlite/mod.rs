@@ -27,6 +27,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_events_by_time.sql"),
     include_str!("migrations/0006_webhook_signing.sql"),
     include_str!("migrations/0007_delivery_policy.sql"),
+    include_str!("migrations/0008_webhook_health.sql"),
 ];
 const MAX_IDLE_READERS: usize = 8;
 

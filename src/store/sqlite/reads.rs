@@ -100,6 +100,7 @@ pub fn target_row(row: &rusqlite::Row, first: usize) -> rusqlite::Result<rows::T
         signing: row.get(first + 4)?,
         api_version: row.get(first + 5)?,
         policy: row.get(first + 6)?,
+        account_id: row.get(first + 7)?,
     })
 }
 

@@ -335,15 +335,41 @@ pub fn record_attempt(conn: &Connection, record: &AttemptRecord) -> StoreResult<
             ])
         })
         .map_err(backend)?;
-    if let Some(reason) = &record.disable_webhook {
-        conn.prepare_cached(
-            "UPDATE webhooks SET status = 'DISABLED', disabled_reason = ?2, updated_at = ?3 \
-             WHERE id = (SELECT webhook_id FROM deliveries WHERE id = ?1)",
-        )
-        .and_then(|mut stmt| stmt.execute(params![record.attempt.delivery_id.as_str(), reason, now]))
-        .map_err(backend)?;
+    if changed == 0 {
+        return Ok(RecordOutcome::Stale);
     }
-    Ok(if changed == 1 { RecordOutcome::Applied } else { RecordOutcome::Stale })
+    Ok(RecordOutcome::Applied(update_health(conn, record, now)?))
+}
+
+/// Tracks the webhook's failing streak and disables it on 410 Gone or when the streak is too long.
+fn update_health(conn: &Connection, record: &AttemptRecord, now: i64) -> StoreResult<HealthChange> {
+    let webhook: String = conn
+        .prepare_cached("SELECT webhook_id FROM deliveries WHERE id = ?1")
+        .and_then(|mut stmt| stmt.query_row([record.attempt.delivery_id.as_str()], |r| r.get(0)))
+        .map_err(backend)?;
+    let run = |sql: &str, params: &[&dyn rusqlite::ToSql]| -> StoreResult<bool> {
+        conn.prepare_cached(sql).and_then(|mut stmt| stmt.execute(params)).map(|n| n > 0).map_err(backend)
+    };
+    if record.transition == DeliveryTransition::Succeeded {
+        let sql = "UPDATE webhooks SET failing_since = NULL WHERE id = ?1 AND failing_since IS NOT NULL";
+        return Ok(if run(sql, &[&webhook])? { HealthChange::Recovered } else { HealthChange::Unchanged });
+    }
+    let started = record.attempt.started_at.as_millis();
+    let sql = "UPDATE webhooks SET failing_since = ?2 WHERE id = ?1 AND failing_since IS NULL";
+    let mut change =
+        if run(sql, &[&webhook, &started])? { HealthChange::StartedFailing } else { HealthChange::Unchanged };
+    let disable = "UPDATE webhooks SET status = 'DISABLED', disabled_reason = ?2, updated_at = ?3 \
+                   WHERE id = ?1 AND status = 'ENABLED' AND (?4 IS NULL OR failing_since <= ?4)";
+    if let Some(reason) = &record.disable_webhook
+        && run(disable, &[&webhook, reason, &now, &None::<i64>])?
+    {
+        change = HealthChange::Disabled(reason.clone());
+    } else if let Some(limit) = &record.failing_limit
+        && run(disable, &[&webhook, &limit.reason, &now, &Some(limit.since_before.as_millis())])?
+    {
+        change = HealthChange::Disabled(limit.reason.clone());
+    }
+    Ok(change)
 }
 
 fn insert_attempt(conn: &Connection, attempt: &Attempt) -> StoreResult<()> {
@@ -463,6 +489,13 @@ pub fn update_webhook(
     .map_err(backend)?;
     if let Some(sealed) = &changes.replace_secret {
         roll_webhook_secret(conn, id, sealed, now, now)?;
+    }
+    if changes.status == Some(WebhookStatus::Enabled) {
+        // Re-enabled: a failing streak restarts now, or the next failure would disable it again; the next
+        // success still counts as a recovery.
+        conn.prepare_cached("UPDATE webhooks SET failing_since = ?2 WHERE id = ?1 AND failing_since IS NOT NULL")
+            .and_then(|mut stmt| stmt.execute(params![id.as_str(), now.as_millis()]))
+            .map_err(backend)?;
     }
     reads::get_webhook(conn, account, id)
 }
