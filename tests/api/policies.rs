@@ -1,6 +1,9 @@
-//! Per-webhook delivery rules, end to end: a rate limit measured at the receiver, FIFO order through
-//! random failures, and custom headers — each beside an unlimited webhook that must not be held back.
+//! Per-webhook delivery rules, end to end: a rate limit measured at the receiver, a concurrency cap, FIFO
+//! order through random failures, and custom headers — each beside an unlimited webhook that must not be
+//! held back.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use reqwest::Method;
@@ -124,4 +127,44 @@ async fn custom_headers_are_sent_and_cannot_override_what_herald_owns() {
     assert_eq!(fetch_json(app.merchant(&merchant, Method::PATCH, &path).json(&bad)).await["name"], "VALIDATION_ERROR");
     let cleared = json!([{"op": "replace", "path": "/rate_limit", "value": null}]);
     assert!(fetch_json(app.merchant(&merchant, Method::PATCH, &path).json(&cleared)).await["rate_limit"].is_null());
+}
+
+/// A receiver that holds each request for `hold` and records the most it ever held at once.
+async fn start_counting_receiver(hold: Duration) -> (String, Arc<(AtomicUsize, AtomicUsize, AtomicUsize)>) {
+    // (now in flight, most at once, requests answered)
+    let counters = Arc::new((AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0)));
+    let shared = counters.clone();
+    let app = axum::Router::new().fallback(move || {
+        let counters = shared.clone();
+        async move {
+            let now = counters.0.fetch_add(1, Ordering::SeqCst) + 1;
+            counters.1.fetch_max(now, Ordering::SeqCst);
+            tokio::time::sleep(hold).await;
+            counters.0.fetch_sub(1, Ordering::SeqCst);
+            counters.2.fetch_add(1, Ordering::SeqCst);
+            "ok"
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, counters)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_concurrency_cap_bounds_the_requests_a_webhook_holds_at_once() {
+    let app = spawn_app().await;
+    app.put_event_type("charge.succeeded").await;
+    let merchant = app.create_account("Acme").await;
+    let (capped_url, capped) = start_counting_receiver(Duration::from_millis(150)).await;
+    let (free_url, free) = start_counting_receiver(Duration::from_millis(150)).await;
+    app.create_webhook_with(&merchant, &capped_url, json!({"max_in_flight": 2})).await;
+    app.create_webhook_with(&merchant, &free_url, json!({})).await;
+    publish_numbered(&app, &merchant, 12).await;
+    crate::support::eventually(Duration::from_secs(20), || async {
+        (capped.2.load(Ordering::SeqCst) == 12 && free.2.load(Ordering::SeqCst) == 12).then_some(())
+    })
+    .await;
+    assert_eq!(capped.1.load(Ordering::SeqCst), 2, "never more than two at once, and two were used");
+    assert!(free.1.load(Ordering::SeqCst) > 2, "the uncapped neighbour is not held to it");
 }
