@@ -68,6 +68,9 @@ impl Drop for HeraldProcess {
 pub struct Tenant {
     pub account_id: String,
     pub webhook_id: String,
+    /// The merchant's credentials, for merchant calls.
+    pub client_id: String,
+    pub client_secret: String,
 }
 
 /// Adds `event_type` to the catalog, creates an account and a `*` webhook to `receiver`.
@@ -99,7 +102,12 @@ pub async fn set_up_tenant(
         .unwrap();
     assert_eq!(created.status(), 201);
     let webhook: Value = created.json().await.unwrap();
-    Tenant { account_id: account["id"].as_str().unwrap().into(), webhook_id: webhook["id"].as_str().unwrap().into() }
+    Tenant {
+        account_id: account["id"].as_str().unwrap().into(),
+        webhook_id: webhook["id"].as_str().unwrap().into(),
+        client_id: account["client_id"].as_str().unwrap().into(),
+        client_secret: account["client_secret"].as_str().unwrap().into(),
+    }
 }
 
 /// The PostgreSQL server tests use: `HERALD_TEST_DATABASE_URL`, or under CI the local one.
