@@ -2,8 +2,8 @@
 //!
 //! Webhook URLs are chosen by strangers, so by default Herald refuses to deliver to addresses that reach
 //! the operator's own network: loopback, private, link-local (which includes cloud metadata at
-//! 169.254.169.254), carrier-grade NAT, multicast, unspecified and reserved ranges, also when written as
-//! IPv4-mapped or NAT64 IPv6. The operator may allow subnets (`HERALD_ALLOW_SUBNETS`); a sandbox
+//! 169.254.169.254), carrier-grade NAT, multicast, unspecified, documentation, benchmarking and reserved
+//! ranges, also when written as IPv4-mapped, IPv4-compatible, NAT64 or 6to4 IPv6. The operator may allow subnets (`HERALD_ALLOW_SUBNETS`); a sandbox
 //! installation may go further and deliver *only* inside them. The check runs on the resolved address
 //! at connect time (see `send.rs`), so DNS rebinding cannot slip past it.
 
@@ -46,12 +46,19 @@ fn v4_kind(ip: Ipv4Addr) -> Option<&'static str> {
         "multicast"
     } else if ip.is_unspecified() || a == 0 {
         "unspecified"
-    } else if ip.is_broadcast() || a >= 240 {
+    } else if ip.is_broadcast() || a >= 240 || is_special_v4(ip) {
         "reserved"
     } else {
         return None;
     };
     Some(kind)
+}
+
+/// IETF protocol assignments, documentation (TEST-NET-1/2/3) and benchmarking ranges: never a real
+/// receiver, and on some networks routed somewhere internal.
+fn is_special_v4(ip: Ipv4Addr) -> bool {
+    let [a, b, c, _] = ip.octets();
+    matches!((a, b, c), (192, 0, 0) | (192, 0, 2) | (198, 51, 100) | (203, 0, 113)) || (a == 198 && (b & 0xfe) == 18)
 }
 
 fn v6_kind(ip: Ipv6Addr) -> Option<&'static str> {
@@ -89,6 +96,8 @@ fn v6_kind(ip: Ipv6Addr) -> Option<&'static str> {
         "private (site-local)"
     } else if segments[..4] == [0x100, 0, 0, 0] || segments[..2] == [0x2001, 0xdb8] {
         "reserved"
+    } else if segments[..2] == [0x2001, 0] {
+        "reserved (Teredo)"
     } else {
         return None;
     };
@@ -185,6 +194,14 @@ mod tests {
             ("0.1.2.3", Some("unspecified")),
             ("255.255.255.255", Some("reserved")),
             ("240.0.0.1", Some("reserved")),
+            ("192.0.0.8", Some("reserved")),
+            ("192.0.2.1", Some("reserved")),
+            ("198.18.0.1", Some("reserved")),
+            ("198.19.255.255", Some("reserved")),
+            ("198.51.100.7", Some("reserved")),
+            ("203.0.113.9", Some("reserved")),
+            ("198.20.0.1", None),
+            ("2001:0:4136:e378:8000:63bf:3fff:fdd2", Some("reserved (Teredo)")),
             ("::1", Some("loopback")),
             ("::", Some("unspecified")),
             ("fc00::1", Some("private (unique local)")),
