@@ -555,14 +555,16 @@ pub async fn record_attempt(c: &impl GenericClient, record: &AttemptRecord) -> S
 
 /// Tracks the webhook's failing streak and disables it on 410 Gone or when the streak is too long.
 async fn update_health(c: &impl GenericClient, record: &AttemptRecord, now: i64) -> StoreResult<HealthChange> {
-    let sql = "SELECT webhook_id FROM deliveries WHERE id = $1";
-    let found = query(c, sql, &[&record.attempt.delivery_id.as_str()]).await?;
-    let webhook: String = found.first().map(|row| row.get(0)).ok_or_else(|| StoreError::Corrupt("delivery".into()))?;
+    let delivery = record.attempt.delivery_id.as_str();
     if record.transition == DeliveryTransition::Succeeded {
-        let sql = "UPDATE webhooks SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL";
-        let recovered = execute(c, sql, &[&webhook]).await? > 0;
+        // The common case, in one statement (one round trip) per delivery.
+        let sql = "UPDATE webhooks SET failing_since = NULL \
+                   WHERE id = (SELECT webhook_id FROM deliveries WHERE id = $1) AND failing_since IS NOT NULL";
+        let recovered = execute(c, sql, &[&delivery]).await? > 0;
         return Ok(if recovered { HealthChange::Recovered } else { HealthChange::Unchanged });
     }
+    let found = query(c, "SELECT webhook_id FROM deliveries WHERE id = $1", &[&delivery]).await?;
+    let webhook: String = found.first().map(|row| row.get(0)).ok_or_else(|| StoreError::Corrupt("delivery".into()))?;
     let started = record.attempt.started_at.as_millis();
     let sql = "UPDATE webhooks SET failing_since = $2 WHERE id = $1 AND failing_since IS NULL";
     let started_failing = execute(c, sql, &[&webhook, &started]).await? > 0;

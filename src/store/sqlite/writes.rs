@@ -343,17 +343,20 @@ pub fn record_attempt(conn: &Connection, record: &AttemptRecord) -> StoreResult<
 
 /// Tracks the webhook's failing streak and disables it on 410 Gone or when the streak is too long.
 fn update_health(conn: &Connection, record: &AttemptRecord, now: i64) -> StoreResult<HealthChange> {
-    let webhook: String = conn
-        .prepare_cached("SELECT webhook_id FROM deliveries WHERE id = ?1")
-        .and_then(|mut stmt| stmt.query_row([record.attempt.delivery_id.as_str()], |r| r.get(0)))
-        .map_err(backend)?;
     let run = |sql: &str, params: &[&dyn rusqlite::ToSql]| -> StoreResult<bool> {
         conn.prepare_cached(sql).and_then(|mut stmt| stmt.execute(params)).map(|n| n > 0).map_err(backend)
     };
+    let delivery = record.attempt.delivery_id.as_str();
     if record.transition == DeliveryTransition::Succeeded {
-        let sql = "UPDATE webhooks SET failing_since = NULL WHERE id = ?1 AND failing_since IS NOT NULL";
-        return Ok(if run(sql, &[&webhook])? { HealthChange::Recovered } else { HealthChange::Unchanged });
+        // The common case, in one statement: this runs on the writer thread for every delivery.
+        let sql = "UPDATE webhooks SET failing_since = NULL \
+                   WHERE id = (SELECT webhook_id FROM deliveries WHERE id = ?1) AND failing_since IS NOT NULL";
+        return Ok(if run(sql, &[&delivery])? { HealthChange::Recovered } else { HealthChange::Unchanged });
     }
+    let webhook: String = conn
+        .prepare_cached("SELECT webhook_id FROM deliveries WHERE id = ?1")
+        .and_then(|mut stmt| stmt.query_row([delivery], |r| r.get(0)))
+        .map_err(backend)?;
     let started = record.attempt.started_at.as_millis();
     let sql = "UPDATE webhooks SET failing_since = ?2 WHERE id = ?1 AND failing_since IS NULL";
     let mut change =
