@@ -11,16 +11,17 @@
 use std::sync::Arc;
 
 use herald_signature::standard::SigningSecret;
+use serde_json::json;
 use serde_json::value::RawValue;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::domain::event_type::Subscription;
 use crate::domain::model::{Account, DeliveryFormat, SigningAlgorithm, Webhook, WebhookStatus};
-use crate::domain::{AccountId, EventTypeName, Timestamp, WebhookId, WebhookUrl};
+use crate::domain::{AccountId, DeliveryId, EventId, EventTypeName, Timestamp, WebhookId, WebhookUrl};
 use crate::keyring::{Keyring, random_token};
 use crate::publish::{EventDraft, Publisher, ResponseShape};
-use crate::store::{EventTypeDraft, NewAccount, NewWebhook, Store, StoreError, WebhookChanges};
+use crate::store::{EventTypeDraft, HealthChange, NewAccount, NewWebhook, Store, StoreError, WebhookChanges};
 
 pub const WEBHOOK_FAILING: &str = "webhook.failing";
 pub const WEBHOOK_RECOVERED: &str = "webhook.recovered";
@@ -36,6 +37,53 @@ const CHANNEL_CAPACITY: usize = 1024;
 pub struct Notice {
     pub kind: &'static str,
     pub resource: serde_json::Value,
+}
+
+/// The webhook a notice is about.
+pub struct About<'a> {
+    pub webhook_id: &'a WebhookId,
+    pub account_id: &'a AccountId,
+    pub url: &'a str,
+}
+
+/// The end of the attempt that led to a notice.
+pub struct LastAttempt {
+    pub status: Option<u16>,
+    pub error_code: Option<String>,
+}
+
+impl Notice {
+    /// `webhook.failing`, `webhook.recovered` or `webhook.disabled`, for a change of health.
+    pub fn of_health(about: &About, health: &HealthChange, last: &LastAttempt) -> Option<Self> {
+        let (kind, extra) = match health {
+            HealthChange::Unchanged => return None,
+            HealthChange::StartedFailing => {
+                (WEBHOOK_FAILING, json!({"last_status": last.status, "last_error": last.error_code}))
+            }
+            HealthChange::Recovered => (WEBHOOK_RECOVERED, json!({})),
+            HealthChange::Disabled(reason) => (WEBHOOK_DISABLED, json!({"reason": reason})),
+        };
+        Some(Self { kind, resource: about.resource(extra) })
+    }
+
+    /// `delivery.exhausted`: a delivery failed its last attempt.
+    pub fn exhausted(about: &About, delivery: &DeliveryId, event: &EventId, attempts: u32, last: &LastAttempt) -> Self {
+        let extra = json!({
+            "delivery_id": delivery, "event_id": event, "attempts": attempts,
+            "last_status": last.status, "last_error": last.error_code,
+        });
+        Self { kind: DELIVERY_EXHAUSTED, resource: about.resource(extra) }
+    }
+}
+
+impl About<'_> {
+    fn resource(&self, extra: serde_json::Value) -> serde_json::Value {
+        let mut resource = json!({"webhook_id": self.webhook_id, "account_id": self.account_id, "url": self.url});
+        if let (Some(all), serde_json::Value::Object(extra)) = (resource.as_object_mut(), extra) {
+            all.extend(extra);
+        }
+        resource
+    }
 }
 
 /// The worker's side: report, or do nothing when no operator URL is configured.

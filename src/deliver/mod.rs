@@ -27,7 +27,7 @@ use tracing::Instrument;
 use crate::attempt_log;
 use crate::domain::{Timestamp, WebhookId};
 use crate::keyring::Keyring;
-use crate::notices::{self, Notice, Notices};
+use crate::notices::{About, LastAttempt, Notice, Notices};
 use crate::paypal_identity::PaypalIdentities;
 use crate::retry::{self, Decision, RetrySchedule};
 use crate::store::{
@@ -194,7 +194,7 @@ impl Worker {
                     self.queue.wake_poller();
                 }
                 let exhausted = transition == DeliveryTransition::Exhausted;
-                self.report_health(&job, health, &LastAttempt { status: status_code, error_code, exhausted });
+                self.report_health(&job, health, &LastAttempt { status: status_code, error_code }, exhausted);
             }
             Ok(RecordOutcome::Stale) => tracing::info!("the delivery was claimed again or cancelled meanwhile"),
             // The lease stays; when it runs out the delivery is attempted again (at least once, never lost).
@@ -214,45 +214,23 @@ impl Worker {
     }
 
     /// Logs a change of the webhook's health and reports it (and an exhausted delivery) to the operator.
-    fn report_health(&self, job: &DeliveryJob, health: HealthChange, last: &LastAttempt) {
+    fn report_health(&self, job: &DeliveryJob, health: HealthChange, last: &LastAttempt, exhausted: bool) {
+        match &health {
+            HealthChange::Unchanged => {}
+            HealthChange::StartedFailing => tracing::info!("the webhook started failing"),
+            HealthChange::Recovered => tracing::info!("the webhook recovered"),
+            HealthChange::Disabled(reason) => tracing::warn!(reason = %reason, "the webhook was disabled"),
+        }
         let target = &job.target;
-        let webhook = serde_json::json!({
-            "webhook_id": target.webhook_id, "account_id": target.account_id, "url": target.url.as_str(),
-        });
-        let with = |extra: serde_json::Value| {
-            let mut resource = webhook.clone();
-            resource.as_object_mut().expect("an object").extend(extra.as_object().expect("an object").clone());
-            resource
-        };
-        let last_attempt = serde_json::json!({"last_status": last.status, "last_error": last.error_code});
-        let notice = match health {
-            HealthChange::Unchanged => None,
-            HealthChange::StartedFailing => {
-                tracing::info!("the webhook started failing");
-                Some(Notice { kind: notices::WEBHOOK_FAILING, resource: with(last_attempt.clone()) })
-            }
-            HealthChange::Recovered => {
-                tracing::info!("the webhook recovered");
-                Some(Notice { kind: notices::WEBHOOK_RECOVERED, resource: webhook.clone() })
-            }
-            HealthChange::Disabled(reason) => {
-                tracing::warn!(reason = %reason, "the webhook was disabled");
-                Some(Notice { kind: notices::WEBHOOK_DISABLED, resource: with(serde_json::json!({"reason": reason})) })
-            }
-        };
         if !self.notices.watches(&target.account_id) {
             return;
         }
-        if let Some(notice) = notice {
+        let about = About { webhook_id: &target.webhook_id, account_id: &target.account_id, url: target.url.as_str() };
+        if let Some(notice) = Notice::of_health(&about, &health, last) {
             self.notices.report(notice);
         }
-        if last.exhausted && !job.single_attempt {
-            let delivery = serde_json::json!({
-                "delivery_id": job.delivery_id, "event_id": job.event_id, "attempts": job.attempt_number,
-            });
-            let mut resource = with(delivery);
-            resource.as_object_mut().expect("an object").extend(last_attempt.as_object().expect("an object").clone());
-            self.notices.report(Notice { kind: notices::DELIVERY_EXHAUSTED, resource });
+        if exhausted && !job.single_attempt {
+            self.notices.report(Notice::exhausted(&about, &job.delivery_id, &job.event_id, job.attempt_number, last));
         }
     }
 
@@ -297,13 +275,6 @@ impl Worker {
         reservation.send(jobs);
         Ok(if count == wanted { ClaimRound::Full } else { ClaimRound::CaughtUp })
     }
-}
-
-/// The end of an attempt, as reported to the operator.
-struct LastAttempt {
-    status: Option<u16>,
-    error_code: Option<String>,
-    exhausted: bool,
 }
 
 /// What one claim round found, which decides how long the poller waits.
