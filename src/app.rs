@@ -14,6 +14,7 @@ use crate::deliver::send::SendLimits;
 use crate::deliver::{Deliverer, DeliveryConfig};
 use crate::domain::WebhookUrl;
 use crate::keyring::{AdminToken, KEY_FINGERPRINT, Keyring, KeyringError};
+use crate::metrics::Metrics;
 use crate::notices::{self, NoticeReceiver, NoticeSetupError, Notices};
 use crate::paypal_identity::PaypalIdentities;
 use crate::publish::{Publisher, PublisherParts};
@@ -98,8 +99,11 @@ impl Application {
         let delivery = DeliveryConfig { notices, ..delivery_config(&settings) };
         let lease_duration = delivery.lease_duration;
         let paypal = Arc::new(PaypalIdentities::new(store.clone(), keyring.clone(), public_url.clone()));
-        let (deliverer, queue) = Deliverer::new(store.clone(), keyring.clone(), paypal.clone(), delivery)?;
+        let metrics = Arc::new(Metrics::default());
+        let (deliverer, queue) =
+            Deliverer::new(store.clone(), keyring.clone(), paypal.clone(), metrics.clone(), delivery)?;
         let parts = PublisherParts {
+            metrics: metrics.clone(),
             keyring: keyring.clone(),
             paypal: paypal.clone(),
             queue,
@@ -112,6 +116,7 @@ impl Application {
             store: store.clone(),
             keyring,
             paypal,
+            metrics,
             publisher: publisher.clone(),
             admin_token_digest: api::state::digest(admin_token.value()),
             public_url,

@@ -14,6 +14,7 @@ pub mod domain;
 pub mod error_chain;
 pub mod fanout;
 pub mod keyring;
+pub mod metrics;
 pub mod notices;
 pub mod pacing;
 pub mod paypal_identity;

@@ -20,6 +20,7 @@ use crate::domain::model::{DeliveryFormat, Event, EventType, Trigger};
 use crate::domain::{AccountId, DeliveryId, EventId, EventTypeName, Timestamp, WebhookId, WebhookUrl};
 use crate::fanout;
 use crate::keyring::Keyring;
+use crate::metrics::Metrics;
 use crate::paypal_identity::{IdentityError, PaypalIdentities};
 use crate::resource_schema::{SchemaCache, Violation};
 use crate::store::{IdempotencyRecord, Lease, NewDelivery, PublishBatch, PublishOutcome, Store, StoreError};
@@ -106,6 +107,7 @@ pub struct Publisher {
     public_url: String,
     lease_duration: std::time::Duration,
     schemas: SchemaCache,
+    metrics: Arc<Metrics>,
 }
 
 /// The most schema violations reported for one resource.
@@ -113,6 +115,7 @@ const MAX_VIOLATIONS: usize = 20;
 
 /// What [`Publisher`] needs besides the store.
 pub struct PublisherParts {
+    pub metrics: Arc<Metrics>,
     pub keyring: Arc<Keyring>,
     pub paypal: Arc<PaypalIdentities>,
     pub queue: JobQueue,
@@ -132,8 +135,9 @@ struct Plan<'q> {
 
 impl Publisher {
     pub fn new(store: Arc<dyn Store>, parts: PublisherParts) -> Self {
-        let PublisherParts { keyring, paypal, queue, sender, public_url, lease_duration } = parts;
-        Self { store, keyring, paypal, queue, sender, public_url, lease_duration, schemas: SchemaCache::default() }
+        let PublisherParts { metrics, keyring, paypal, queue, sender, public_url, lease_duration } = parts;
+        let schemas = SchemaCache::default();
+        Self { store, keyring, paypal, queue, sender, public_url, lease_duration, schemas, metrics }
     }
 
     /// Tells the worker to look for due deliveries now (after re-enabling a webhook or re-queueing).
@@ -165,11 +169,13 @@ impl Publisher {
             request_hash: key.request_hash,
             response: response.clone(),
         });
+        let types: Vec<EventTypeName> = events.iter().map(|event| event.event_type.clone()).collect();
         let batch = PublishBatch { idempotency, events, deliveries: plan.deliveries };
         match self.store.publish(batch).await? {
             PublishOutcome::Replayed { response } => Ok(Published::Replayed(response)),
             PublishOutcome::Committed => {
                 self.hand_over(plan.jobs, plan.reservation, plan.waiting);
+                types.iter().for_each(|name| self.metrics.event_published(name.as_str()));
                 Ok(Published::Created(response))
             }
         }

@@ -1,7 +1,10 @@
-//! `GET /healthz` (the process answers) and `GET /readyz` (the store answers too).
+//! `GET /healthz` (the process answers), `GET /readyz` (the store answers too) and `GET /metrics`
+//! (Prometheus text).
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
 use super::error::ApiError;
@@ -17,4 +20,10 @@ pub async fn healthz() -> Json<Value> {
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     state.store.ping().await.map_err(ApiError::unavailable)?;
     Ok(Json(json!({"status": "ready"})))
+}
+
+/// Counters, histograms and gauges for Prometheus to scrape; unauthenticated, like the health checks.
+#[utoipa::path(get, path = "/metrics", tag = "health", responses((status = 200, description = "Prometheus text format", content_type = "text/plain", body = String)))]
+pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], state.metrics.render())
 }

@@ -41,6 +41,7 @@ pub fn router(state: AppState) -> Router {
     let (router, api) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
+        .routes(routes!(health::metrics))
         .routes(routes!(accounts::create, accounts::list))
         .routes(routes!(accounts::show))
         .routes(routes!(accounts::roll_credentials))

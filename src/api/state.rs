@@ -5,6 +5,7 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 
 use crate::keyring::Keyring;
+use crate::metrics::Metrics;
 use crate::paypal_identity::PaypalIdentities;
 use crate::publish::Publisher;
 use crate::store::Store;
@@ -15,6 +16,8 @@ pub struct ApiContext {
     pub keyring: Arc<Keyring>,
     /// The installation's PayPal signing key and certificate, made on first need.
     pub paypal: Arc<PaypalIdentities>,
+    /// What `GET /metrics` shows.
+    pub metrics: Arc<Metrics>,
     pub publisher: Arc<Publisher>,
     /// SHA-256 of the admin token: compared in constant time, and the token itself is not kept around.
     pub admin_token_digest: [u8; 32],

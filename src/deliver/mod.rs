@@ -27,6 +27,7 @@ use tracing::Instrument;
 use crate::attempt_log;
 use crate::domain::{Timestamp, WebhookId};
 use crate::keyring::Keyring;
+use crate::metrics::{AttemptEnd, Metrics};
 use crate::notices::{About, LastAttempt, Notice, Notices};
 use crate::paypal_identity::PaypalIdentities;
 use crate::retry::{self, Decision, RetrySchedule};
@@ -74,6 +75,7 @@ struct Worker {
     queue: JobQueue,
     config: DeliveryConfig,
     notices: Notices,
+    metrics: Arc<Metrics>,
 }
 
 /// The running delivery machinery; [`Deliverer::run`] drives it until shutdown.
@@ -88,6 +90,7 @@ impl Deliverer {
         store: Arc<dyn Store>,
         keyring: Arc<Keyring>,
         paypal: Arc<PaypalIdentities>,
+        metrics: Arc<Metrics>,
         config: DeliveryConfig,
     ) -> reqwest::Result<(Self, JobQueue)> {
         let (queue, receiver) = queue::channel(config.max_in_flight * 4);
@@ -99,6 +102,7 @@ impl Deliverer {
             sender,
             queue: queue.clone(),
             notices: config.notices.clone(),
+            metrics,
             config,
         });
         Ok((Self { worker, receiver }, queue))
@@ -168,8 +172,11 @@ impl Worker {
             tracing::debug!("lease too close to its end; the poller will claim the delivery again");
             return;
         }
+        let in_flight = self.metrics.attempt_started();
         let exchange = self.sender.attempt(&job).await;
+        drop(in_flight);
         let (attempt, outcome) = attempt_log::record(exchange);
+        let took = Duration::from_millis(attempt.duration_ms);
         let status_code = attempt.response.as_ref().map(|r| r.status);
         let error_code = attempt.error.as_ref().map(|e| e.code.clone());
         let jitter_draw = rand::random_range(-1.0..=1.0);
@@ -184,6 +191,13 @@ impl Worker {
             }
         };
         tracing::debug!(status = ?status_code, ?transition, "attempt made");
+        let end = match transition {
+            DeliveryTransition::Succeeded => AttemptEnd::Succeeded,
+            DeliveryTransition::RetryAt(_) => AttemptEnd::Retrying,
+            DeliveryTransition::Exhausted => AttemptEnd::Failed,
+        };
+        let since_publish = (job.attempt_number == 1).then(|| Timestamp::now().since(job.event_id.created_at()));
+        self.metrics.attempt_finished(end, status_code, took, since_publish);
         let failing_limit = self.failing_limit();
         let lease_token = job.lease.token;
         let record = AttemptRecord { attempt, status_code, lease_token, transition, disable_webhook, failing_limit };

@@ -38,6 +38,19 @@ fn encode(mut value: u128) -> String {
     String::from_utf8(out.to_vec()).expect("alphabet is ASCII")
 }
 
+fn decode(text: &str) -> u128 {
+    text.bytes().fold(0u128, |value, b| {
+        let digit = ALPHABET.iter().position(|a| *a == b).unwrap_or(0) as u128;
+        value.wrapping_shl(5) | digit
+    })
+}
+
+/// When an id was made, from its first 48 bits.
+fn created_at(id: &str, prefix: &str) -> super::Timestamp {
+    let body = id.strip_prefix(prefix).unwrap_or(id);
+    super::Timestamp::from_millis((decode(body) >> 80) as i64)
+}
+
 fn is_encoded(text: &str) -> bool {
     // The first character carries only 3 bits (128 = 25 * 5 + 3), so it is at most '7'.
     text.len() == ENCODED_LEN && text.as_bytes()[0] <= b'7' && text.bytes().all(|b| ALPHABET.contains(&b))
@@ -81,6 +94,11 @@ macro_rules! prefixed_id {
             pub fn as_str(&self) -> &str {
                 &self.0
             }
+
+            /// When this id was made (to the millisecond).
+            pub fn created_at(&self) -> super::Timestamp {
+                created_at(&self.0, Self::PREFIX)
+            }
         }
 
         impl std::fmt::Display for $name {
@@ -117,6 +135,18 @@ mod tests {
         let second = next_value(1_000);
         assert!(second > first);
         assert!(next_value(999) > second, "a clock step back must not reorder ids");
+    }
+
+    #[test]
+    fn an_id_tells_when_it_was_made() {
+        let before = super::super::Timestamp::now();
+        let id = EventId::generate();
+        let made = id.created_at();
+        assert!(made >= before && made <= super::super::Timestamp::now(), "{made:?}");
+        assert_eq!(
+            EventId::parse("evt_01ARZ3NDEKTSV4RRFFQ69G5FAV").unwrap().created_at().as_millis(),
+            1_469_922_850_259
+        );
     }
 
     #[test]

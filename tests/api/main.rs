@@ -8,5 +8,6 @@ mod delivery;
 mod formats;
 mod hostile_receivers;
 mod merchant_api;
+mod metrics;
 mod policies;
 mod support;

@@ -1,0 +1,150 @@
+//! What Herald counts, exposed at `GET /metrics` in the Prometheus text format.
+//!
+//! Labels are bounded: event types come from the operator's catalog, outcomes and status classes are
+//! fixed sets; there is never a series per event, webhook or URL.
+
+use std::time::Duration;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct EventTypeLabel {
+    event_type: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct AttemptLabels {
+    /// `succeeded`, `retrying` or `failed` (no retries left).
+    outcome: &'static str,
+    /// `2xx` … `5xx`, or `none` when no answer came (timeout, refused, connection error).
+    status_class: &'static str,
+}
+
+/// Herald's counters, histograms and gauges; shared by the publisher, the worker and the API.
+pub struct Metrics {
+    registry: Registry,
+    published: Family<EventTypeLabel, Counter>,
+    attempts: Family<AttemptLabels, Counter>,
+    attempt_duration: Histogram,
+    first_attempt_latency: Histogram,
+    in_flight: Gauge,
+}
+
+/// How an attempt ended, for the attempt counter.
+#[derive(Clone, Copy, Debug)]
+pub enum AttemptEnd {
+    Succeeded,
+    Retrying,
+    Failed,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("herald");
+        let published = Family::<EventTypeLabel, Counter>::default();
+        registry.register("events_published", "Events accepted by the publish API", published.clone());
+        let attempts = Family::<AttemptLabels, Counter>::default();
+        registry.register("delivery_attempts", "Delivery attempts by outcome and status class", attempts.clone());
+        // 1 ms to about 33 s.
+        let attempt_duration = Histogram::new(exponential_buckets(0.001, 2.0, 16));
+        registry.register("attempt_duration_seconds", "Time one HTTP attempt took", attempt_duration.clone());
+        // 1 ms to about 9 hours: first attempts may wait behind a rate limit or an outage.
+        let first_attempt_latency = Histogram::new(exponential_buckets(0.001, 3.0, 16));
+        registry.register(
+            "publish_to_first_attempt_seconds",
+            "Time from an event's publication to the end of its first delivery attempt",
+            first_attempt_latency.clone(),
+        );
+        let in_flight = Gauge::default();
+        registry.register("attempts_in_flight", "Delivery attempts being made right now", in_flight.clone());
+        Self { registry, published, attempts, attempt_duration, first_attempt_latency, in_flight }
+    }
+}
+
+impl Metrics {
+    pub fn event_published(&self, event_type: &str) {
+        self.published.get_or_create(&EventTypeLabel { event_type: event_type.to_owned() }).inc();
+    }
+
+    /// Counts a finished attempt; `since_publish` is given for first attempts.
+    pub fn attempt_finished(
+        &self,
+        end: AttemptEnd,
+        status: Option<u16>,
+        took: Duration,
+        since_publish: Option<Duration>,
+    ) {
+        let outcome = match end {
+            AttemptEnd::Succeeded => "succeeded",
+            AttemptEnd::Retrying => "retrying",
+            AttemptEnd::Failed => "failed",
+        };
+        let status_class = match status {
+            Some(200..=299) => "2xx",
+            Some(300..=399) => "3xx",
+            Some(400..=499) => "4xx",
+            Some(500..=599) => "5xx",
+            Some(_) => "other",
+            None => "none",
+        };
+        self.attempts.get_or_create(&AttemptLabels { outcome, status_class }).inc();
+        self.attempt_duration.observe(took.as_secs_f64());
+        if let Some(latency) = since_publish {
+            self.first_attempt_latency.observe(latency.as_secs_f64());
+        }
+    }
+
+    /// Counts an attempt in flight until the returned guard is dropped.
+    pub fn attempt_started(&self) -> InFlight<'_> {
+        self.in_flight.inc();
+        InFlight(&self.in_flight)
+    }
+
+    /// The exposition text.
+    pub fn render(&self) -> String {
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &self.registry).expect("writing to a String");
+        text
+    }
+}
+
+/// Decrements the in-flight gauge when the attempt ends, however it ends.
+pub struct InFlight<'a>(&'a Gauge);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_appear_in_the_exposition_with_bounded_labels() {
+        let metrics = Metrics::default();
+        metrics.event_published("charge.succeeded");
+        metrics.event_published("charge.succeeded");
+        let guard = metrics.attempt_started();
+        assert!(metrics.render().contains("herald_attempts_in_flight 1"));
+        drop(guard);
+        metrics.attempt_finished(
+            AttemptEnd::Retrying,
+            Some(503),
+            Duration::from_millis(5),
+            Some(Duration::from_millis(9)),
+        );
+        let text = metrics.render();
+        assert!(text.contains("herald_events_published_total{event_type=\"charge.succeeded\"} 2"), "{text}");
+        assert!(text.contains("herald_delivery_attempts_total{outcome=\"retrying\",status_class=\"5xx\"} 1"), "{text}");
+        assert!(text.contains("herald_attempt_duration_seconds_count 1"), "{text}");
+        assert!(text.contains("herald_publish_to_first_attempt_seconds_count 1"), "{text}");
+        assert!(text.contains("herald_attempts_in_flight 0"), "{text}");
+    }
+}
