@@ -16,17 +16,12 @@ const EVENTS: usize = 10_000;
 const NODES: usize = 3;
 
 fn start_node(schema: &PgSchema, n: usize) -> HeraldProcess {
-    let data_dir = std::env::temp_dir().join(format!("herald-node-{}-{n}", std::process::id()));
-    let node_id = format!("node-{n}");
-    let env = [
-        ("HERALD_DATABASE_URL", schema.url.as_str()),
-        ("HERALD_NODE_ID", node_id.as_str()),
+    let extra = [
         ("HERALD_DELIVERY_TIMEOUT", "1s"),
         ("HERALD_LEASE_DURATION", "4s"),
         ("HERALD_RETRY_SCHEDULE", "200ms,500ms,1s,2s"),
-        ("HERALD_MASTER_KEY", "bXVsdGktbm9kZSB0ZXN0IG1hc3RlciBrZXkgLSAzMmI="),
     ];
-    HeraldProcess::start(&data_dir, TOKEN, &[], &env)
+    common::start_pg_node(schema, "node", n, TOKEN, &extra)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -14,17 +14,6 @@ use serde_json::{Value, json};
 
 const TOKEN: &str = "rate-test-token";
 
-fn start_node(schema: &PgSchema, n: usize) -> HeraldProcess {
-    let data_dir = std::env::temp_dir().join(format!("herald-rate-node-{}-{n}", std::process::id()));
-    let node_id = format!("node-{n}");
-    let env = [
-        ("HERALD_DATABASE_URL", schema.url.as_str()),
-        ("HERALD_NODE_ID", node_id.as_str()),
-        ("HERALD_MASTER_KEY", "bXVsdGktbm9kZSB0ZXN0IG1hc3RlciBrZXkgLSAzMmI="),
-    ];
-    HeraldProcess::start(&data_dir, TOKEN, &[], &env)
-}
-
 /// A webhook's rate limit holds for the whole cluster: two nodes publish and deliver, and the receiver
 /// still sees 20 deliveries a second.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -36,7 +25,8 @@ async fn a_rate_limit_holds_across_nodes() {
     let schema = PgSchema::create(&url).await;
     let arrivals: Arrivals = Arc::default();
     let receiver = start_slow_receiver(arrivals.clone(), 8, Duration::ZERO).await;
-    let nodes: Vec<HeraldProcess> = (1..=2).map(|n| start_node(&schema, n)).collect();
+    let nodes: Vec<HeraldProcess> =
+        (1..=2).map(|n| common::start_pg_node(&schema, "rate-node", n, TOKEN, &[])).collect();
     let http = reqwest::Client::new();
     let tenant = set_up_tenant(&http, &nodes[0].base, TOKEN, "payment.created", &receiver).await;
     let limit = json!([{"op": "replace", "path": "/rate_limit", "value": 20}]);

@@ -203,3 +203,19 @@ pub async fn wait_until_all_arrived(
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
+
+/// The master key every node of a multi-node test shares.
+pub const SHARED_MASTER_KEY: &str = "bXVsdGktbm9kZSB0ZXN0IG1hc3RlciBrZXkgLSAzMmI=";
+
+/// One `herald serve` process on the schema's database, named `{label}-{n}`, with `extra` settings.
+pub fn start_pg_node(schema: &PgSchema, label: &str, n: usize, token: &str, extra: &[(&str, &str)]) -> HeraldProcess {
+    let data_dir = std::env::temp_dir().join(format!("herald-{label}-{}-{n}", std::process::id()));
+    let node_id = format!("{label}-{n}");
+    let mut env = vec![
+        ("HERALD_DATABASE_URL", schema.url.as_str()),
+        ("HERALD_NODE_ID", node_id.as_str()),
+        ("HERALD_MASTER_KEY", SHARED_MASTER_KEY),
+    ];
+    env.extend_from_slice(extra);
+    HeraldProcess::start(&data_dir, token, &[], &env)
+}
