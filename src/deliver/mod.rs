@@ -74,7 +74,6 @@ struct Worker {
     sender: Sender,
     queue: JobQueue,
     config: DeliveryConfig,
-    notices: Notices,
     metrics: Arc<Metrics>,
 }
 
@@ -95,16 +94,7 @@ impl Deliverer {
     ) -> reqwest::Result<(Self, JobQueue)> {
         let (queue, receiver) = queue::channel(config.max_in_flight * 4);
         let sender = Sender::new(config.limits.clone())?;
-        let worker = Arc::new(Worker {
-            store,
-            keyring,
-            paypal,
-            sender,
-            queue: queue.clone(),
-            notices: config.notices.clone(),
-            metrics,
-            config,
-        });
+        let worker = Arc::new(Worker { store, keyring, paypal, sender, queue: queue.clone(), metrics, config });
         Ok((Self { worker, receiver }, queue))
     }
 
@@ -198,7 +188,8 @@ impl Worker {
         };
         let since_publish = (job.attempt_number == 1).then(|| Timestamp::now().since(job.event_id.created_at()));
         self.metrics.attempt_finished(end, status_code, took, since_publish);
-        let failing_limit = self.failing_limit();
+        // Only a failure can end a failing streak in a disable; a success needs no cutoff.
+        let failing_limit = (transition != DeliveryTransition::Succeeded).then(|| self.failing_limit()).flatten();
         let lease_token = job.lease.token;
         let record = AttemptRecord { attempt, status_code, lease_token, transition, disable_webhook, failing_limit };
         match self.store.record_attempt(record).await {
@@ -236,15 +227,16 @@ impl Worker {
             HealthChange::Disabled(reason) => tracing::warn!(reason = %reason, "the webhook was disabled"),
         }
         let target = &job.target;
-        if !self.notices.watches(&target.account_id) {
+        let notices = &self.config.notices;
+        if !notices.watches(&target.account_id) {
             return;
         }
         let about = About { webhook_id: &target.webhook_id, account_id: &target.account_id, url: target.url.as_str() };
         if let Some(notice) = Notice::of_health(&about, &health, last) {
-            self.notices.report(notice);
+            notices.report(notice);
         }
         if exhausted && !job.single_attempt {
-            self.notices.report(Notice::exhausted(&about, &job.delivery_id, &job.event_id, job.attempt_number, last));
+            notices.report(Notice::exhausted(&about, &job.delivery_id, &job.event_id, job.attempt_number, last));
         }
     }
 

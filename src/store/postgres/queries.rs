@@ -409,10 +409,9 @@ pub async fn claim_due(c: &impl GenericClient, claim: &ClaimRequest) -> StoreRes
                RETURNING id";
     let params: Params =
         &[&claim.lease.until.as_millis(), &claim.lease.token, &claim.now.as_millis(), &i64::from(claim.limit)];
-    let ids: Vec<String> = query(c, sql, params).await?.iter().map(|row| row.get(0)).collect();
+    let mut ids: Vec<String> = query(c, sql, params).await?.iter().map(|row| row.get(0)).collect();
     let room = (claim.limit as usize).saturating_sub(ids.len());
     let mut slots: HashMap<String, Timestamp> = HashMap::new();
-    let mut ids = ids;
     if room > 0 {
         for (id, slot) in claim_paced(c, claim, room).await? {
             if let Some(slot) = slot {
