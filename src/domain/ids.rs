@@ -95,6 +95,11 @@ macro_rules! prefixed_id {
                 &self.0
             }
 
+            /// The smallest id made at `time`: ids made at or after it compare greater or equal.
+            pub fn floor_at(time: super::Timestamp) -> Self {
+                Self(format!("{}{}", Self::PREFIX, encode((time.as_millis().max(0) as u128) << 80)))
+            }
+
             /// When this id was made (to the millisecond).
             pub fn created_at(&self) -> super::Timestamp {
                 created_at(&self.0, Self::PREFIX)
@@ -147,6 +152,14 @@ mod tests {
             EventId::parse("evt_01ARZ3NDEKTSV4RRFFQ69G5FAV").unwrap().created_at().as_millis(),
             1_469_922_850_259
         );
+    }
+
+    #[test]
+    fn a_floor_id_sorts_before_every_id_made_from_its_time_on() {
+        let before = crate::domain::Timestamp::now();
+        let made = DeliveryId::generate();
+        assert!(DeliveryId::floor_at(before) <= made);
+        assert!(DeliveryId::floor_at(made.created_at().plus(std::time::Duration::from_millis(1))) > made);
     }
 
     #[test]

@@ -30,6 +30,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_webhook_signing.sql"),
     include_str!("migrations/0005_delivery_policy.sql"),
     include_str!("migrations/0006_webhook_health.sql"),
+    include_str!("migrations/0007_dashboard.sql"),
 ];
 /// Serialises migrations when several nodes start at once.
 const MIGRATION_LOCK: i64 = 0x4845_5241_4c44; // "HERALD"
@@ -304,6 +305,18 @@ impl Store for PostgresStore {
 
     async fn list_attempts(&self, delivery: &DeliveryId) -> StoreResult<Vec<Attempt>> {
         queries::list_attempts(&self.client().await?, delivery).await
+    }
+
+    async fn delivery_stats(&self, webhook: &WebhookId, since: Timestamp) -> StoreResult<DeliveryStats> {
+        queries::delivery_stats(&self.client().await?, webhook, since).await
+    }
+
+    async fn event_deliveries(&self, account: &AccountId, event: &EventId) -> StoreResult<Vec<Delivery>> {
+        queries::event_deliveries(&self.client().await?, account, event).await
+    }
+
+    async fn overview(&self, now: Timestamp, limit: u32) -> StoreResult<Overview> {
+        queries::overview(&self.client().await?, now, limit).await
     }
 
     async fn requeue_failed(

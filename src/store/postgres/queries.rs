@@ -650,3 +650,56 @@ pub async fn insert_meta_if_absent(c: &impl GenericClient, key: &str, value: &[u
     let stored = get_meta(c, key).await?;
     stored.ok_or_else(|| StoreError::Corrupt(format!("the installation fact {key} vanished as it was written")))
 }
+
+pub async fn delivery_stats(
+    c: &impl GenericClient,
+    webhook: &WebhookId,
+    since: Timestamp,
+) -> StoreResult<DeliveryStats> {
+    let sql = "SELECT \
+         (SELECT count(*) FROM deliveries WHERE webhook_id = $1 AND state = 'succeeded' AND id >= $2), \
+         (SELECT count(*) FROM deliveries WHERE webhook_id = $1 AND state = 'failed' AND id >= $2), \
+         (SELECT count(*) FROM deliveries WHERE webhook_id = $1 AND state = 'pending' AND id >= $2 \
+             AND attempt_count > 0)";
+    let floor = DeliveryId::floor_at(since);
+    let row = query(c, sql, &[&webhook.as_str(), &floor.as_str()]).await?.pop();
+    let count = |i| row.as_ref().map_or(0, |r| r.get::<_, i64>(i) as u64);
+    Ok(DeliveryStats { succeeded: count(0), failed: count(1), retrying: count(2) })
+}
+
+pub async fn event_deliveries(
+    c: &impl GenericClient,
+    account: &AccountId,
+    event: &EventId,
+) -> StoreResult<Vec<Delivery>> {
+    let sql = format!(
+        "SELECT {DELIVERY_COLUMNS} FROM deliveries d JOIN events e ON e.id = d.event_id \
+         WHERE d.event_id = $1 AND d.account_id = $2 ORDER BY d.id"
+    );
+    all(query(c, &sql, &[&event.as_str(), &account.as_str()]).await?, rows::delivery)
+}
+
+pub async fn overview(c: &impl GenericClient, now: Timestamp, limit: u32) -> StoreResult<Overview> {
+    let sql = "SELECT \
+         (SELECT count(*) FROM deliveries WHERE state = 'pending' AND next_attempt_at IS NOT NULL), \
+         (SELECT count(*) FROM deliveries WHERE state = 'pending' AND next_attempt_at <= $1 \
+             AND (leased_until IS NULL OR leased_until < $1)), \
+         (SELECT count(*) FROM webhooks WHERE status = 'DISABLED' AND deleted_at IS NULL)";
+    let counts = query(c, sql, &[&now.as_millis()]).await?.pop();
+    let count = |i| counts.as_ref().map_or(0, |r| r.get::<_, i64>(i) as u64);
+    let sql = format!(
+        "SELECT {WEBHOOK_COLUMNS}, failing_since FROM webhooks WHERE status = 'ENABLED' AND deleted_at IS NULL \
+         AND failing_since IS NOT NULL ORDER BY failing_since LIMIT $1"
+    );
+    let failing = query(c, &sql, &[&i64::from(limit)])
+        .await?
+        .iter()
+        .map(|row| Ok((rows::webhook(row)?, Timestamp::from_millis(row.get(WEBHOOK_COLUMN_COUNT)))))
+        .collect::<StoreResult<_>>()?;
+    let sql = format!(
+        "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE status = 'DISABLED' AND deleted_at IS NULL \
+         ORDER BY updated_at DESC LIMIT $1"
+    );
+    let disabled = all(query(c, &sql, &[&i64::from(limit)]).await?, rows::webhook)?;
+    Ok(Overview { pending: count(0), due: count(1), disabled_count: count(2), failing, disabled })
+}

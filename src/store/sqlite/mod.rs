@@ -28,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_webhook_signing.sql"),
     include_str!("migrations/0007_delivery_policy.sql"),
     include_str!("migrations/0008_webhook_health.sql"),
+    include_str!("migrations/0009_dashboard.sql"),
 ];
 const MAX_IDLE_READERS: usize = 8;
 
@@ -259,6 +260,18 @@ impl Store for SqliteStore {
 
     async fn list_attempts(&self, delivery: &DeliveryId) -> StoreResult<Vec<Attempt>> {
         self.read(|conn| reads::list_attempts(conn, delivery))
+    }
+
+    async fn delivery_stats(&self, webhook: &WebhookId, since: Timestamp) -> StoreResult<DeliveryStats> {
+        self.read(|conn| reads::delivery_stats(conn, webhook, since))
+    }
+
+    async fn event_deliveries(&self, account: &AccountId, event: &EventId) -> StoreResult<Vec<Delivery>> {
+        self.read(|conn| reads::event_deliveries(conn, account, event))
+    }
+
+    async fn overview(&self, now: Timestamp, limit: u32) -> StoreResult<Overview> {
+        self.read(|conn| reads::overview(conn, now, limit))
     }
 
     async fn get_meta(&self, key: &'static str) -> StoreResult<Option<Vec<u8>>> {

@@ -5,7 +5,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::{backend, rows};
 use crate::domain::model::*;
 use crate::domain::*;
-use crate::store::{AccountCredentials, EventFilter, PageRequest, StoreResult, StoredSecret, StoredTarget};
+use crate::store::{
+    AccountCredentials, DeliveryStats, EventFilter, Overview, PageRequest, StoreResult, StoredSecret, StoredTarget,
+};
 
 pub fn list_accounts(conn: &Connection, page: &PageRequest) -> StoreResult<Vec<Account>> {
     let sql = format!("SELECT {} FROM accounts WHERE id > ?1 ORDER BY id LIMIT ?2", rows::ACCOUNT_COLUMNS);
@@ -226,4 +228,78 @@ pub fn get_meta(conn: &Connection, key: &str) -> StoreResult<Option<Vec<u8>>> {
     conn.prepare_cached("SELECT value FROM meta WHERE key = ?1")
         .and_then(|mut stmt| stmt.query_row([key], |row| row.get(0)).optional())
         .map_err(backend)
+}
+
+pub fn delivery_stats(conn: &Connection, webhook: &WebhookId, since: Timestamp) -> StoreResult<DeliveryStats> {
+    // Three counts over `deliveries_by_webhook_state`; only the (few) pending rows are visited.
+    let sql = "SELECT \
+         (SELECT count(*) FROM deliveries WHERE webhook_id = ?1 AND state = 'succeeded' AND id >= ?2), \
+         (SELECT count(*) FROM deliveries WHERE webhook_id = ?1 AND state = 'failed' AND id >= ?2), \
+         (SELECT count(*) FROM deliveries WHERE webhook_id = ?1 AND state = 'pending' AND id >= ?2 \
+             AND attempt_count > 0)";
+    let floor = DeliveryId::floor_at(since);
+    conn.prepare_cached(sql)
+        .and_then(|mut stmt| {
+            stmt.query_row(params![webhook.as_str(), floor.as_str()], |row| {
+                Ok(DeliveryStats {
+                    succeeded: row.get::<_, i64>(0)? as u64,
+                    failed: row.get::<_, i64>(1)? as u64,
+                    retrying: row.get::<_, i64>(2)? as u64,
+                })
+            })
+        })
+        .map_err(backend)
+}
+
+pub fn event_deliveries(conn: &Connection, account: &AccountId, event: &EventId) -> StoreResult<Vec<Delivery>> {
+    let sql = format!(
+        "SELECT {} FROM deliveries d JOIN events e ON e.id = d.event_id \
+         WHERE d.event_id = ?1 AND d.account_id = ?2 ORDER BY d.id",
+        rows::DELIVERY_COLUMNS
+    );
+    let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
+    let found = stmt.query_map([event.as_str(), account.as_str()], rows::delivery).map_err(backend)?;
+    found.collect::<Result<_, _>>().map_err(backend)
+}
+
+pub fn overview(conn: &Connection, now: Timestamp, limit: u32) -> StoreResult<Overview> {
+    let count = |sql: &str, params: &[&dyn rusqlite::ToSql]| -> StoreResult<u64> {
+        conn.prepare_cached(sql)
+            .and_then(|mut s| s.query_row(params, |r| r.get::<_, i64>(0)))
+            .map(|n| n as u64)
+            .map_err(backend)
+    };
+    // Both counts are answered by the partial index `deliveries_due`.
+    let pending =
+        count("SELECT count(*) FROM deliveries WHERE state = 'pending' AND next_attempt_at IS NOT NULL", &[])?;
+    let due = count(
+        "SELECT count(*) FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ?1 \
+         AND (leased_until IS NULL OR leased_until < ?1)",
+        &[&now.as_millis()],
+    )?;
+    let disabled_count = count("SELECT count(*) FROM webhooks WHERE status = 'DISABLED' AND deleted_at IS NULL", &[])?;
+    let sql = format!(
+        "SELECT {}, failing_since FROM webhooks WHERE status = 'ENABLED' AND deleted_at IS NULL \
+         AND failing_since IS NOT NULL ORDER BY failing_since LIMIT ?1",
+        rows::WEBHOOK_COLUMNS
+    );
+    let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
+    let failing = stmt
+        .query_map([limit], |row| {
+            Ok((
+                rows::webhook(row)?,
+                Timestamp::from_millis(row.get::<_, i64>(crate::store::columns::WEBHOOK_COLUMN_COUNT)?),
+            ))
+        })
+        .map_err(backend)?
+        .collect::<Result<_, _>>()
+        .map_err(backend)?;
+    let sql = format!(
+        "SELECT {} FROM webhooks WHERE status = 'DISABLED' AND deleted_at IS NULL ORDER BY updated_at DESC LIMIT ?1",
+        rows::WEBHOOK_COLUMNS
+    );
+    let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
+    let disabled =
+        stmt.query_map([limit], rows::webhook).map_err(backend)?.collect::<Result<_, _>>().map_err(backend)?;
+    Ok(Overview { pending, due, disabled_count, failing, disabled })
 }
