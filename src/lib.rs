@@ -9,6 +9,7 @@ pub mod attempt_log;
 pub mod catalog;
 pub mod cli;
 pub mod config;
+pub mod dashboard;
 pub mod deliver;
 pub mod domain;
 pub mod error_chain;

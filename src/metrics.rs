@@ -3,7 +3,9 @@
 //! Labels are bounded: event types come from the operator's catalog, outcomes and status classes are
 //! fixed sets; there is never a series per event, webhook or URL.
 
-use std::time::Duration;
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -33,6 +35,49 @@ pub struct Metrics {
     attempt_duration: Histogram,
     first_attempt_latency: Histogram,
     in_flight: Gauge,
+    recent: RecentAttempts,
+}
+
+/// Attempts of the last minute, counted per second: the health page's deliveries per second.
+struct RecentAttempts {
+    started: Instant,
+    /// (second since `started`, attempts in it), oldest first, at most a minute's worth.
+    seconds: Mutex<VecDeque<(u64, u64)>>,
+}
+
+/// The window the rate is averaged over.
+const RATE_WINDOW_SECONDS: u64 = 60;
+
+impl RecentAttempts {
+    fn new() -> Self {
+        Self { started: Instant::now(), seconds: Mutex::new(VecDeque::new()) }
+    }
+
+    fn now(&self) -> u64 {
+        self.started.elapsed().as_secs()
+    }
+
+    fn record(&self) {
+        let now = self.now();
+        let mut seconds = self.seconds.lock().unwrap_or_else(|p| p.into_inner());
+        match seconds.back_mut() {
+            Some((second, count)) if *second == now => *count += 1,
+            _ => seconds.push_back((now, 1)),
+        }
+        while seconds.front().is_some_and(|(second, _)| second + RATE_WINDOW_SECONDS <= now) {
+            seconds.pop_front();
+        }
+    }
+
+    /// Attempts per second over the last full minute (or since start, if that is shorter).
+    fn per_second(&self) -> f64 {
+        let now = self.now();
+        let seconds = self.seconds.lock().unwrap_or_else(|p| p.into_inner());
+        let window = RATE_WINDOW_SECONDS.min(now).max(1);
+        let counted: u64 =
+            seconds.iter().filter(|(second, _)| *second < now && second + window >= now).map(|(_, n)| n).sum();
+        counted as f64 / window as f64
+    }
 }
 
 /// How an attempt ended, for the attempt counter.
@@ -62,7 +107,8 @@ impl Default for Metrics {
         );
         let in_flight = Gauge::default();
         registry.register("attempts_in_flight", "Delivery attempts being made right now", in_flight.clone());
-        Self { registry, published, attempts, attempt_duration, first_attempt_latency, in_flight }
+        let recent = RecentAttempts::new();
+        Self { registry, published, attempts, attempt_duration, first_attempt_latency, in_flight, recent }
     }
 }
 
@@ -93,6 +139,7 @@ impl Metrics {
             None => "none",
         };
         self.attempts.get_or_create(&AttemptLabels { outcome, status_class }).inc();
+        self.recent.record();
         self.attempt_duration.observe(took.as_secs_f64());
         if let Some(latency) = since_publish {
             self.first_attempt_latency.observe(latency.as_secs_f64());
@@ -103,6 +150,11 @@ impl Metrics {
     pub fn attempt_started(&self) -> InFlight<'_> {
         self.in_flight.inc();
         InFlight(&self.in_flight)
+    }
+
+    /// Attempts this process made per second, averaged over the last minute.
+    pub fn attempts_per_second(&self) -> f64 {
+        self.recent.per_second()
     }
 
     /// The exposition text.

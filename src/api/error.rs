@@ -60,6 +60,19 @@ impl ApiError {
         Self { status, name, message: message.into(), details: Vec::new(), cause: None }
     }
 
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// What was wrong, field by field (the dashboard shows each next to its field).
+    pub fn details(&self) -> &[ErrorDetail] {
+        &self.details
+    }
+
     pub fn with_detail(mut self, detail: ErrorDetail) -> Self {
         self.details.push(detail);
         self
@@ -259,12 +272,20 @@ pub struct ErrorBody {
     links: [(); 0],
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+impl ApiError {
+    /// A fresh debug id, with the internal cause (if any) logged under it once.
+    pub fn log_cause(&self) -> String {
         let debug_id = crate::keyring::random_token(8);
         if let Some(cause) = &self.cause {
             tracing::error!(debug_id, error = %error_chain(cause.as_ref()), status = self.status.as_u16(), "request failed");
         }
+        debug_id
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let debug_id = self.log_cause();
         let body = ErrorBody { name: self.name, message: self.message, debug_id, details: self.details, links: [] };
         let mut response = (self.status, axum::Json(body)).into_response();
         if self.status == StatusCode::UNAUTHORIZED {

@@ -74,6 +74,7 @@ pub fn router(state: AppState) -> Router {
         move || async move { ([(header::CONTENT_TYPE, "application/json")], document.to_string()).into_response() };
     let html = move || async move { axum::response::Html(reference.to_string()) };
     router
+        .merge(crate::dashboard::router())
         .route("/v1/openapi.json", axum::routing::get(json))
         .route("/docs", axum::routing::get(html))
         .fallback(|| async { ApiError::not_found("path") })

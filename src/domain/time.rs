@@ -36,6 +36,10 @@ impl Timestamp {
         Self(self.0.saturating_add(duration.as_millis().min(i64::MAX as u128) as i64))
     }
 
+    pub fn minus(self, duration: Duration) -> Self {
+        Self(self.0.saturating_sub(duration.as_millis().min(i64::MAX as u128) as i64))
+    }
+
     /// The time from `earlier` to `self`, zero if `earlier` is later.
     pub fn since(self, earlier: Timestamp) -> Duration {
         Duration::from_millis(self.0.saturating_sub(earlier.0).max(0) as u64)
