@@ -327,3 +327,172 @@ async fn a_merchant_works_through_the_webhook_page_in_a_real_browser() {
     assert_eq!(text(&client, "main h1").await, "404");
     client.close().await.unwrap();
 }
+
+/// A browser-less visitor: keeps cookies by hand and does not follow redirects, to see them.
+struct Visitor {
+    http: reqwest::Client,
+    base: String,
+    cookies: Vec<(String, String)>,
+}
+
+impl Visitor {
+    fn new(base: &str) -> Self {
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        Self { http, base: base.to_owned(), cookies: Vec::new() }
+    }
+
+    fn keep_cookies(&mut self, response: &reqwest::Response) {
+        for value in response.headers().get_all("set-cookie") {
+            let pair = value.to_str().unwrap().split(';').next().unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            self.cookies.retain(|(n, _)| n != name);
+            if !value.is_empty() {
+                self.cookies.push((name.to_owned(), value.to_owned()));
+            }
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies.iter().map(|(n, v)| format!("{n}={v}")).collect::<Vec<_>>().join("; ")
+    }
+
+    async fn get(&mut self, path: &str) -> (StatusCode, String, Option<String>) {
+        let response =
+            self.http.get(format!("{}{path}", self.base)).header("cookie", self.cookie_header()).send().await.unwrap();
+        self.keep_cookies(&response);
+        let location = response.headers().get("location").map(|l| l.to_str().unwrap().to_owned());
+        (response.status(), response.text().await.unwrap(), location)
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String, Option<String>) {
+        let body = serde_urlencoded::to_string(form).unwrap();
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        self.keep_cookies(&response);
+        let location = response.headers().get("location").map(|l| l.to_str().unwrap().to_owned());
+        (response.status(), response.text().await.unwrap(), location)
+    }
+}
+
+/// The value of the first `name="csrf"` hidden field of a page.
+fn csrf_of(page: &str) -> String {
+    let start = page.find("name=\"csrf\" value=\"").expect("the page has a form") + 19;
+    page[start..].split('"').next().unwrap().to_owned()
+}
+
+/// The text of the element with `id`, tags stripped.
+fn element_text(page: &str, id: &str) -> String {
+    let start = page.find(&format!("id=\"{id}\"")).unwrap_or_else(|| panic!("no #{id}"));
+    let start = start + page[start..].find('>').unwrap() + 1;
+    let end = start + page[start..].find("</").unwrap();
+    page[start..end].trim().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operator_pages_sessions_and_csrf_over_plain_http() {
+    let data = tempfile::tempdir().unwrap();
+    let herald = HeraldProcess::start(data.path(), TOKEN, &[], &[]);
+    let mut operator = Visitor::new(&herald.base);
+
+    // The operator signs in with the admin token; a wrong token is refused on the page.
+    let (status, _, location) = operator.get("/dashboard/operator/accounts").await;
+    assert_eq!((status, location.as_deref()), (StatusCode::SEE_OTHER, Some("/dashboard/operator/login")));
+    let (_, page, _) = operator.get("/dashboard/operator/login").await;
+    let login_csrf = csrf_of(&page);
+    let (status, page, _) =
+        operator.post("/dashboard/operator/login", &[("csrf", &login_csrf), ("admin_token", "wrong")]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("id=\"login-error\""));
+    let login_csrf = csrf_of(&page);
+    let (status, _, location) =
+        operator.post("/dashboard/operator/login", &[("csrf", &login_csrf), ("admin_token", TOKEN)]).await;
+    assert_eq!((status, location.as_deref()), (StatusCode::SEE_OTHER, Some("/dashboard/operator/accounts")));
+
+    // A log-in form without the token its page set is refused.
+    let mut stranger = Visitor::new(&herald.base);
+    let (status, _, _) = stranger.post("/dashboard/operator/login", &[("csrf", "x"), ("admin_token", TOKEN)]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // Create an account: a blank name is refused next to the field; a good one shows its credentials once.
+    let (_, page, _) = operator.get("/dashboard/operator/accounts").await;
+    let csrf = csrf_of(&page);
+    let (status, page, _) = operator.post("/dashboard/operator/accounts", &[("csrf", &csrf), ("name", "  ")]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!element_text(&page, "name-error").is_empty());
+    let (_, page, _) = operator.post("/dashboard/operator/accounts", &[("csrf", &csrf), ("name", "Kiosk")]).await;
+    let client_id = element_text(&page, "shown-client-id");
+    let client_secret = element_text(&page, "shown-client-secret");
+    let (_, page, _) = operator.get("/dashboard/operator/accounts").await;
+    assert!(page.contains(&client_id) && !page.contains(&client_secret), "the secret is shown once only");
+
+    // Without the session's CSRF token, a signed-in operator's form is refused and nothing is created.
+    let (status, _, _) = operator.post("/dashboard/operator/accounts", &[("name", "Forged")]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, _) = operator.post("/dashboard/operator/accounts", &[("csrf", "0"), ("name", "Forged")]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(!operator.get("/dashboard/operator/accounts").await.1.contains("Forged"));
+
+    // The merchant signs in with those credentials; the session cookie is HttpOnly and SameSite.
+    let mut merchant = Visitor::new(&herald.base);
+    let (_, page, _) = merchant.get("/dashboard/login").await;
+    let login_csrf = csrf_of(&page);
+    let form = [("csrf", login_csrf.as_str()), ("client_id", &client_id), ("client_secret", &client_secret)];
+    let response = merchant
+        .http
+        .post(format!("{}/dashboard/login", herald.base))
+        .header("cookie", merchant.cookie_header())
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(serde_urlencoded::to_string(form).unwrap())
+        .send()
+        .await
+        .unwrap();
+    let set_cookie = response.headers().get("set-cookie").unwrap().to_str().unwrap().to_owned();
+    assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"), "{set_cookie}");
+    merchant.keep_cookies(&response);
+    let (status, page, _) = merchant.get("/dashboard/webhooks").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Kiosk"));
+
+    // Rolling the account's credentials ends its dashboard sessions.
+    let account_id = page_account_id(&operator.get("/dashboard/operator/accounts").await.1, &client_id);
+    let (status, page, _) =
+        operator.post(&format!("/dashboard/operator/accounts/{account_id}/roll"), &[("csrf", &csrf)]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_ne!(element_text(&page, "shown-client-secret"), client_secret);
+    let (status, _, location) = merchant.get("/dashboard/webhooks").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(location.unwrap().starts_with("/dashboard/login"));
+
+    // The catalog shows the seeded types with their samples; the health page shows the queue.
+    let (_, page, _) = operator.get("/dashboard/operator/catalog").await;
+    assert!(page.contains("id=\"type-charge.succeeded\"") && page.contains("Sample"));
+    let (status, page, _) = operator.get("/dashboard/operator/health").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(element_text(&page, "queue-pending"), "0");
+    assert_eq!(element_text(&page, "disabled-count"), "0");
+
+    // Unknown dashboard paths are a 404 page, in the language asked for.
+    let response = operator
+        .http
+        .get(format!("{}/dashboard/nowhere", herald.base))
+        .header("accept-language", "de")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert!(response.text().await.unwrap().contains("Hier ist nichts"));
+}
+
+/// The account id in the accounts table row that shows `client_id`.
+fn page_account_id(page: &str, client_id: &str) -> String {
+    let row_end = page.find(client_id).unwrap();
+    let row_start = page[..row_end].rfind("data-account=\"").unwrap() + 14;
+    page[row_start..].split('"').next().unwrap().to_owned()
+}
