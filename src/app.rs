@@ -12,7 +12,8 @@ use crate::api::{self, ApiContext, ApiLimits};
 use crate::config::Settings;
 use crate::deliver::send::SendLimits;
 use crate::deliver::{Deliverer, DeliveryConfig};
-use crate::domain::WebhookUrl;
+use crate::demo::{self, DemoLogin};
+use crate::domain::{AccountId, WebhookUrl};
 use crate::keyring::{AdminToken, KEY_FINGERPRINT, Keyring, KeyringError};
 use crate::metrics::Metrics;
 use crate::notices::{self, NoticeReceiver, NoticeSetupError, Notices};
@@ -52,6 +53,8 @@ pub enum StartupError {
     OperatorUrl(String),
     #[error("cannot prepare the operator's notices")]
     Notices(#[from] NoticeSetupError),
+    #[error("cannot prepare the demo")]
+    Demo(#[source] StoreError),
 }
 
 /// A built, not yet running, Herald.
@@ -66,15 +69,22 @@ pub struct Application {
     /// Publishes the operator's notices, when an operator URL is configured.
     operator: Option<(Arc<Publisher>, NoticeReceiver)>,
     made_operator_secret: Option<String>,
+    /// The demo's account, login and publisher, with `--demo`.
+    demo: Option<(AccountId, DemoLogin, Arc<Publisher>)>,
 }
 
 impl Application {
-    pub async fn build(settings: Settings, listener: TcpListener) -> Result<Self, StartupError> {
+    pub async fn build(mut settings: Settings, listener: TcpListener) -> Result<Self, StartupError> {
         let data_dir = &settings.data_dir;
         std::fs::create_dir_all(data_dir)
             .map_err(|source| StartupError::DataDir { path: data_dir.display().to_string(), source })?;
 
         let address = listener.local_addr().map_err(StartupError::Listener)?;
+        // The demo's webhooks deliver to this process over loopback, which must then be allowed.
+        let demo_base = format!("http://127.0.0.1:{}", address.port());
+        if settings.demo {
+            settings.destinations.allow.push(ipnet::IpNet::from(std::net::IpAddr::from([127, 0, 0, 1])));
+        }
         let keyring = Arc::new(Keyring::load_or_create(settings.master_key.as_deref(), data_dir)?);
         let admin_token = AdminToken::resolve(settings.admin_token.clone(), data_dir)?;
         let store = open_store(&settings).await?;
@@ -85,6 +95,10 @@ impl Application {
         if settings.seed_catalog {
             crate::catalog::seed_if_empty(store.as_ref()).await?;
         }
+        let demo_account = match settings.demo {
+            true => Some(demo::prepare(store.as_ref(), &keyring, &demo_base).await.map_err(StartupError::Demo)?),
+            false => None,
+        };
         let public_url = settings.public_url.clone().unwrap_or_else(|| format!("http://{address}"));
         let public_url = public_url.trim_end_matches('/').to_owned();
         let (notices, notice_receiver, made_operator_secret) = match &settings.operator_url {
@@ -128,10 +142,25 @@ impl Application {
                 https_only: settings.destinations.https_only,
             },
         };
-        let router = api::router(Arc::new(context));
+        let mut router = api::router(Arc::new(context));
+        if settings.demo {
+            router = router.merge(demo::sink());
+        }
+        let demo = demo_account.map(|(account, login)| (account, login, publisher.clone()));
         let retention = settings.retention;
         let operator = notice_receiver.map(|receiver| (publisher, receiver));
-        Ok(Self { listener, address, router, deliverer, store, admin_token, retention, operator, made_operator_secret })
+        Ok(Self {
+            listener,
+            address,
+            router,
+            deliverer,
+            store,
+            admin_token,
+            retention,
+            operator,
+            made_operator_secret,
+            demo,
+        })
     }
 
     pub fn address(&self) -> SocketAddr {
@@ -151,11 +180,19 @@ impl Application {
         self.made_operator_secret.as_deref()
     }
 
+    /// The demo account's credentials, with `--demo`.
+    pub fn demo_login(&self) -> Option<&DemoLogin> {
+        self.demo.as_ref().map(|(_, login, _)| login)
+    }
+
     /// Serves the API and delivers until `shutdown`; then stops accepting requests, lets in-flight
     /// attempts finish (bounded by the shutdown grace) and returns.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> std::io::Result<()> {
         let delivering = tokio::spawn(self.deliverer.run(shutdown.clone()));
         tokio::spawn(crate::retention::run(self.store.clone(), self.retention, shutdown.clone()));
+        if let Some((account, _, publisher)) = self.demo {
+            tokio::spawn(demo::run(self.store.clone(), publisher, account, shutdown.clone()));
+        }
         if let Some((publisher, receiver)) = self.operator {
             tokio::spawn(notices::run(publisher, receiver, shutdown.clone()));
         }

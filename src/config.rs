@@ -110,6 +110,10 @@ pub struct ServeArgs {
     /// Fill an empty event-type catalog with the common payment event types on first start [default: true]
     #[arg(long, env = "HERALD_SEED_CATALOG")]
     pub seed_catalog: Option<bool>,
+    /// Start with a demo account, two webhooks to a sink Herald hosts itself and a stream of sample events
+    /// (some failing), and short retries; the data goes to ./herald-demo unless --data-dir says otherwise
+    #[arg(long)]
+    pub demo: bool,
 }
 
 /// The same settings as they may appear in the TOML file.
@@ -182,6 +186,8 @@ pub struct Settings {
     pub operator_secret: Option<String>,
     /// How often the worker looks for due deliveries when nothing woke it.
     pub poll_interval: Duration,
+    /// Run the demo (`herald serve --demo`).
+    pub demo: bool,
 }
 
 impl Settings {
@@ -214,6 +220,7 @@ impl Settings {
             operator_url: None,
             operator_secret: None,
             poll_interval: Duration::from_secs(1),
+            demo: false,
         }
     }
 
@@ -223,7 +230,13 @@ impl Settings {
             Some(path) => read_file(path)?,
             None => FileSettings::default(),
         };
-        let mut settings = Self::with_data_dir(args.data_dir.or(file.data_dir).unwrap_or_else(|| "herald-data".into()));
+        let default_dir = if args.demo { "herald-demo" } else { "herald-data" };
+        let mut settings = Self::with_data_dir(args.data_dir.or(file.data_dir).unwrap_or_else(|| default_dir.into()));
+        settings.demo = args.demo;
+        if args.demo {
+            // Failures in the demo should run out of retries while someone is watching.
+            settings.retry_schedule = crate::demo::RETRY_SCHEDULE.parse().expect("the demo schedule is valid");
+        }
         if let Some(listen) = args.listen.or(file.listen) {
             settings.listen = listen;
         }

@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod dashboard;
 pub mod deliver;
+pub mod demo;
 pub mod domain;
 pub mod error_chain;
 pub mod fanout;

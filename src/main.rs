@@ -22,6 +22,10 @@ enum Command {
     ///
     /// Example: herald serve --listen 127.0.0.1:8080 --data-dir ./herald-data
     Serve(ServeArgs),
+    /// Run Herald with a demo account, webhooks and a stream of sample events (same as serve --demo).
+    ///
+    /// Example: herald demo, then open http://127.0.0.1:8080/dashboard
+    Demo(ServeArgs),
     /// Create or upgrade the database schema, then exit (serve also does this on start).
     ///
     /// Example: herald migrate --database-url postgres://herald@db.internal/herald
@@ -43,6 +47,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Serve(args) => runtime.block_on(serve(args)),
+        Command::Demo(args) => runtime.block_on(serve(ServeArgs { demo: true, ..args })),
         Command::Migrate(args) => runtime.block_on(migrate(args)),
         Command::Verify(args) => herald::cli::verify::run(args),
     };
@@ -65,6 +70,14 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     if let AdminToken::Generated(token) = app.admin_token() {
         let stored = data_dir.join("admin-token");
         println!("generated the admin token (shown once; also stored in {}): {token}", stored.display());
+    }
+    if let Some(login) = app.demo_login() {
+        println!("demo: open http://{}/dashboard and sign in as the Demo Shop merchant", app.address());
+        println!("demo:   client id      {}", login.client_id);
+        println!("demo:   client secret  {}", login.client_secret);
+        println!(
+            "demo: the operator's pages are at /dashboard/operator/login (admin token above or in the data directory)"
+        );
     }
     if let Some(secret) = app.made_operator_secret() {
         println!("generated the operator webhook's signing secret (shown once): {secret}");

@@ -496,3 +496,46 @@ fn page_account_id(page: &str, client_id: &str) -> String {
     let row_start = page[..row_end].rfind("data-account=\"").unwrap() + 14;
     page[row_start..].split('"').next().unwrap().to_owned()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_fills_a_fresh_installation_with_deliveries_some_failing() {
+    let data = tempfile::tempdir().unwrap();
+    let herald = HeraldProcess::start(data.path(), TOKEN, &["--demo"], &[]);
+    let printed = |label: &str| {
+        let line = herald.printed.iter().find(|l| l.contains(label)).unwrap_or_else(|| panic!("no {label}"));
+        line.split_whitespace().last().unwrap().to_owned()
+    };
+    let (client_id, client_secret) = (printed("client id"), printed("client secret"));
+    let http = reqwest::Client::new();
+    let get = |path: String| {
+        let request = http.get(format!("{}{path}", herald.base)).basic_auth(&client_id, Some(&client_secret));
+        async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let webhooks = get("/v1/notifications/webhooks".into()).await;
+    let ids: Vec<String> =
+        webhooks["webhooks"].as_array().unwrap().iter().map(|w| w["id"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(ids.len(), 2, "orders and billing");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let mut codes = Vec::new();
+        for id in &ids {
+            let page = get(format!("/v1/notifications/webhooks/{id}/deliveries?page_size=100")).await;
+            codes.push(
+                page["deliveries"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|d| d["last_status_code"].clone())
+                    .collect::<Vec<_>>(),
+            );
+        }
+        let orders_failed = codes[0].iter().any(|c| c == 500);
+        let orders_succeeded = codes[0].iter().any(|c| c == 200);
+        let billing_delivered = codes[1].iter().any(|c| c == 200);
+        if orders_failed && orders_succeeded && billing_delivered {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the demo did not get going: {codes:?}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}

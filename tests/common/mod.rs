@@ -13,6 +13,8 @@ use serde_json::{Value, json};
 pub struct HeraldProcess {
     child: Child,
     pub base: String,
+    /// What it printed before it listened (generated secrets, the demo's login).
+    pub printed: Vec<String>,
 }
 
 impl HeraldProcess {
@@ -31,15 +33,17 @@ impl HeraldProcess {
             .spawn()
             .expect("the herald binary starts");
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut printed = Vec::new();
         let base = loop {
             let line = lines.next().expect("herald printed its address").unwrap();
             if let Some(address) = line.strip_prefix("listening on ") {
                 break address.to_owned();
             }
+            printed.push(line);
         };
         // Keep draining stdout so the child never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
-        Self { child, base }
+        Self { child, base, printed }
     }
 
     pub fn pid(&self) -> u32 {
