@@ -8,6 +8,7 @@
 //!
 //! Example: cargo build --release && target/release/herald-bench --events 20000 --concurrency 32 --runs 3
 
+mod dashboard;
 mod receiver;
 mod stats;
 
@@ -65,6 +66,10 @@ struct Args {
     signing: Option<String>,
     #[arg(long, env = "HERALD_ADMIN_TOKEN")]
     admin_token: Option<String>,
+    /// Instead: fill a fresh Herald with about this many delivery attempts (one in eight failing), then
+    /// time every dashboard page (server time from `Server-Timing`, and the whole request).
+    #[arg(long)]
+    dashboard_attempts: Option<usize>,
 }
 
 /// What one run measured.
@@ -82,6 +87,9 @@ fn main() -> BenchResult<()> {
 }
 
 async fn run(args: Args) -> BenchResult<()> {
+    if let Some(attempts) = args.dashboard_attempts {
+        return dashboard::run(attempts, args.runs).await;
+    }
     let arrivals = Arc::new(receiver::Arrivals::default());
     let receiver_url = receiver::start(arrivals.clone()).await?;
     let http = reqwest::Client::builder().pool_max_idle_per_host(args.concurrency * 2).tcp_nodelay(true).build()?;
@@ -216,7 +224,7 @@ const BENCH_TOKEN: &str = "herald-bench-token";
 /// A master key the bench's nodes share (they must, to open each other's secrets).
 const BENCH_MASTER_KEY: &str = "aGVyYWxkLWJlbmNoIG1hc3RlciBrZXkgMzIgYnl0ZXM=";
 
-fn spawn_herald(database_url: Option<&str>, node: usize) -> BenchResult<(String, Spawned)> {
+fn spawn_herald(database_url: Option<&str>, node: usize, extra: &[(&str, &str)]) -> BenchResult<(String, Spawned)> {
     let exe = std::env::current_exe()?.with_file_name("herald");
     if !exe.exists() {
         return Err(format!("{} not found: build it first (cargo build --release)", exe.display()).into());
@@ -235,6 +243,7 @@ fn spawn_herald(database_url: Option<&str>, node: usize) -> BenchResult<(String,
         .env("HERALD_LOG", "warn")
         .env("HERALD_ALLOW_SUBNETS", "127.0.0.0/8")
         .env("HERALD_DELIVER_ONLY_TO_ALLOWED", "true")
+        .envs(extra.iter().copied())
         .stdout(Stdio::piped())
         .spawn()?;
     let mut lines = BufReader::new(child.stdout.take().ok_or("no stdout")?).lines();
@@ -288,7 +297,7 @@ async fn start_cluster(args: &Args) -> BenchResult<Cluster> {
     let mut bases = Vec::new();
     let mut nodes = Vec::new();
     for node in 0..args.nodes.max(1) {
-        let (base, spawned) = spawn_herald(url, node)?;
+        let (base, spawned) = spawn_herald(url, node, &[])?;
         bases.push(base);
         nodes.push(spawned);
     }

@@ -589,9 +589,11 @@ pub async fn list_deliveries(
     state: Option<DeliveryState>,
     page: &PageRequest,
 ) -> StoreResult<Vec<Delivery>> {
+    // The state filter is spelled out so the planner can use `deliveries_by_webhook_state`.
+    let state_filter = if state.is_some() { "d.state = $2" } else { "$2::TEXT IS NULL" };
     let sql = format!(
         "SELECT {DELIVERY_COLUMNS} FROM deliveries d JOIN events e ON e.id = d.event_id \
-         WHERE d.webhook_id = $1 AND ($2::TEXT IS NULL OR d.state = $2) AND ($3::TEXT IS NULL OR d.id < $3) \
+         WHERE d.webhook_id = $1 AND {state_filter} AND ($3::TEXT IS NULL OR d.id < $3) \
          ORDER BY d.id DESC LIMIT $4"
     );
     let params: Params = &[&webhook.as_str(), &state.map(DeliveryState::as_str), &page.after, &i64::from(page.limit)];

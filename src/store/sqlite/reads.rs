@@ -203,10 +203,13 @@ pub fn list_deliveries(
     state: Option<DeliveryState>,
     page: &PageRequest,
 ) -> StoreResult<Vec<Delivery>> {
-    // Newest first, as the attempts list shows them; the cursor is the last (oldest) id of the page.
+    // Newest first, as the attempts list shows them; the cursor is the last (oldest) id of the page. A
+    // state filter is spelled out (not `?2 IS NULL OR …`) so that the planner can use
+    // `deliveries_by_webhook_state` instead of walking every delivery of the webhook for a rare state.
+    let state_filter = if state.is_some() { "d.state = ?2" } else { "?2 IS NULL" };
     let sql = format!(
         "SELECT {} FROM deliveries d JOIN events e ON e.id = d.event_id \
-         WHERE d.webhook_id = ?1 AND (?2 IS NULL OR d.state = ?2) AND (?3 IS NULL OR d.id < ?3) \
+         WHERE d.webhook_id = ?1 AND {state_filter} AND (?3 IS NULL OR d.id < ?3) \
          ORDER BY d.id DESC LIMIT ?4",
         rows::DELIVERY_COLUMNS
     );
