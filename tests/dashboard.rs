@@ -119,6 +119,23 @@ async fn click(client: &Client, css: &str) {
     client.wait().for_element(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).click().await.unwrap();
 }
 
+/// Clicks something that loads a new page, and waits until the new page has loaded.
+async fn navigate(client: &Client, css: &str) {
+    client.execute("window.__before_click = true;", vec![]).await.unwrap();
+    click(client, css).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let state = client
+            .execute("return window.__before_click === undefined && document.readyState === 'complete';", vec![])
+            .await;
+        if matches!(state, Ok(Value::Bool(true))) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "clicking {css} did not load a page");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 async fn fill(client: &Client, css: &str, value: &str) {
     let field = client.find(Locator::Css(css)).await.unwrap();
     field.clear().await.unwrap();
@@ -158,7 +175,7 @@ async fn sign_in(client: &Client, base: &str, account: &Value) {
     client.wait().for_element(Locator::Css("#client_id")).await.unwrap();
     fill(client, "#client_id", account["client_id"].as_str().unwrap()).await;
     fill(client, "#client_secret", account["client_secret"].as_str().unwrap()).await;
-    click(client, "#sign-in").await;
+    navigate(client, "#sign-in").await;
     client.wait().for_element(Locator::Css("#logout")).await.unwrap();
 }
 
@@ -203,10 +220,10 @@ async fn a_merchant_works_through_the_webhook_page_in_a_real_browser() {
     assert!(text(&client, "#empty-webhooks").await.contains("Add one"));
 
     // A refused form names the problem next to the field and keeps what was typed.
-    click(&client, "#new-webhook").await;
+    navigate(&client, "#new-webhook").await;
     fill(&client, "#url", "ftp://not-a-webhook").await;
     fill(&client, "#description", "Orders service").await;
-    click(&client, "#save-webhook").await;
+    navigate(&client, "#save-webhook").await;
     assert!(!text(&client, "#url-error").await.is_empty());
     let kept = client.find(Locator::Css("#url")).await.unwrap().prop("value").await.unwrap();
     assert_eq!(kept.as_deref(), Some("ftp://not-a-webhook"));
@@ -214,10 +231,10 @@ async fn a_merchant_works_through_the_webhook_page_in_a_real_browser() {
     assert_eq!(kept.as_deref(), Some("Orders service"));
     // No event type chosen either: that is named too, once the URL is right.
     fill(&client, "#url", &receiver).await;
-    click(&client, "#save-webhook").await;
+    navigate(&client, "#save-webhook").await;
     assert!(!text(&client, "#event_types-error").await.is_empty());
     click(&client, "input[name=event_types][value='test.ping']").await;
-    click(&client, "#save-webhook").await;
+    navigate(&client, "#save-webhook").await;
     assert_eq!(text(&client, "#webhook-url").await, receiver);
     let page_url = client.current_url().await.unwrap().to_string();
     let webhook_id = page_url.split("/dashboard/webhooks/").nth(1).unwrap().split('?').next().unwrap().to_owned();
@@ -236,7 +253,7 @@ async fn a_merchant_works_through_the_webhook_page_in_a_real_browser() {
 
     // Open the failed one: the exact body, the status and the response.
     client.goto(&format!("{details}?tab=failed")).await.unwrap();
-    click(&client, &format!("tr[data-event='{failed_event}'] a")).await;
+    navigate(&client, &format!("tr[data-event='{failed_event}'] a")).await;
     let shown = text(&client, "#request-body").await;
     let lines = count(&client, "#request-body li").await;
     assert!(lines > 5, "the body is pretty-printed, one numbered line each ({lines})");
@@ -258,13 +275,13 @@ async fn a_merchant_works_through_the_webhook_page_in_a_real_browser() {
 
     // Resend it: a new delivery of the same event appears and the receiver gets it again.
     let before = arrivals.lock().unwrap().len();
-    click(&client, "#resend").await;
+    navigate(&client, "#resend").await;
     assert!(!text(&client, "#notice").await.is_empty());
     reload_until(&client, &format!("{details}?tab=all"), &format!("tr[data-event='{failed_event}']"), 2).await;
     assert!(arrivals.lock().unwrap().len() > before);
 
     // Reveal the secret: it is the one deliveries are signed with.
-    click(&client, "#reveal-secret").await;
+    navigate(&client, "#reveal-secret").await;
     let secret = text(&client, "#secret-value").await;
     assert!(secret.starts_with("whsec_"), "{secret}");
     let (headers, body) = arrivals.lock().unwrap().last().cloned().unwrap();
@@ -279,7 +296,7 @@ async fn a_merchant_works_through_the_webhook_page_in_a_real_browser() {
         .await
         .unwrap();
     client.find(Locator::Css("#grace-hours")).await.unwrap().select_by_value("1").await.unwrap();
-    click(&client, "#roll-secret").await;
+    navigate(&client, "#roll-secret").await;
     assert_eq!(text(&client, ".previous-secret").await, secret);
     let rolled = text(&client, "#secret-value").await;
     assert!(rolled.starts_with("whsec_") && rolled != secret);
@@ -287,7 +304,7 @@ async fn a_merchant_works_through_the_webhook_page_in_a_real_browser() {
     // Send a test event: it arrives signed with both secrets, and shows in the list.
     client.find(Locator::Css("#test-event-type")).await.unwrap().select_by_value("test.ping").await.unwrap();
     let before = arrivals.lock().unwrap().len();
-    click(&client, "#send-test-event").await;
+    navigate(&client, "#send-test-event").await;
     assert!(!text(&client, "#notice").await.is_empty());
     let deadline = Instant::now() + Duration::from_secs(10);
     while arrivals.lock().unwrap().len() == before {
@@ -301,20 +318,37 @@ async fn a_merchant_works_through_the_webhook_page_in_a_real_browser() {
     // The events list and one event's page with where it went.
     client.goto(&format!("{base}/dashboard/events")).await.unwrap();
     assert_eq!(count(&client, "#events tbody tr").await, 3, "simulated events are not listed");
-    click(&client, &format!("tr[data-event='{failed_event}'] a")).await;
+    navigate(&client, &format!("tr[data-event='{failed_event}'] a")).await;
     assert_eq!(count(&client, "#sent-to tbody tr").await, 2);
+
+    // Times are shown in the viewer's zone, the UTC value on hover.
+    client.goto(&details).await.unwrap();
+    let time = client.find(Locator::Css("#attempt-rows time")).await.unwrap();
+    assert!(time.attr("title").await.unwrap().unwrap_or_default().ends_with(" UTC"));
+    assert!(!time.text().await.unwrap().ends_with(" UTC"), "the script rewrote the text in local time");
+
+    // Edit, disable and enable again.
+    navigate(&client, "#edit-webhook").await;
+    fill(&client, "#description", "Orders service, v2").await;
+    navigate(&client, "#save-webhook").await;
+    assert!(!text(&client, "#notice").await.is_empty());
+    assert!(text(&client, "hgroup p").await.contains("Orders service, v2"));
+    navigate(&client, "#disable-webhook").await;
+    assert_eq!(text(&client, "#webhook-status").await, "Disabled");
+    navigate(&client, "#enable-webhook").await;
+    assert_eq!(text(&client, "#webhook-status").await, "Enabled");
 
     // French, from the switch on the page.
     client.goto(&details).await.unwrap();
     click(&client, ".lang-switch summary").await;
-    click(&client, "a[data-lang='fr']").await;
+    navigate(&client, "a[data-lang='fr']").await;
     client.wait().for_element(Locator::Css("html[lang='fr']")).await.unwrap();
     assert_eq!(text(&client, "#attempts h2").await, "Tentatives");
     assert_eq!(text(&client, "a[data-tab='failed']").await, "Échecs");
     assert_eq!(text(&client, "#logout").await, "Se déconnecter");
 
     // Sign out; the pages need signing in again.
-    click(&client, "#logout").await;
+    navigate(&client, "#logout").await;
     client.wait().for_element(Locator::Css("#client_id")).await.unwrap();
     client.goto(&details).await.unwrap();
     client.wait().for_element(Locator::Css("#client_id")).await.unwrap();
