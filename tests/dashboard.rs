@@ -4,7 +4,8 @@
 //! roll the secret, send a test event, switch to French, sign out, and find another account's pages 404.
 //!
 //! Runs when `chromedriver` is installed; under `CI=true` it must be. The screenshots of the webhook page
-//! (desktop and phone widths) are written to `docs/screenshots/`.
+//! (desktop and phone widths) are written to `target/tmp/screenshots/` on every run, and to
+//! `docs/screenshots/` (shown in the README) with `HERALD_UPDATE_SCREENSHOTS=1`.
 
 mod common;
 
@@ -179,10 +180,25 @@ async fn sign_in(client: &Client, base: &str, account: &Value) {
     client.wait().for_element(Locator::Css("#logout")).await.unwrap();
 }
 
-fn screenshots_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// Where the screenshots go: the build's temporary directory (an artifact of every run), and also
+/// `docs/screenshots/` (which the README shows) when `HERALD_UPDATE_SCREENSHOTS=1`.
+fn screenshot_dirs() -> Vec<PathBuf> {
+    let mut dirs = vec![PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots")];
+    if std::env::var("HERALD_UPDATE_SCREENSHOTS").as_deref() == Ok("1") {
+        dirs.push(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots"));
+    }
+    for dir in &dirs {
+        std::fs::create_dir_all(dir).unwrap();
+    }
+    dirs
+}
+
+async fn save_screenshot(client: &Client, name: &str) {
+    let png = client.screenshot().await.unwrap();
+    assert!(png.starts_with(b"\x89PNG"), "a PNG image");
+    for dir in screenshot_dirs() {
+        std::fs::write(dir.join(name), &png).unwrap();
+    }
 }
 
 /// Whether the delivered request verifies with `secret` (the receiver's own check).
@@ -266,11 +282,10 @@ async fn a_merchant_works_through_the_webhook_page_in_a_real_browser() {
     assert_eq!(text(&client, "#response-body").await, "nope");
 
     // Screenshots of the page with a delivery open, at desktop and phone widths.
-    let dir = screenshots_dir();
     client.set_window_size(1280, 1400).await.unwrap();
-    std::fs::write(dir.join("webhook-details-desktop.png"), client.screenshot().await.unwrap()).unwrap();
+    save_screenshot(&client, "webhook-details-desktop.png").await;
     client.set_window_size(390, 1800).await.unwrap();
-    std::fs::write(dir.join("webhook-details-phone.png"), client.screenshot().await.unwrap()).unwrap();
+    save_screenshot(&client, "webhook-details-phone.png").await;
     client.set_window_size(1280, 1000).await.unwrap();
 
     // Resend it: a new delivery of the same event appears and the receiver gets it again.
