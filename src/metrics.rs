@@ -36,6 +36,11 @@ pub struct Metrics {
     first_attempt_latency: Histogram,
     in_flight: Gauge,
     recent: RecentAttempts,
+    /// Read from the store at each scrape.
+    pending: Gauge,
+    due: Gauge,
+    disabled: Gauge,
+    store_up: Gauge,
 }
 
 /// Attempts of the last minute, counted per second: the health page's deliveries per second.
@@ -108,7 +113,24 @@ impl Default for Metrics {
         let in_flight = Gauge::default();
         registry.register("attempts_in_flight", "Delivery attempts being made right now", in_flight.clone());
         let recent = RecentAttempts::new();
-        Self { registry, published, attempts, attempt_duration, first_attempt_latency, in_flight, recent }
+        let [pending, due, disabled, store_up] = std::array::from_fn(|_| Gauge::default());
+        registry.register("deliveries_pending", "Deliveries waiting for an attempt, due now or later", pending.clone());
+        registry.register("deliveries_due", "Deliveries whose time has come and that no worker holds", due.clone());
+        registry.register("webhooks_disabled", "Webhooks disabled by their merchant or by Herald", disabled.clone());
+        registry.register("store_up", "1 when the last scrape could read the store, else 0", store_up.clone());
+        Self {
+            registry,
+            published,
+            attempts,
+            attempt_duration,
+            first_attempt_latency,
+            in_flight,
+            recent,
+            pending,
+            due,
+            disabled,
+            store_up,
+        }
     }
 }
 
@@ -150,6 +172,23 @@ impl Metrics {
     pub fn attempt_started(&self) -> InFlight<'_> {
         self.in_flight.inc();
         InFlight(&self.in_flight)
+    }
+
+    /// What the store said at this scrape: (pending, due, disabled), or `None` when it could not be read (the
+    /// three gauges then keep their last values and `herald_store_up` drops to 0).
+    pub fn set_store_state(&self, state: Option<(u64, u64, u64)>) {
+        let gauge = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        match state {
+            Some((pending, due, disabled)) => {
+                self.pending.set(gauge(pending));
+                self.due.set(gauge(due));
+                self.disabled.set(gauge(disabled));
+                self.store_up.set(1);
+            }
+            None => {
+                self.store_up.set(0);
+            }
+        }
     }
 
     /// Attempts this process made per second, averaged over the last minute.

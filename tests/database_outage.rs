@@ -117,11 +117,13 @@ async fn publish_answers_503_while_the_database_is_away_and_nothing_accepted_is_
     let ready = http.get(format!("{}/readyz", herald.base)).send().await.unwrap().status();
     proxy.restore();
     tokio::time::sleep(Duration::from_secs(3)).await;
+    let ready_again = http.get(format!("{}/readyz", herald.base)).send().await.unwrap().status();
     stop.store(true, Ordering::SeqCst);
     publisher.await.unwrap();
 
     assert!(during > 0, "publish answered 503 while the database was away");
     assert_eq!(ready, 503, "readiness fails while the store is unreachable");
+    assert_eq!(ready_again, 200, "and comes back with it");
     let accepted = accepted.lock().unwrap().clone();
     assert!(accepted.len() > before_cut, "publishing resumed after the outage");
     common::wait_until_all_arrived(&arrivals, &accepted, Duration::from_secs(60)).await;

@@ -1,5 +1,5 @@
 //! `GET /healthz` (the process answers), `GET /readyz` (the store answers too) and `GET /metrics`
-//! (Prometheus text).
+//! (Prometheus text, with the queue's gauges read from the store at each scrape).
 
 use axum::Json;
 use axum::extract::State;
@@ -25,5 +25,11 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiErr
 /// Counters, histograms and gauges for Prometheus to scrape; unauthenticated, like the health checks.
 #[utoipa::path(get, path = "/metrics", tag = "health", responses((status = 200, description = "Prometheus text format", content_type = "text/plain", body = String)))]
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    // The queue gauges are read from the store at scrape time, so every node reports the cluster's queue.
+    let overview = state.store.overview(crate::domain::Timestamp::now(), 0).await;
+    if let Err(error) = &overview {
+        tracing::warn!(error = %crate::error_chain::error_chain(error), "metrics: the store could not be read");
+    }
+    state.metrics.set_store_state(overview.ok().map(|o| (o.pending, o.due, o.disabled_count)));
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], state.metrics.render())
 }

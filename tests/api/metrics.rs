@@ -47,3 +47,39 @@ async fn metrics_count_what_was_published_and_delivered() {
     assert_eq!(series(&after, "herald_attempts_in_flight"), 0.0);
     assert_eq!(receiver.received().len(), 4);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queue_gauges_come_from_the_store_at_each_scrape() {
+    let app = spawn_app().await;
+    app.put_event_type("charge.succeeded").await;
+    let merchant = app.create_account("Acme").await;
+    let receiver = Receiver::start().await;
+    // Two deliveries a second at most: five events wait in the queue for a while.
+    let paced = app.create_webhook(&merchant, &receiver.url, &["*"]).await;
+    let id = paced["id"].as_str().unwrap();
+    let patch = json!([{"op": "replace", "path": "/rate_limit", "value": 2}]);
+    let path = format!("/v1/notifications/webhooks/{id}");
+    assert_eq!(app.merchant(&merchant, reqwest::Method::PATCH, &path).json(&patch).send().await.unwrap().status(), 200);
+    let idle = app.create_webhook(&merchant, &format!("{}/other", receiver.url), &["charge.succeeded"]).await;
+    let disable = json!([{"op": "replace", "path": "/status", "value": "DISABLED"}]);
+    let path = format!("/v1/notifications/webhooks/{}", idle["id"].as_str().unwrap());
+    assert_eq!(
+        app.merchant(&merchant, reqwest::Method::PATCH, &path).json(&disable).send().await.unwrap().status(),
+        200
+    );
+
+    for n in 0..5 {
+        app.publish_ok(&merchant, "charge.succeeded", json!({"n": n})).await;
+    }
+    let text = scrape(&app).await;
+    assert!(series(&text, "herald_deliveries_pending") >= 3.0, "{text}");
+    assert_eq!(series(&text, "herald_webhooks_disabled"), 1.0);
+    assert_eq!(series(&text, "herald_store_up"), 1.0);
+    eventually(Duration::from_secs(10), || async {
+        let text = scrape(&app).await;
+        (series(&text, "herald_deliveries_pending") == 0.0 && series(&text, "herald_deliveries_due") == 0.0)
+            .then_some(())
+    })
+    .await;
+    assert_eq!(receiver.received().len(), 5);
+}
