@@ -42,8 +42,10 @@ async fn owned(state: &AppState, page: &MerchantPage, id: &str) -> Result<Webhoo
 /// "12.5 %" of the day's deliveries failed or retrying, or "—" when there were none.
 fn failure_rate(stats: DeliveryStats) -> String {
     let failing = stats.failed + stats.retrying;
-    let total = stats.succeeded + failing;
-    if total == 0 { "—".into() } else { format!("{:.1} %", failing as f64 * 100.0 / total as f64) }
+    match stats.total {
+        0 => "—".into(),
+        total => format!("{:.1} %", failing as f64 * 100.0 / total as f64),
+    }
 }
 
 fn subscriptions(webhook: &Webhook) -> Vec<String> {

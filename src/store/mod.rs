@@ -249,7 +249,8 @@ pub struct EventFilter {
 /// How a webhook's deliveries made since some time are doing (the dashboard's failure rate).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct DeliveryStats {
-    pub succeeded: u64,
+    /// Every delivery made in the window, whatever its state.
+    pub total: u64,
     /// Retries exhausted (or aborted by the receiver).
     pub failed: u64,
     /// Still pending after at least one failed attempt.

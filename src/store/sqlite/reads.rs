@@ -203,20 +203,19 @@ pub fn list_deliveries(
     state: Option<DeliveryState>,
     page: &PageRequest,
 ) -> StoreResult<Vec<Delivery>> {
-    // Newest first, as the attempts list shows them; the cursor is the last (oldest) id of the page. A
-    // state filter is spelled out (not `?2 IS NULL OR …`) so that the planner can use
-    // `deliveries_by_webhook_state` instead of walking every delivery of the webhook for a rare state.
-    let state_filter = if state.is_some() { "d.state = ?2" } else { "?2 IS NULL" };
+    // Newest first, as the attempts list shows them; the cursor is the last (oldest) id of the page. The
+    // state is written into the statement (it is one of four fixed words) so that a rare state's list can
+    // use its partial index (`deliveries_failed_by_webhook_id`, `deliveries_pending_by_webhook`) instead
+    // of walking every delivery of the webhook.
+    let state_filter = state.map(|s| format!("AND d.state = '{}'", s.as_str())).unwrap_or_default();
     let sql = format!(
         "SELECT {} FROM deliveries d JOIN events e ON e.id = d.event_id \
-         WHERE d.webhook_id = ?1 AND {state_filter} AND (?3 IS NULL OR d.id < ?3) \
-         ORDER BY d.id DESC LIMIT ?4",
+         WHERE d.webhook_id = ?1 {state_filter} AND (?2 IS NULL OR d.id < ?2) \
+         ORDER BY d.id DESC LIMIT ?3",
         rows::DELIVERY_COLUMNS
     );
     let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
-    let state = state.map(DeliveryState::as_str);
-    let found =
-        stmt.query_map(params![webhook.as_str(), state, page.after, page.limit], rows::delivery).map_err(backend)?;
+    let found = stmt.query_map(params![webhook.as_str(), page.after, page.limit], rows::delivery).map_err(backend)?;
     found.collect::<Result<_, _>>().map_err(backend)
 }
 
@@ -234,18 +233,19 @@ pub fn get_meta(conn: &Connection, key: &str) -> StoreResult<Option<Vec<u8>>> {
 }
 
 pub fn delivery_stats(conn: &Connection, webhook: &WebhookId, since: Timestamp) -> StoreResult<DeliveryStats> {
-    // Three counts over `deliveries_by_webhook_state`; only the (few) pending rows are visited.
+    // Each count reads one index: all of the window's deliveries `deliveries_by_webhook`, the failed and the
+    // pending ones their partial indexes.
     let sql = "SELECT \
-         (SELECT count(*) FROM deliveries WHERE webhook_id = ?1 AND state = 'succeeded' AND id >= ?2), \
+         (SELECT count(*) FROM deliveries WHERE webhook_id = ?1 AND id >= ?2), \
          (SELECT count(*) FROM deliveries WHERE webhook_id = ?1 AND state = 'failed' AND id >= ?2), \
-         (SELECT count(*) FROM deliveries WHERE webhook_id = ?1 AND state = 'pending' AND id >= ?2 \
-             AND attempt_count > 0)";
+         (SELECT count(*) FROM deliveries \
+             WHERE webhook_id = ?1 AND state = 'pending' AND id >= ?2 AND attempt_count > 0)";
     let floor = DeliveryId::floor_at(since);
     conn.prepare_cached(sql)
         .and_then(|mut stmt| {
             stmt.query_row(params![webhook.as_str(), floor.as_str()], |row| {
                 Ok(DeliveryStats {
-                    succeeded: row.get::<_, i64>(0)? as u64,
+                    total: row.get::<_, i64>(0)? as u64,
                     failed: row.get::<_, i64>(1)? as u64,
                     retrying: row.get::<_, i64>(2)? as u64,
                 })
