@@ -69,6 +69,8 @@ pub struct Application {
     /// Publishes the operator's notices, when an operator URL is configured.
     operator: Option<(Arc<Publisher>, NoticeReceiver)>,
     made_operator_secret: Option<String>,
+    /// Ends the API's event streams when Herald stops.
+    streams_stop: CancellationToken,
     /// The demo's account, login and publisher, with `--demo`.
     demo: Option<(AccountId, DemoLogin, Arc<Publisher>)>,
 }
@@ -126,6 +128,7 @@ impl Application {
             lease_duration,
         };
         let publisher = Arc::new(Publisher::new(store.clone(), parts));
+        let streams_stop = CancellationToken::new();
         let context = ApiContext {
             store: store.clone(),
             keyring,
@@ -141,6 +144,7 @@ impl Application {
                 token_lifetime: settings.token_lifetime,
                 https_only: settings.destinations.https_only,
             },
+            shutdown: streams_stop.clone(),
         };
         let mut router = api::router(Arc::new(context));
         if settings.demo {
@@ -159,6 +163,7 @@ impl Application {
             retention,
             operator,
             made_operator_secret,
+            streams_stop,
             demo,
         })
     }
@@ -196,6 +201,12 @@ impl Application {
         if let Some((publisher, receiver)) = self.operator {
             tokio::spawn(notices::run(publisher, receiver, shutdown.clone()));
         }
+        let streams_stop = self.streams_stop;
+        let stopping = shutdown.clone();
+        tokio::spawn(async move {
+            stopping.cancelled().await;
+            streams_stop.cancel();
+        });
         let serving =
             axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown.clone().cancelled_owned());
         let served = serving.await;

@@ -1,8 +1,9 @@
-//! The `herald` command: `herald serve` runs the API and the delivery workers in one process.
+//! The `herald` command: `herald serve` runs the API and the delivery workers in one process; the other
+//! subcommands are tools for developers and operators (see `herald --help`).
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use herald::app::Application;
 use herald::config::{ServeArgs, Settings};
 use herald::error_chain::error_chain;
@@ -10,7 +11,15 @@ use herald::keyring::AdminToken;
 use tokio_util::sync::CancellationToken;
 
 #[derive(Parser)]
-#[command(name = "herald", version, about = "Self-hosted webhook delivery")]
+#[command(
+    name = "herald",
+    version,
+    about = "Self-hosted webhook delivery",
+    after_help = "Examples:\n  herald serve\n  herald demo\n  herald listen --forward-to http://localhost:3000/webhooks\n\n\
+                  Client commands connect with --url, --client-id, --client-secret and --admin-token, or the \
+                  HERALD_URL, HERALD_CLIENT_ID, HERALD_CLIENT_SECRET and HERALD_ADMIN_TOKEN variables, or \
+                  ~/.config/herald/cli.toml."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -34,12 +43,25 @@ enum Command {
     ///
     /// Example: herald verify --secret whsec_… --headers-file headers.txt --body-file body.json
     Verify(herald::cli::verify::VerifyArgs),
+    /// Forward the account's events to a local URL as they are published, signed like real deliveries.
+    Listen(herald::cli::listen::ListenArgs),
+    /// Publish one event: the catalog's sample of a type, or a resource from a file.
+    Trigger(herald::cli::trigger::TriggerArgs),
+    /// Follow deliveries as they happen, or resend an event.
+    Events(herald::cli::events::EventsArgs),
+    /// List, create and delete the merchant's webhooks.
+    Webhooks(herald::cli::webhooks::WebhooksArgs),
+    /// Print a shell completion script.
+    ///
+    /// Example: herald completions bash > /etc/bash_completion.d/herald
+    Completions {
+        /// bash, zsh, fish, elvish or powershell
+        shell: clap_complete::Shell,
+    },
 }
 
 fn main() -> ExitCode {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("HERALD_LOG").unwrap_or_else(|_| "info".into());
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).init();
+    init_logs();
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
@@ -50,10 +72,29 @@ fn main() -> ExitCode {
         Command::Demo(args) => runtime.block_on(serve(ServeArgs { demo: true, ..args })),
         Command::Migrate(args) => runtime.block_on(migrate(args)),
         Command::Verify(args) => herald::cli::verify::run(args),
+        Command::Listen(args) => runtime.block_on(herald::cli::listen::run(args)).map_err(Into::into),
+        Command::Trigger(args) => runtime.block_on(herald::cli::trigger::run(args)).map_err(Into::into),
+        Command::Events(args) => runtime.block_on(herald::cli::events::run(args)).map_err(Into::into),
+        Command::Webhooks(args) => runtime.block_on(herald::cli::webhooks::run(args)).map_err(Into::into),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "herald", &mut std::io::stdout());
+            Ok(())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => fail(error.as_ref()),
+    }
+}
+
+/// Logs go to stderr: readable lines by default, one JSON object per line with `HERALD_LOG_FORMAT=json`
+/// (for log shippers); `HERALD_LOG` filters them (`info` by default).
+fn init_logs() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("HERALD_LOG").unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match std::env::var("HERALD_LOG_FORMAT").as_deref() {
+        Ok("json") => builder.json().with_current_span(true).with_span_list(false).init(),
+        _ => builder.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).init(),
     }
 }
 

@@ -14,6 +14,7 @@ pub mod event_types;
 pub mod events;
 pub mod extract;
 pub mod health;
+pub mod listeners;
 pub mod notifications;
 pub mod oauth;
 pub mod openapi;
@@ -64,6 +65,9 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(notifications::show_event))
         .routes(routes!(notifications::resend))
         .routes(routes!(notifications::simulate))
+        .routes(routes!(listeners::create))
+        .routes(routes!(listeners::show, listeners::delete))
+        .routes(routes!(listeners::stream))
         .routes(routes!(verify::verify_signature))
         .routes(routes!(certs::show))
         .split_for_parts();

@@ -10,7 +10,9 @@ use utoipa::openapi::{RefOr, Server};
 use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
 
 use super::error::ErrorBody;
-use crate::domain::{AccountId, AttemptId, DeliveryId, EventId, EventTypeName, Timestamp, WebhookId, WebhookUrl};
+use crate::domain::{
+    AccountId, AttemptId, DeliveryId, EventId, EventTypeName, ListenerId, Timestamp, WebhookId, WebhookUrl,
+};
 
 fn string_schema(description: &str, format: Option<SchemaFormat>) -> RefOr<Schema> {
     ObjectBuilder::new().schema_type(Type::String).format(format).description(Some(description)).into()
@@ -33,6 +35,7 @@ string_schemas!(
     EventId => "An event id, `evt_` followed by 26 characters; also the `webhook-id` header of its deliveries",
     DeliveryId => "A delivery id, `dlv_` followed by 26 characters",
     AttemptId => "An attempt id, `att_` followed by 26 characters",
+    ListenerId => "A listener id, `lsn_` followed by 26 characters",
     EventTypeName => "An event type, such as `charge.dispute.closed` or `PAYMENT.CAPTURE.COMPLETED`",
     WebhookUrl => "An absolute http(s) URL",
 );
@@ -109,6 +112,8 @@ impl Modify for Security {
         (name = "webhooks", description = "A merchant's webhooks, their secrets and deliveries"),
         (name = "events", description = "A merchant's event notifications"),
         (name = "health", description = "Liveness and readiness"),
+        (name = "listeners", description = "Temporary delivery channels for `herald listen`"),
+        (name = "streams", description = "Server-sent event streams (not fuzzed: they do not end)"),
     )
 )]
 pub struct ApiDoc;

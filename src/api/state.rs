@@ -24,6 +24,8 @@ pub struct ApiContext {
     /// Base of the `links[]` hrefs.
     pub public_url: String,
     pub limits: ApiLimits,
+    /// Cancelled when Herald stops, so that endless responses (event streams) end and let it.
+    pub shutdown: tokio_util::sync::CancellationToken,
 }
 
 /// Sizes and counts the API enforces.

@@ -240,7 +240,7 @@ async fn shown(state: &AppState, signing: SigningAlgorithm, key: Vec<u8>) -> Res
     })
 }
 
-async fn catalog_descriptions(state: &AppState) -> Result<HashMap<String, String>, ApiError> {
+pub(super) async fn catalog_descriptions(state: &AppState) -> Result<HashMap<String, String>, ApiError> {
     let entries = state.store.list_event_types().await?;
     Ok(entries.into_iter().map(|e| (e.name.to_string(), e.description)).collect())
 }
@@ -303,7 +303,10 @@ pub async fn create(
 }
 
 /// Parses the subscription list: known catalog names or `*`, at least one, duplicates folded.
-fn subscriptions(refs: &[EventTypeRef], catalog: &HashMap<String, String>) -> Result<Vec<Subscription>, ApiError> {
+pub(super) fn subscriptions(
+    refs: &[EventTypeRef],
+    catalog: &HashMap<String, String>,
+) -> Result<Vec<Subscription>, ApiError> {
     if refs.is_empty() {
         let detail =
             ErrorDetail::body("/event_types", "MISSING_EVENT_TYPES", "subscribe to at least one event type, or \"*\"");

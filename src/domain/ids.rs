@@ -129,6 +129,9 @@ prefixed_id!(
 prefixed_id!(
     /// One HTTP try of a delivery.
     AttemptId, "att_");
+prefixed_id!(
+    /// A temporary delivery channel to a developer's machine (`herald listen`).
+    ListenerId, "lsn_");
 
 #[cfg(test)]
 mod tests {

@@ -184,6 +184,17 @@ pub struct Webhook {
     pub updated_at: Timestamp,
 }
 
+/// A temporary delivery channel: the account's events, streamed to `herald listen` on a developer's
+/// machine and signed with the listener's own secret in the chosen format.
+#[derive(Clone, Debug)]
+pub struct Listener {
+    pub id: crate::domain::ListenerId,
+    pub account_id: AccountId,
+    pub format: DeliveryFormat,
+    pub event_types: Vec<Subscription>,
+    pub created_at: Timestamp,
+}
+
 /// A published event. `body` is the exact JSON every delivery sends, fixed at publish time.
 #[derive(Clone, Debug)]
 pub struct Event {

@@ -13,6 +13,7 @@ pub const EVENT_TYPE_COLUMNS: &str =
 pub const EVENT_COLUMNS: &str = "id, account_id, event_type, created_at, body, resource_id, simulated";
 pub const WEBHOOK_COLUMNS: &str = "id, account_id, url, event_types, status, format, description, disabled_reason, created_at, updated_at, \
      signing, api_version, policy";
+pub const LISTENER_COLUMNS: &str = "id, account_id, format, event_types, created_at, sealed_secret";
 /// How many columns `WEBHOOK_COLUMNS` names: a query that selects more reads them from this index on.
 pub const WEBHOOK_COLUMN_COUNT: usize = 13;
 pub const DELIVERY_COLUMNS: &str = "d.id, d.event_id, d.webhook_id, e.event_type, d.state, d.trigger, \

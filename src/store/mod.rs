@@ -15,9 +15,9 @@ use bytes::Bytes;
 use crate::domain::delivery_policy::DeliveryPolicy;
 use crate::domain::event_type::Subscription;
 use crate::domain::model::{
-    Account, Attempt, Delivery, DeliveryFormat, DeliveryState, Event, EventType, Trigger, Webhook,
+    Account, Attempt, Delivery, DeliveryFormat, DeliveryState, Event, EventType, Listener, Trigger, Webhook,
 };
-use crate::domain::{AccountId, DeliveryId, EventId, EventTypeName, Timestamp, WebhookId, WebhookUrl};
+use crate::domain::{AccountId, DeliveryId, EventId, EventTypeName, ListenerId, Timestamp, WebhookId, WebhookUrl};
 
 /// Why a store call failed. Business conflicts are distinct variants so the API can answer precisely.
 #[derive(Debug, thiserror::Error)]
@@ -271,6 +271,13 @@ pub struct Overview {
     pub disabled: Vec<Webhook>,
 }
 
+/// A listener with its secret, still sealed.
+#[derive(Clone, Debug)]
+pub struct StoredListener {
+    pub listener: Listener,
+    pub sealed_secret: Vec<u8>,
+}
+
 /// The storage contract. Every method is one atomic unit on every backend.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -352,6 +359,14 @@ pub trait Store: Send + Sync + 'static {
     async fn event_deliveries(&self, account: &AccountId, event: &EventId) -> StoreResult<Vec<Delivery>>;
     /// The queue and the troubled webhooks of every account; at most `limit` webhooks in each list.
     async fn overview(&self, now: Timestamp, limit: u32) -> StoreResult<Overview>;
+    /// Stores a new listener, and deletes every listener last seen before `idle_before`.
+    async fn create_listener(&self, new: StoredListener, idle_before: Timestamp) -> StoreResult<()>;
+    async fn get_listener(&self, account: &AccountId, id: &ListenerId) -> StoreResult<Option<StoredListener>>;
+    /// Notes that the listener's stream is still being read (so it is not deleted as idle).
+    async fn touch_listener(&self, id: &ListenerId, now: Timestamp) -> StoreResult<()>;
+    async fn delete_listener(&self, account: &AccountId, id: &ListenerId) -> StoreResult<bool>;
+    /// The account's events (simulated ones too) with ids after `after`, oldest first.
+    async fn events_after(&self, account: &AccountId, after: &EventId, limit: u32) -> StoreResult<Vec<Event>>;
     /// An installation-wide fact (the master key's fingerprint, the PayPal signing identity), if recorded.
     async fn get_meta(&self, key: &'static str) -> StoreResult<Option<Vec<u8>>>;
     /// Records `value` under `key` unless something is there already; returns what is stored afterwards, so

@@ -31,6 +31,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_delivery_policy.sql"),
     include_str!("migrations/0006_webhook_health.sql"),
     include_str!("migrations/0007_dashboard.sql"),
+    include_str!("migrations/0008_listeners.sql"),
 ];
 /// Serialises migrations when several nodes start at once.
 const MIGRATION_LOCK: i64 = 0x4845_5241_4c44; // "HERALD"
@@ -317,6 +318,26 @@ impl Store for PostgresStore {
 
     async fn overview(&self, now: Timestamp, limit: u32) -> StoreResult<Overview> {
         queries::overview(&self.client().await?, now, limit).await
+    }
+
+    async fn create_listener(&self, new: StoredListener, idle_before: Timestamp) -> StoreResult<()> {
+        queries::create_listener(&self.client().await?, &new, idle_before).await
+    }
+
+    async fn get_listener(&self, account: &AccountId, id: &ListenerId) -> StoreResult<Option<StoredListener>> {
+        queries::get_listener(&self.client().await?, account, id).await
+    }
+
+    async fn touch_listener(&self, id: &ListenerId, now: Timestamp) -> StoreResult<()> {
+        queries::touch_listener(&self.client().await?, id, now).await
+    }
+
+    async fn delete_listener(&self, account: &AccountId, id: &ListenerId) -> StoreResult<bool> {
+        queries::delete_listener(&self.client().await?, account, id).await
+    }
+
+    async fn events_after(&self, account: &AccountId, after: &EventId, limit: u32) -> StoreResult<Vec<Event>> {
+        queries::events_after(&self.client().await?, account, after, limit).await
     }
 
     async fn requeue_failed(

@@ -706,3 +706,50 @@ pub async fn overview(c: &impl GenericClient, now: Timestamp, limit: u32) -> Sto
     let disabled = all(query(c, &sql, &[&i64::from(limit)]).await?, rows::webhook)?;
     Ok(Overview { pending: count(0), due: count(1), disabled_count: count(2), failing, disabled })
 }
+
+pub async fn create_listener(c: &impl GenericClient, new: &StoredListener, idle_before: Timestamp) -> StoreResult<()> {
+    execute(c, "DELETE FROM listeners WHERE last_seen_at < $1", &[&idle_before.as_millis()]).await?;
+    let listener = &new.listener;
+    let sql = "INSERT INTO listeners (id, account_id, format, event_types, sealed_secret, created_at, last_seen_at) \
+               VALUES ($1, $2, $3, $4, $5, $6, $6)";
+    let event_types = subscriptions_to_json(&listener.event_types);
+    let params: Params = &[
+        &listener.id.as_str(),
+        &listener.account_id.as_str(),
+        &listener.format.as_str(),
+        &event_types,
+        &new.sealed_secret,
+        &listener.created_at.as_millis(),
+    ];
+    execute(c, sql, params).await?;
+    Ok(())
+}
+
+pub async fn get_listener(
+    c: &impl GenericClient,
+    account: &AccountId,
+    id: &ListenerId,
+) -> StoreResult<Option<StoredListener>> {
+    let sql = format!("SELECT {LISTENER_COLUMNS} FROM listeners WHERE id = $1 AND account_id = $2");
+    query_opt(c, &sql, &[&id.as_str(), &account.as_str()]).await?.as_ref().map(rows::listener).transpose()
+}
+
+pub async fn touch_listener(c: &impl GenericClient, id: &ListenerId, now: Timestamp) -> StoreResult<()> {
+    execute(c, "UPDATE listeners SET last_seen_at = $2 WHERE id = $1", &[&id.as_str(), &now.as_millis()]).await?;
+    Ok(())
+}
+
+pub async fn delete_listener(c: &impl GenericClient, account: &AccountId, id: &ListenerId) -> StoreResult<bool> {
+    let sql = "DELETE FROM listeners WHERE id = $1 AND account_id = $2";
+    Ok(execute(c, sql, &[&id.as_str(), &account.as_str()]).await? > 0)
+}
+
+pub async fn events_after(
+    c: &impl GenericClient,
+    account: &AccountId,
+    after: &EventId,
+    limit: u32,
+) -> StoreResult<Vec<Event>> {
+    let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE account_id = $1 AND id > $2 ORDER BY id LIMIT $3");
+    all(query(c, &sql, &[&account.as_str(), &after.as_str(), &i64::from(limit)]).await?, rows::event)
+}

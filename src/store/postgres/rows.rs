@@ -120,3 +120,16 @@ pub fn attempt(row: &Row) -> Result<Attempt, StoreError> {
         node: row.get(14),
     })
 }
+
+pub fn listener(row: &Row) -> Result<crate::store::StoredListener, StoreError> {
+    Ok(crate::store::StoredListener {
+        listener: Listener {
+            id: ListenerId::from_trusted(row.get(0)),
+            account_id: AccountId::from_trusted(row.get(1)),
+            format: parsed(row, 2, "format", DeliveryFormat::parse)?,
+            event_types: parsed(row, 3, "event types", subscriptions_from_json)?,
+            created_at: time(row, 4),
+        },
+        sealed_secret: row.get(5),
+    })
+}

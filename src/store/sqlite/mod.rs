@@ -29,6 +29,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_delivery_policy.sql"),
     include_str!("migrations/0008_webhook_health.sql"),
     include_str!("migrations/0009_dashboard.sql"),
+    include_str!("migrations/0010_listeners.sql"),
 ];
 const MAX_IDLE_READERS: usize = 8;
 
@@ -272,6 +273,28 @@ impl Store for SqliteStore {
 
     async fn overview(&self, now: Timestamp, limit: u32) -> StoreResult<Overview> {
         self.read(|conn| reads::overview(conn, now, limit))
+    }
+
+    async fn create_listener(&self, new: StoredListener, idle_before: Timestamp) -> StoreResult<()> {
+        self.writer.write(move |conn| writes::create_listener(conn, &new, idle_before)).await
+    }
+
+    async fn get_listener(&self, account: &AccountId, id: &ListenerId) -> StoreResult<Option<StoredListener>> {
+        self.read(|conn| reads::get_listener(conn, account, id))
+    }
+
+    async fn touch_listener(&self, id: &ListenerId, now: Timestamp) -> StoreResult<()> {
+        let id = id.clone();
+        self.writer.write(move |conn| writes::touch_listener(conn, &id, now)).await
+    }
+
+    async fn delete_listener(&self, account: &AccountId, id: &ListenerId) -> StoreResult<bool> {
+        let (account, id) = (account.clone(), id.clone());
+        self.writer.write(move |conn| writes::delete_listener(conn, &account, &id)).await
+    }
+
+    async fn events_after(&self, account: &AccountId, after: &EventId, limit: u32) -> StoreResult<Vec<Event>> {
+        self.read(|conn| reads::events_after(conn, account, after, limit))
     }
 
     async fn get_meta(&self, key: &'static str) -> StoreResult<Option<Vec<u8>>> {

@@ -6,7 +6,8 @@ use super::{backend, rows};
 use crate::domain::model::*;
 use crate::domain::*;
 use crate::store::{
-    AccountCredentials, DeliveryStats, EventFilter, Overview, PageRequest, StoreResult, StoredSecret, StoredTarget,
+    AccountCredentials, DeliveryStats, EventFilter, Overview, PageRequest, StoreResult, StoredListener, StoredSecret,
+    StoredTarget,
 };
 
 pub fn list_accounts(conn: &Connection, page: &PageRequest) -> StoreResult<Vec<Account>> {
@@ -305,4 +306,19 @@ pub fn overview(conn: &Connection, now: Timestamp, limit: u32) -> StoreResult<Ov
     let disabled =
         stmt.query_map([limit], rows::webhook).map_err(backend)?.collect::<Result<_, _>>().map_err(backend)?;
     Ok(Overview { pending, due, disabled_count, failing, disabled })
+}
+
+pub fn get_listener(conn: &Connection, account: &AccountId, id: &ListenerId) -> StoreResult<Option<StoredListener>> {
+    let sql = format!("SELECT {} FROM listeners WHERE id = ?1 AND account_id = ?2", rows::LISTENER_COLUMNS);
+    conn.prepare_cached(&sql)
+        .and_then(|mut stmt| stmt.query_row([id.as_str(), account.as_str()], rows::listener).optional())
+        .map_err(backend)
+}
+
+pub fn events_after(conn: &Connection, account: &AccountId, after: &EventId, limit: u32) -> StoreResult<Vec<Event>> {
+    let sql =
+        format!("SELECT {} FROM events WHERE account_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3", rows::EVENT_COLUMNS);
+    let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
+    let found = stmt.query_map(params![account.as_str(), after.as_str(), limit], rows::event).map_err(backend)?;
+    found.collect::<Result<_, _>>().map_err(backend)
 }

@@ -123,3 +123,16 @@ pub fn attempt(row: &Row) -> rusqlite::Result<Attempt> {
         node: row.get(14)?,
     })
 }
+
+pub fn listener(row: &Row) -> rusqlite::Result<crate::store::StoredListener> {
+    Ok(crate::store::StoredListener {
+        listener: Listener {
+            id: ListenerId::from_trusted(row.get(0)?),
+            account_id: AccountId::from_trusted(row.get(1)?),
+            format: parsed(row, 2, DeliveryFormat::parse)?,
+            event_types: parsed(row, 3, subscriptions_from_json)?,
+            created_at: time(row, 4)?,
+        },
+        sealed_secret: row.get(5)?,
+    })
+}

@@ -570,3 +570,41 @@ pub fn insert_meta_if_absent(conn: &Connection, key: &str, value: &[u8]) -> Stor
         .and_then(|mut stmt| stmt.query_row([key], |row| row.get(0)))
         .map_err(backend)
 }
+
+pub fn create_listener(conn: &Connection, new: &StoredListener, idle_before: Timestamp) -> StoreResult<()> {
+    conn.prepare_cached("DELETE FROM listeners WHERE last_seen_at < ?1")
+        .and_then(|mut stmt| stmt.execute([idle_before.as_millis()]))
+        .map_err(backend)?;
+    let listener = &new.listener;
+    conn.prepare_cached(
+        "INSERT INTO listeners (id, account_id, format, event_types, sealed_secret, created_at, last_seen_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+    )
+    .and_then(|mut stmt| {
+        stmt.execute(params![
+            listener.id.as_str(),
+            listener.account_id.as_str(),
+            listener.format.as_str(),
+            rows::subscriptions_to_json(&listener.event_types),
+            new.sealed_secret,
+            listener.created_at.as_millis(),
+        ])
+    })
+    .map_err(backend)?;
+    Ok(())
+}
+
+pub fn touch_listener(conn: &Connection, id: &ListenerId, now: Timestamp) -> StoreResult<()> {
+    conn.prepare_cached("UPDATE listeners SET last_seen_at = ?2 WHERE id = ?1")
+        .and_then(|mut stmt| stmt.execute(params![id.as_str(), now.as_millis()]))
+        .map_err(backend)?;
+    Ok(())
+}
+
+pub fn delete_listener(conn: &Connection, account: &AccountId, id: &ListenerId) -> StoreResult<bool> {
+    let deleted = conn
+        .prepare_cached("DELETE FROM listeners WHERE id = ?1 AND account_id = ?2")
+        .and_then(|mut stmt| stmt.execute([id.as_str(), account.as_str()]))
+        .map_err(backend)?;
+    Ok(deleted > 0)
+}

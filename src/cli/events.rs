@@ -1,0 +1,139 @@
+//! `herald events tail` (follow deliveries and their attempts as they happen) and `herald events resend`.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use super::client::{Api, CliError, Connection, field};
+
+#[derive(Args, Debug)]
+pub struct EventsArgs {
+    #[command(subcommand)]
+    command: EventsCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum EventsCommand {
+    /// Follow the merchant's deliveries as events arrive and attempts are made (one line per change).
+    #[command(
+        after_help = "Examples:\n  herald events tail\n  herald events tail --webhook wh_01J… --status failed --json"
+    )]
+    Tail {
+        /// Only this webhook's deliveries [default: every webhook of the account]
+        #[arg(long)]
+        webhook: Option<String>,
+        /// Only deliveries in this state: pending, succeeded, failed or cancelled
+        #[arg(long)]
+        status: Option<String>,
+        /// One JSON object per line
+        #[arg(long)]
+        json: bool,
+        /// How often to look, in milliseconds
+        #[arg(long, default_value_t = 1000)]
+        interval_ms: u64,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Deliver an event again: to one webhook, or to every webhook subscribed to its type.
+    #[command(after_help = "Example:\n  herald events resend evt_01J… --webhook wh_01J…")]
+    Resend {
+        id: String,
+        #[arg(long)]
+        webhook: Option<String>,
+        #[command(flatten)]
+        connection: Connection,
+    },
+}
+
+pub async fn run(args: EventsArgs) -> Result<(), CliError> {
+    match args.command {
+        EventsCommand::Tail { webhook, status, json, interval_ms, connection } => {
+            tail(Api::connect(connection)?, webhook, status, json, Duration::from_millis(interval_ms.max(100))).await
+        }
+        EventsCommand::Resend { id, webhook, connection } => {
+            let api = Api::connect(connection)?;
+            let body = match &webhook {
+                Some(webhook) => json!({ "webhook_ids": [webhook] }),
+                None => json!({}),
+            };
+            let path = format!("/v1/notifications/webhooks-events/{id}/resend");
+            api.json(api.merchant(Method::POST, &path)?.json(&body)).await?;
+            println!("Resent {id}{}", webhook.map(|w| format!(" to {w}")).unwrap_or_default());
+            Ok(())
+        }
+    }
+}
+
+/// What was last seen of a delivery: its state and attempt count.
+type Seen = HashMap<String, (String, u64)>;
+
+async fn tail(
+    api: Api,
+    webhook: Option<String>,
+    status: Option<String>,
+    json: bool,
+    interval: Duration,
+) -> Result<(), CliError> {
+    let webhooks = match webhook {
+        Some(id) => {
+            let found = api.json(api.merchant(Method::GET, &format!("/v1/notifications/webhooks/{id}"))?).await?;
+            vec![(id, field(&found, "url"))]
+        }
+        None => {
+            let list = api.json(api.merchant(Method::GET, "/v1/notifications/webhooks")?).await?;
+            list["webhooks"].as_array().into_iter().flatten().map(|w| (field(w, "id"), field(w, "url"))).collect()
+        }
+    };
+    if !json {
+        eprintln!("Following {} webhook(s); Ctrl-C stops", webhooks.len());
+    }
+    let mut seen = Seen::new();
+    let mut first = true;
+    loop {
+        let mut changed = Vec::new();
+        for (id, url) in &webhooks {
+            let mut path = format!("/v1/notifications/webhooks/{id}/deliveries?page_size=100");
+            if let Some(status) = &status {
+                path.push_str(&format!("&status={status}"));
+            }
+            let page = api.json(api.merchant(Method::GET, &path)?).await?;
+            for delivery in page["deliveries"].as_array().into_iter().flatten() {
+                let now = (field(delivery, "status"), delivery["attempt_count"].as_u64().unwrap_or(0));
+                if seen.insert(field(delivery, "id"), now.clone()).as_ref() != Some(&now) && !first {
+                    changed.push((id.clone(), url.clone(), delivery.clone()));
+                }
+            }
+        }
+        // Oldest first, as they happened.
+        changed.sort_by_key(|(_, _, d)| field(d, "id"));
+        for (webhook, url, delivery) in changed {
+            print_change(&webhook, &url, &delivery, json);
+        }
+        first = false;
+        tokio::time::sleep(interval).await;
+    }
+}
+
+fn print_change(webhook: &str, url: &str, delivery: &Value, json: bool) {
+    if json {
+        let mut line = delivery.clone();
+        line["webhook_id"] = json!(webhook);
+        line["url"] = json!(url);
+        println!("{line}");
+        return;
+    }
+    let code = delivery["last_status_code"].as_u64().map(|c| format!(" [{c}]")).unwrap_or_default();
+    println!(
+        "{}  {}  {}  -> {}  {}{} attempt {}",
+        field(delivery, "created_at"),
+        field(delivery, "event_type"),
+        field(delivery, "event_id"),
+        url,
+        field(delivery, "status"),
+        code,
+        delivery["attempt_count"].as_u64().unwrap_or(0)
+    );
+}

@@ -1,0 +1,271 @@
+//! `herald listen --forward-to http://localhost:3000/webhooks`: the account's events, as they are published,
+//! forwarded to a local URL exactly as a webhook would receive them, signed with the listener's secret.
+//!
+//! It creates a listener (a temporary channel of the merchant's account), reads its server-sent event
+//! stream and POSTs each event to the local URL with the headers and body Herald laid out for it. After
+//! each forward it writes the last event id to a state file, so a reconnect after a network blip, or a
+//! restart after the process was killed, resumes right after it and loses nothing. On Ctrl-C (or SIGTERM)
+//! it deletes the listener and the state file.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::Args;
+use reqwest::Method;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::client::{Api, CliError, Connection, field};
+
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Example:\n  herald listen --forward-to http://localhost:3000/webhooks --events charge.succeeded,charge.refunded"
+)]
+pub struct ListenArgs {
+    /// Where to POST each event (your handler, on this machine)
+    #[arg(long)]
+    forward_to: String,
+    /// Only these event types (comma-separated) [default: all]
+    #[arg(long, value_delimiter = ',')]
+    events: Vec<String>,
+    /// How events are laid out and signed: standard or stripe
+    #[arg(long, default_value = "standard")]
+    format: String,
+    /// Where to remember the listener and the last event forwarded [default: under ~/.local/state/herald]
+    #[arg(long)]
+    state_file: Option<PathBuf>,
+    #[command(flatten)]
+    connection: Connection,
+}
+
+/// What survives a restart: the listener, its secret, and the last event forwarded.
+#[derive(Serialize, Deserialize, Clone, Debug)]
+struct ListenState {
+    base: String,
+    client_id: String,
+    listener_id: String,
+    secret: String,
+    last_event_id: Option<String>,
+}
+
+fn default_state_file(base: &str, client_id: &str, forward_to: &str) -> PathBuf {
+    let dir = std::env::var_os("XDG_STATE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".local/state")))
+        .unwrap_or_else(std::env::temp_dir)
+        .join("herald");
+    let key: u64 = format!("{base}|{client_id}|{forward_to}")
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3));
+    dir.join(format!("listen-{key:016x}.json"))
+}
+
+fn load(path: &Path) -> Option<ListenState> {
+    serde_json::from_slice(&std::fs::read(path).ok()?).ok()
+}
+
+/// Writes the state through a temporary file, so a kill mid-write leaves the previous one intact.
+fn save(path: &Path, state: &ListenState) -> Result<(), CliError> {
+    let io = |what: String| move |source| CliError::Io { what, source };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(io(format!("cannot create {}", dir.display())))?;
+    }
+    let temporary = path.with_extension("json.tmp");
+    let bytes = serde_json::to_vec_pretty(state).unwrap_or_default();
+    std::fs::write(&temporary, bytes).map_err(io(format!("cannot write {}", temporary.display())))?;
+    std::fs::rename(&temporary, path).map_err(io(format!("cannot write {}", path.display())))
+}
+
+pub async fn run(args: ListenArgs) -> Result<(), CliError> {
+    let api = Api::connect(args.connection.clone())?;
+    let client_id = api.client_id.clone().unwrap_or_default();
+    let path = args.state_file.clone().unwrap_or_else(|| default_state_file(&api.base, &client_id, &args.forward_to));
+    let mut state = resume_or_create(&api, &args, &path, &client_id).await?;
+    save(&path, &state)?;
+    println!("Ready! Your webhook signing secret is {} (listener {})", state.secret, state.listener_id);
+    println!("Forwarding events to {}", args.forward_to);
+    let stopped = stop_signal();
+    tokio::pin!(stopped);
+    tokio::select! {
+        result = follow(&api, &args.forward_to, &path, &mut state) => result?,
+        _ = &mut stopped => {}
+    }
+    let path_to_delete = format!("/v1/notifications/listeners/{}", state.listener_id);
+    match api.send(api.merchant(Method::DELETE, &path_to_delete)?).await {
+        Ok(_) | Err(CliError::Refused { status: 404, .. }) => println!("Listener {} deleted", state.listener_id),
+        Err(error) => eprintln!("herald: could not delete listener {}: {error}", state.listener_id),
+    }
+    let _ = std::fs::remove_file(&path);
+    Ok(())
+}
+
+/// The listener of a previous run of the same command, if Herald still has it; else a new one.
+async fn resume_or_create(api: &Api, args: &ListenArgs, path: &Path, client_id: &str) -> Result<ListenState, CliError> {
+    if let Some(state) = load(path).filter(|s| s.base == api.base && s.client_id == client_id) {
+        let show = api.merchant(Method::GET, &format!("/v1/notifications/listeners/{}", state.listener_id))?;
+        match api.json(show).await {
+            Ok(_) => {
+                let after = state.last_event_id.as_deref().unwrap_or("its start");
+                println!("Resuming listener {} after {after}", state.listener_id);
+                return Ok(state);
+            }
+            Err(CliError::Refused { status: 404, .. }) => {}
+            Err(error) => return Err(error),
+        }
+    }
+    let mut body = json!({ "format": args.format });
+    if !args.events.is_empty() {
+        body["event_types"] = args.events.iter().map(|name| json!({ "name": name.trim() })).collect();
+    }
+    let created = api.json(api.merchant(Method::POST, "/v1/notifications/listeners")?.json(&body)).await?;
+    Ok(ListenState {
+        base: api.base.clone(),
+        client_id: client_id.to_owned(),
+        listener_id: field(&created, "id"),
+        secret: field(&created, "secret"),
+        last_event_id: None,
+    })
+}
+
+/// Reads the stream and forwards each event, reconnecting (after the last forwarded id) when it breaks.
+async fn follow(api: &Api, forward_to: &str, path: &Path, state: &mut ListenState) -> Result<(), CliError> {
+    let mut pause = Duration::from_millis(250);
+    loop {
+        let stream = format!("/v1/notifications/listeners/{}/events", state.listener_id);
+        let mut request = api.merchant(Method::GET, &stream)?.header("accept", "text/event-stream");
+        if let Some(last) = &state.last_event_id {
+            request = request.header("last-event-id", last);
+        }
+        match api.send(request).await {
+            Ok(response) => {
+                pause = Duration::from_millis(250);
+                match read_stream(api, response, forward_to, path, state).await {
+                    Ok(()) => eprintln!("The stream ended; reconnecting"),
+                    Err(error) => eprintln!("The connection broke ({error}); reconnecting"),
+                }
+            }
+            Err(CliError::Refused { status: 404, .. }) => {
+                return Err(CliError::Missing("the listener is gone (deleted elsewhere, or idle for an hour)"));
+            }
+            Err(error) => eprintln!("Cannot connect ({error}); retrying in {} ms", pause.as_millis()),
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_secs(5));
+    }
+}
+
+/// One server-sent event: its id, type and data.
+#[derive(Default, Debug, PartialEq)]
+struct Message {
+    id: Option<String>,
+    event: Option<String>,
+    data: String,
+}
+
+/// Splits complete messages off the front of `buffer` (SSE: fields on lines, a blank line ends a message).
+fn take_messages(buffer: &mut String) -> Vec<Message> {
+    let mut messages = Vec::new();
+    loop {
+        let normalised = buffer.replace("\r\n", "\n");
+        let Some(end) = normalised.find("\n\n") else {
+            *buffer = normalised;
+            return messages;
+        };
+        let block = normalised[..end].to_owned();
+        *buffer = normalised[end + 2..].to_owned();
+        let mut message = Message::default();
+        for line in block.lines().filter(|l| !l.starts_with(':')) {
+            let (name, value) = line.split_once(':').unwrap_or((line, ""));
+            let value = value.strip_prefix(' ').unwrap_or(value);
+            match name {
+                "id" => message.id = Some(value.to_owned()),
+                "event" => message.event = Some(value.to_owned()),
+                "data" if message.data.is_empty() => message.data = value.to_owned(),
+                "data" => message.data = format!("{}\n{value}", message.data),
+                _ => {}
+            }
+        }
+        if message.id.is_some() || !message.data.is_empty() {
+            messages.push(message);
+        }
+    }
+}
+
+async fn read_stream(
+    api: &Api,
+    mut response: reqwest::Response,
+    forward_to: &str,
+    path: &Path,
+    state: &mut ListenState,
+) -> Result<(), CliError> {
+    let mut buffer = String::new();
+    while let Some(chunk) = response.chunk().await.map_err(CliError::Unexpected)? {
+        buffer.push_str(&String::from_utf8_lossy(&chunk));
+        for message in take_messages(&mut buffer) {
+            if message.event.as_deref() != Some("delivery") {
+                continue;
+            }
+            let delivery: Value = serde_json::from_str(&message.data).unwrap_or(Value::Null);
+            forward(api, forward_to, &delivery).await;
+            state.last_event_id = message.id.or_else(|| Some(field(&delivery, "event_id")));
+            save(path, state)?;
+        }
+    }
+    Ok(())
+}
+
+/// POSTs one event to the local URL and prints what happened, the way `stripe listen` does.
+async fn forward(api: &Api, forward_to: &str, delivery: &Value) {
+    println!("--> {} [{}]", field(delivery, "event_type"), field(delivery, "event_id"));
+    let mut request = api.plain(Method::POST, forward_to).timeout(Duration::from_secs(30));
+    for (name, value) in delivery["headers"].as_object().into_iter().flatten() {
+        if let Some(value) = value.as_str() {
+            request = request.header(name.as_str(), value);
+        }
+    }
+    match request.body(field(delivery, "body")).send().await {
+        Ok(answer) => println!("<-- [{}] POST {forward_to}", answer.status().as_u16()),
+        Err(error) => println!("<-- [ERR] POST {forward_to}: {}", crate::error_chain::error_chain(&error)),
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn stop_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {},
+        _ = terminate => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_are_split_on_blank_lines_and_comments_skipped() {
+        let mut buffer =
+            ": keep-alive\n\nid: evt_1\nevent: delivery\ndata: {\"a\":1}\n\nid: evt_2\r\nevent: deliv".to_owned();
+        let messages = take_messages(&mut buffer);
+        assert_eq!(
+            messages,
+            vec![Message { id: Some("evt_1".into()), event: Some("delivery".into()), data: "{\"a\":1}".into() }]
+        );
+        buffer.push_str("ery\r\ndata: x\r\ndata: y\r\n\r\n");
+        let messages = take_messages(&mut buffer);
+        assert_eq!(messages[0].data, "x\ny");
+        assert_eq!(messages[0].event.as_deref(), Some("delivery"));
+        assert!(buffer.is_empty());
+    }
+}
