@@ -3,8 +3,9 @@
 //! Handlers parse and check input at the edge (into domain newtypes), call the store or the publisher,
 //! and shape the answer. They hold no SQL and no delivery logic. `api` may use `domain`, `store` (the
 //! contract), `publish`, `keyring`, `paypal_identity`, `resource_schema` (to check a schema when it is saved),
-//! `deliver::format` (to show the bytes a format sent) and `herald-signature` (the verify API); nothing
-//! below it uses `api`.
+//! `deliver::format` (to show the bytes a format sent, and to lay out a listener's stream) and
+//! `herald-signature` (the verify API); below it only the dashboard uses `api`, whose pages call these
+//! handlers for every change.
 
 pub mod accounts;
 pub mod certs;
