@@ -24,4 +24,5 @@ pub mod publish;
 pub mod resource_schema;
 pub mod retention;
 pub mod retry;
+pub mod signals;
 pub mod store;

@@ -7,31 +7,25 @@ mod common;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, ChildStdout, Command, Stdio};
+use std::sync::Arc;
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::extract::State;
 use axum::http::HeaderMap;
-use bytes::Bytes;
-use common::HeraldProcess;
+use common::{HeraldProcess, Requests, start_recording_receiver};
 use herald_signature::standard::{SigningSecret, verify_request};
 use serde_json::{Value, json};
 
 const TOKEN: &str = "cli-client-test-token";
 
-type Arrivals = Arc<Mutex<Vec<(HeaderMap, Bytes)>>>;
+type Arrivals = Requests;
+
+fn accept(_: &[u8]) -> (axum::http::StatusCode, &'static str) {
+    (axum::http::StatusCode::OK, "ok")
+}
 
 async fn start_receiver(arrivals: Arrivals) -> String {
-    async fn receive(State(arrivals): State<Arrivals>, headers: HeaderMap, body: Bytes) -> &'static str {
-        arrivals.lock().unwrap().push((headers, body));
-        "ok"
-    }
-    let app = axum::Router::new().route("/webhooks", axum::routing::post(receive)).with_state(arrivals);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{address}/webhooks")
+    start_recording_receiver(arrivals, accept).await
 }
 
 /// A `herald` client process whose output lines arrive on a channel.

@@ -12,13 +12,12 @@ mod common;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use bytes::Bytes;
-use common::HeraldProcess;
+use common::{HeraldProcess, Requests, start_recording_receiver};
 use fantoccini::{Client, ClientBuilder, Locator};
 use herald_signature::standard::{SigningSecret, verify_request};
 use serde_json::{Value, json};
@@ -27,21 +26,10 @@ const TOKEN: &str = "dashboard-test-admin-token";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
 
-/// What the receiver got: headers and body of each request.
-type Arrivals = Arc<Mutex<Vec<(HeaderMap, Bytes)>>>;
-
-/// A receiver that answers 500 "nope" to resources marked `"outcome": "fail"` and 200 "ok" to the rest.
-async fn start_receiver(arrivals: Arrivals) -> String {
-    async fn receive(State(arrivals): State<Arrivals>, headers: HeaderMap, body: Bytes) -> (StatusCode, &'static str) {
-        let fail = serde_json::from_slice::<Value>(&body).is_ok_and(|v| v["resource"]["outcome"] == "fail");
-        arrivals.lock().unwrap().push((headers, body));
-        if fail { (StatusCode::INTERNAL_SERVER_ERROR, "nope") } else { (StatusCode::OK, "ok") }
-    }
-    let app = axum::Router::new().route("/hook", axum::routing::post(receive)).with_state(arrivals);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{address}/hook")
+/// Answers 500 "nope" to resources marked `"outcome": "fail"` and 200 "ok" to the rest.
+fn fail_marked(body: &[u8]) -> (StatusCode, &'static str) {
+    let fail = serde_json::from_slice::<Value>(body).is_ok_and(|v| v["resource"]["outcome"] == "fail");
+    if fail { (StatusCode::INTERNAL_SERVER_ERROR, "nope") } else { (StatusCode::OK, "ok") }
 }
 
 /// `chromedriver` on a free port, stopped when dropped.
@@ -215,8 +203,8 @@ async fn a_merchant_works_through_the_webhook_page_in_a_real_browser() {
     let herald = HeraldProcess::start(data.path(), TOKEN, &[], &[("HERALD_RETRY_SCHEDULE", "200ms")]);
     let base = herald.base.clone();
     let http = reqwest::Client::new();
-    let arrivals: Arrivals = Arc::default();
-    let receiver = start_receiver(arrivals.clone()).await;
+    let arrivals: Requests = Arc::default();
+    let receiver = start_recording_receiver(arrivals.clone(), fail_marked).await;
     let put = http.put(format!("{base}/v1/event-types/test.ping")).bearer_auth(TOKEN);
     assert!(
         put.json(&json!({ "description": "A ping for tests", "sample": { "id": "ping_sample", "outcome": "ok" } }))

@@ -84,7 +84,7 @@ pub async fn run(args: ListenArgs) -> Result<(), CliError> {
     save(&path, &state)?;
     println!("Ready! Your webhook signing secret is {} (listener {})", state.secret, state.listener_id);
     println!("Forwarding events to {}", args.forward_to);
-    let stopped = stop_signal();
+    let stopped = crate::signals::stop_requested();
     tokio::pin!(stopped);
     tokio::select! {
         result = follow(&api, &args.forward_to, &path, &mut state) => result?,
@@ -226,26 +226,6 @@ async fn forward(api: &Api, forward_to: &str, delivery: &Value) {
     match request.body(field(delivery, "body")).send().await {
         Ok(answer) => println!("<-- [{}] POST {forward_to}", answer.status().as_u16()),
         Err(error) => println!("<-- [ERR] POST {forward_to}: {}", crate::error_chain::error_chain(&error)),
-    }
-}
-
-/// Resolves on Ctrl-C or SIGTERM.
-async fn stop_signal() {
-    let interrupt = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = interrupt => {},
-        _ = terminate => {},
     }
 }
 

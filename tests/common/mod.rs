@@ -20,6 +20,11 @@ pub struct HeraldProcess {
 impl HeraldProcess {
     /// Starts the binary with the given admin token, extra flags and variables, and waits until it listens.
     pub fn start(data_dir: &Path, token: &str, args: &[&str], env: &[(&str, &str)]) -> Self {
+        Self::start_logging(data_dir, token, args, env, Stdio::inherit())
+    }
+
+    /// The same, with its logs (stderr) sent to `logs`.
+    pub fn start_logging(data_dir: &Path, token: &str, args: &[&str], env: &[(&str, &str)], logs: Stdio) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_herald"))
             .args(["serve", "--listen", ":0"])
             .args(args)
@@ -30,6 +35,7 @@ impl HeraldProcess {
             .env("HERALD_DELIVER_ONLY_TO_ALLOWED", "true")
             .envs(env.iter().copied())
             .stdout(Stdio::piped())
+            .stderr(logs)
             .spawn()
             .expect("the herald binary starts");
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
@@ -186,6 +192,28 @@ pub async fn start_slow_receiver(arrivals: Arrivals, concurrency: usize, delay: 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app.with_state(arrivals)).await.unwrap() });
+    url
+}
+
+/// Every request a recording receiver got: headers and body, in arrival order.
+pub type Requests = std::sync::Arc<std::sync::Mutex<Vec<(axum::http::HeaderMap, bytes::Bytes)>>>;
+
+/// A receiver on loopback that records every request and answers what `answer` says of its body.
+pub async fn start_recording_receiver(
+    requests: Requests,
+    answer: fn(&[u8]) -> (axum::http::StatusCode, &'static str),
+) -> String {
+    use axum::extract::State;
+    let app = axum::Router::new().fallback(
+        move |State(requests): State<Requests>, headers: axum::http::HeaderMap, body: bytes::Bytes| async move {
+            let answered = answer(&body);
+            requests.lock().unwrap().push((headers, body));
+            answered
+        },
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app.with_state(requests)).await.unwrap() });
     url
 }
 
