@@ -172,7 +172,8 @@ pub async fn stream(
         })?,
         None => EventId::floor_at(listener.created_at),
     };
-    let reader = Reader { state, listener, keys: Keys::Hmac(vec![secret]), cursor, buffered: VecDeque::new() };
+    let keys = Keys::Hmac(vec![secret]);
+    let reader = Reader { state, listener, keys, cursor, buffered: VecDeque::new(), touched: Instant::now() };
     let events = futures_util::stream::unfold(reader, |mut reader| async move {
         let next = reader.next().await?;
         Some((Ok(next), reader))
@@ -187,13 +188,21 @@ struct Reader {
     keys: Keys,
     cursor: EventId,
     buffered: VecDeque<Event>,
+    /// When the store last heard that this stream is being read.
+    touched: Instant,
 }
 
 impl Reader {
     /// The next matching event as an SSE message; `None` ends the stream (shutdown, or the listener went).
     async fn next(&mut self) -> Option<SseEvent> {
-        let mut touched = Instant::now();
         loop {
+            // Also while events flow without a pause, so a busy stream is never taken for an idle one.
+            if self.touched.elapsed() >= TOUCH {
+                self.touched = Instant::now();
+                if !self.still_there().await {
+                    return None;
+                }
+            }
             while let Some(event) = self.buffered.pop_front() {
                 self.cursor = event.id.clone();
                 if self.listener.event_types.iter().any(|s| s.matches(&event.event_type)) {
@@ -208,12 +217,6 @@ impl Reader {
                 Ok(_) => {}
                 Err(error) => {
                     tracing::warn!(error = %error, listener.id = %self.listener.id, "a listener's stream cannot read events")
-                }
-            }
-            if touched.elapsed() >= TOUCH {
-                touched = Instant::now();
-                if !self.still_there().await {
-                    return None;
                 }
             }
             tokio::select! {

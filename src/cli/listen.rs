@@ -147,6 +147,7 @@ async fn follow(api: &Api, forward_to: &str, path: &Path, state: &mut ListenStat
             Err(CliError::Refused { status: 404, .. }) => {
                 return Err(CliError::Missing("the listener is gone (deleted elsewhere, or idle for an hour)"));
             }
+            Err(error @ CliError::Refused { status: 401 | 403, .. }) => return Err(error),
             Err(error) => eprintln!("Cannot connect ({error}); retrying in {} ms", pause.as_millis()),
         }
         tokio::time::sleep(pause).await;
