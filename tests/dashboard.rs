@@ -435,7 +435,7 @@ fn element_text(page: &str, id: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn operator_pages_sessions_and_csrf_over_plain_http() {
     let data = tempfile::tempdir().unwrap();
-    let herald = HeraldProcess::start(data.path(), TOKEN, &[], &[]);
+    let herald = HeraldProcess::start(data.path(), TOKEN, &[], &[("HERALD_WEBHOOK_LIMIT", "30")]);
     let mut operator = Visitor::new(&herald.base);
 
     // The operator signs in with the admin token; a wrong token is refused on the page.
@@ -502,10 +502,33 @@ async fn operator_pages_sessions_and_csrf_over_plain_http() {
     let (status, page, _) =
         operator.post(&format!("/dashboard/operator/accounts/{account_id}/roll"), &[("csrf", &csrf)]).await;
     assert_eq!(status, StatusCode::OK);
-    assert_ne!(element_text(&page, "shown-client-secret"), client_secret);
+    let new_secret = element_text(&page, "shown-client-secret");
+    assert_ne!(new_secret, client_secret);
     let (status, _, location) = merchant.get("/dashboard/webhooks").await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert!(location.unwrap().starts_with("/dashboard/login"));
+
+    // Many webhooks are listed 25 to a page.
+    for n in 0..26 {
+        let created = merchant
+            .http
+            .post(format!("{}/v1/notifications/webhooks", herald.base))
+            .basic_auth(&client_id, Some(&new_secret))
+            .json(&json!({ "url": format!("http://127.0.0.1:9/hook/{n}"), "event_types": [{ "name": "*" }] }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), StatusCode::CREATED);
+    }
+    let (_, page, _) = merchant.get("/dashboard/login").await;
+    let form = [("csrf", csrf_of(&page)), ("client_id", client_id.clone()), ("client_secret", new_secret.clone())];
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(merchant.post("/dashboard/login", &form).await.0, StatusCode::SEE_OTHER);
+    let (_, first, _) = merchant.get("/dashboard/webhooks").await;
+    assert_eq!(first.matches("data-webhook=").count(), 25);
+    assert!(first.contains("/dashboard/webhooks?page=1"));
+    let (_, second, _) = merchant.get("/dashboard/webhooks?page=1").await;
+    assert_eq!(second.matches("data-webhook=").count(), 1);
 
     // The catalog shows the seeded types with their samples; the health page shows the queue.
     let (_, page, _) = operator.get("/dashboard/operator/catalog").await;

@@ -66,11 +66,15 @@ struct ListPage {
     chrome: Chrome,
     rows: Vec<WebhookRow>,
     notice: Option<String>,
+    newer: Option<String>,
+    older: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
-pub struct NoticeQuery {
+pub struct ListQuery {
     notice: Option<String>,
+    /// 0 for the first page.
+    page: Option<usize>,
 }
 
 /// A confirmation named in the query after a redirect (`?notice=deleted`), in the viewer's language.
@@ -91,11 +95,17 @@ fn notice(t: Text, key: Option<&str>) -> Option<String> {
 pub async fn list(
     page: MerchantPage,
     State(state): State<AppState>,
-    Query(query): Query<NoticeQuery>,
+    Query(query): Query<ListQuery>,
 ) -> Result<Response, PageError> {
     let since = Timestamp::now().minus(STATS_WINDOW);
+    let all = state.store.list_webhooks(&page.me.account_id).await?;
+    // An account may be allowed many webhooks; only the page shown has its failure rate counted.
+    let number = query.page.unwrap_or(0).min(all.len() / PAGE_SIZE as usize);
+    let link = |n: usize| format!("/dashboard/webhooks?page={n}");
+    let newer = (number > 0).then(|| link(number - 1));
+    let older = (all.len() > (number + 1) * PAGE_SIZE as usize).then(|| link(number + 1));
     let mut rows = Vec::new();
-    for webhook in state.store.list_webhooks(&page.me.account_id).await? {
+    for webhook in all.into_iter().skip(number * PAGE_SIZE as usize).take(PAGE_SIZE as usize) {
         let stats = state.store.delivery_stats(&webhook.id, since).await?;
         rows.push(WebhookRow {
             id: webhook.id.to_string(),
@@ -106,7 +116,7 @@ pub async fn list(
         });
     }
     let notice = notice(page.t, query.notice.as_deref());
-    Ok(html(ListPage { chrome: page.chrome("webhooks"), rows, notice }))
+    Ok(html(ListPage { chrome: page.chrome("webhooks"), rows, notice, newer, older }))
 }
 
 /// What the create and edit forms show: the values typed so far and the problems found with them.
