@@ -1,6 +1,6 @@
 //! The client subcommands, run as separate processes against a real `herald serve`: `herald listen`
 //! forwards every published event to a local receiver, signed so that it verifies, and loses none when it
-//! is killed and restarted mid-stream; `trigger`, `events tail`, `events resend` and `webhooks` do what
+//! is killed and restarted mid-stream or when the network to Herald drops for a while; `trigger`, `events tail`, `events resend` and `webhooks` do what
 //! they say; every subcommand's `--help` has an example.
 
 mod common;
@@ -270,6 +270,35 @@ async fn listen_forwards_every_event_signed_and_survives_a_kill_and_restart() {
         .unwrap();
     assert_eq!(gone.status(), 404);
     assert!(!state_file.exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listen_reconnects_after_a_network_blip_and_loses_nothing() {
+    let setup = setup().await;
+    let arrivals: Arrivals = Arc::default();
+    let receiver = start_receiver(arrivals.clone()).await;
+    // The listener reaches Herald through a proxy that the test cuts and restores.
+    let proxy = common::Proxy::start(setup.herald.base.trim_start_matches("http://").to_owned()).await;
+    let state = tempfile::tempdir().unwrap();
+    let mut args: Vec<String> = vec!["listen".into(), "--forward-to".into(), receiver, "--state-file".into()];
+    args.push(state.path().join("listen.json").display().to_string());
+    args.extend(setup.merchant_flags());
+    let url = args.iter().position(|a| a == "--url").unwrap() + 1;
+    args[url] = format!("http://{}", proxy.address);
+    let listen = Client::start(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    listen.line_with("Ready!", Duration::from_secs(20));
+
+    let mut published = vec![setup.publish(1).await];
+    wait_for_ids(&arrivals, &published, Duration::from_secs(20)).await;
+    proxy.cut();
+    for n in 2..6 {
+        published.push(setup.publish(n).await);
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(event_ids(&arrivals).len(), 1, "nothing gets through while the network is down");
+    proxy.restore();
+    wait_for_ids(&arrivals, &published, Duration::from_secs(20)).await;
+    assert_eq!(event_ids(&arrivals).len(), published.len(), "each event once: the stream resumed after the last one");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

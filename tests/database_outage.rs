@@ -10,52 +10,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{Arrivals, HeraldProcess, PgSchema, postgres_url, set_up_tenant, start_slow_receiver};
+use common::{Arrivals, HeraldProcess, PgSchema, Proxy, postgres_url, set_up_tenant, start_slow_receiver};
 use serde_json::{Value, json};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::task::JoinSet;
 
 const TOKEN: &str = "outage-test-token";
-
-/// A TCP proxy to PostgreSQL that can be cut (every connection dropped, new ones refused) and restored.
-struct Proxy {
-    address: std::net::SocketAddr,
-    up: Arc<AtomicBool>,
-    connections: Arc<Mutex<JoinSet<()>>>,
-}
-
-impl Proxy {
-    async fn start(upstream: String) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address = listener.local_addr().unwrap();
-        let up = Arc::new(AtomicBool::new(true));
-        let connections: Arc<Mutex<JoinSet<()>>> = Arc::default();
-        let (flag, tasks) = (up.clone(), connections.clone());
-        tokio::spawn(async move {
-            while let Ok((mut inbound, _)) = listener.accept().await {
-                if !flag.load(Ordering::SeqCst) {
-                    continue; // dropped at once: the database is "down"
-                }
-                let upstream = upstream.clone();
-                tasks.lock().unwrap().spawn(async move {
-                    if let Ok(mut outbound) = TcpStream::connect(upstream).await {
-                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
-                    }
-                });
-            }
-        });
-        Self { address, up, connections }
-    }
-
-    fn cut(&self) {
-        self.up.store(false, Ordering::SeqCst);
-        self.connections.lock().unwrap().abort_all();
-    }
-
-    fn restore(&self) {
-        self.up.store(true, Ordering::SeqCst);
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn publish_answers_503_while_the_database_is_away_and_nothing_accepted_is_lost() {

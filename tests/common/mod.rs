@@ -251,3 +251,45 @@ pub fn start_pg_node(schema: &PgSchema, label: &str, n: usize, token: &str, extr
     env.extend_from_slice(extra);
     HeraldProcess::start(&data_dir, token, &[], &env)
 }
+
+/// A TCP proxy on loopback that can be cut (every connection dropped, new ones refused) and restored: an
+/// outage of whatever is behind it, made without touching it.
+pub struct Proxy {
+    pub address: std::net::SocketAddr,
+    up: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    connections: std::sync::Arc<std::sync::Mutex<tokio::task::JoinSet<()>>>,
+}
+
+impl Proxy {
+    pub async fn start(upstream: String) -> Self {
+        use std::sync::atomic::Ordering;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let up = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let connections: std::sync::Arc<std::sync::Mutex<tokio::task::JoinSet<()>>> = Default::default();
+        let (flag, tasks) = (up.clone(), connections.clone());
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if !flag.load(Ordering::SeqCst) {
+                    continue; // dropped at once: the upstream is "down"
+                }
+                let upstream = upstream.clone();
+                tasks.lock().unwrap().spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(upstream).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+            }
+        });
+        Self { address, up, connections }
+    }
+
+    pub fn cut(&self) {
+        self.up.store(false, std::sync::atomic::Ordering::SeqCst);
+        self.connections.lock().unwrap().abort_all();
+    }
+
+    pub fn restore(&self) {
+        self.up.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
