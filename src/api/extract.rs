@@ -16,6 +16,10 @@ use crate::domain::AccountId;
 
 /// A request body type, with the size limit that applies to it.
 pub trait RequestBody: DeserializeOwned {
+    /// A JSON object, as almost every body is. (serde would also read a struct from an array of its field
+    /// values, `[null, null]`, which no client means to send.)
+    const OBJECT: bool = true;
+
     fn limit(state: &AppState) -> usize {
         state.limits.max_body_bytes
     }
@@ -73,6 +77,10 @@ impl<T: RequestBody> FromRequest<AppState> for JsonBody<T> {
                 ApiError::invalid_request("the body could not be read")
             }
         })?;
+        if T::OBJECT && bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            let detail = ErrorDetail::body("", "INVALID_PARAMETER", "the body must be a JSON object");
+            return Err(ApiError::invalid_request("the body is not a JSON object").with_detail(detail));
+        }
         let value = parse_json(&bytes)?;
         Ok(Self(value, bytes))
     }

@@ -390,7 +390,9 @@ pub struct PatchOperation {
 #[serde(transparent)]
 pub struct Patch(Vec<PatchOperation>);
 
-impl RequestBody for Patch {}
+impl RequestBody for Patch {
+    const OBJECT: bool = false;
+}
 
 const PATCHABLE: [&str; 11] = [
     "/url",

@@ -269,3 +269,18 @@ async fn accounts_page_with_a_cursor() {
     let bad_cursor = app.operator(Method::GET, "/v1/accounts?cursor=%25%25").send().await.unwrap();
     expect_error(bad_cursor, 400, "INVALID_REQUEST").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bodies_must_be_json_objects_not_arrays_of_field_values() {
+    let app = spawn_app().await;
+    let merchant = app.create_account("Acme").await;
+    let webhook = app.create_webhook(&merchant, "http://127.0.0.1:9/hook", &["*"]).await;
+    let roll = format!("/v1/notifications/webhooks/{}/secret/roll", webhook["id"].as_str().unwrap());
+    for (path, body) in [("/v1/notifications/listeners", "[null, null]"), (roll.as_str(), "[86400]")] {
+        let request = app.merchant(&merchant, Method::POST, path).header("content-type", "application/json");
+        let body = expect_error(request.body(body).send().await.unwrap(), 400, "INVALID_REQUEST").await;
+        assert_eq!(body["details"][0]["description"], "the body must be a JSON object");
+    }
+    let listeners = app.merchant(&merchant, Method::POST, "/v1/notifications/listeners");
+    assert_eq!(listeners.json(&json!({})).send().await.unwrap().status(), 201, "an object is fine");
+}
