@@ -9,6 +9,7 @@
 
 mod assets;
 mod auth;
+mod endpoint;
 mod events;
 mod frame;
 pub mod i18n;
@@ -40,13 +41,13 @@ pub fn router() -> Router<AppState> {
         .route("/dashboard/logout", post(auth::logout))
         .route("/dashboard/webhooks", get(webhooks::list).post(webhooks::create))
         .route("/dashboard/webhooks/new", get(webhooks::new_form))
-        .route("/dashboard/webhooks/{id}", get(webhooks::show))
+        .route("/dashboard/webhooks/{id}", get(endpoint::show))
         .route("/dashboard/webhooks/{id}/edit", get(webhooks::edit_form).post(webhooks::edit))
-        .route("/dashboard/webhooks/{id}/secret", post(webhooks::reveal_secret))
-        .route("/dashboard/webhooks/{id}/secret/roll", post(webhooks::roll_secret))
-        .route("/dashboard/webhooks/{id}/status", post(webhooks::set_status))
-        .route("/dashboard/webhooks/{id}/delete", post(webhooks::delete))
-        .route("/dashboard/webhooks/{id}/test", post(webhooks::send_test))
+        .route("/dashboard/webhooks/{id}/secret", post(endpoint::reveal_secret))
+        .route("/dashboard/webhooks/{id}/secret/roll", post(endpoint::roll_secret))
+        .route("/dashboard/webhooks/{id}/status", post(endpoint::set_status))
+        .route("/dashboard/webhooks/{id}/delete", post(endpoint::delete))
+        .route("/dashboard/webhooks/{id}/test", post(endpoint::send_test))
         .route("/dashboard/events", get(events::list))
         .route("/dashboard/events/{id}", get(events::show))
         .route("/dashboard/events/{id}/resend", post(events::resend))

@@ -1,5 +1,5 @@
-//! Merchant pages for webhooks: the list, the create and edit forms, and the endpoint page (Stripe's
-//! webhook endpoint page): details, secret, attempts with their tabs and the detail of one delivery.
+//! Merchant pages for webhooks: the list (with each one's failure rate over the last day) and the create
+//! and edit forms; and what the endpoint page (`endpoint.rs`) shares with them.
 
 use std::collections::HashMap;
 
@@ -11,36 +11,35 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::frame::{Chrome, FormData, MerchantPage, Moment, PageError, Posted, html, moment};
+use super::frame::{Chrome, FormData, MerchantPage, PageError, Posted, html};
 use super::i18n::Text;
-use super::pretty::pretty_json;
 use crate::api::AppState;
 use crate::api::error::ApiError;
-use crate::api::extract::{JsonBody, OptionalJsonBody};
-use crate::domain::model::{DeliveryState, EventType, Webhook, WebhookStatus};
-use crate::domain::{DeliveryId, Timestamp, WebhookId};
-use crate::store::{DeliveryStats, PageRequest};
+use crate::api::extract::JsonBody;
+use crate::domain::model::{EventType, Webhook, WebhookStatus};
+use crate::domain::{Timestamp, WebhookId};
+use crate::store::DeliveryStats;
 
 /// Rows per page of attempts.
-const PAGE_SIZE: u32 = 25;
+pub(super) const PAGE_SIZE: u32 = 25;
 /// The failure rate covers the last day.
-const STATS_WINDOW: std::time::Duration = std::time::Duration::from_secs(86_400);
+pub(super) const STATS_WINDOW: std::time::Duration = std::time::Duration::from_secs(86_400);
 
-fn to_value<T: serde::Serialize>(json: Json<T>) -> Value {
+pub(super) fn to_value<T: serde::Serialize>(json: Json<T>) -> Value {
     serde_json::to_value(json.0).unwrap_or(Value::Null)
 }
 
-fn deserialize<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, PageError> {
+pub(super) fn deserialize<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, PageError> {
     serde_json::from_value(value).map_err(|e| PageError::from(ApiError::internal(e)))
 }
 
-async fn owned(state: &AppState, page: &MerchantPage, id: &str) -> Result<Webhook, PageError> {
+pub(super) async fn owned(state: &AppState, page: &MerchantPage, id: &str) -> Result<Webhook, PageError> {
     let id = WebhookId::parse(id).map_err(|_| PageError::not_found())?;
     state.store.get_webhook(&page.me.account_id, &id).await?.ok_or_else(PageError::not_found)
 }
 
 /// "12.5 %" of the day's deliveries failed or retrying, or "—" when there were none.
-fn failure_rate(stats: DeliveryStats) -> String {
+pub(super) fn failure_rate(stats: DeliveryStats) -> String {
     let failing = stats.failed + stats.retrying;
     match stats.total {
         0 => "—".into(),
@@ -48,7 +47,7 @@ fn failure_rate(stats: DeliveryStats) -> String {
     }
 }
 
-fn subscriptions(webhook: &Webhook) -> Vec<String> {
+pub(super) fn subscriptions(webhook: &Webhook) -> Vec<String> {
     webhook.event_types.iter().map(|s| s.as_str().to_owned()).collect()
 }
 
@@ -78,7 +77,7 @@ pub struct ListQuery {
 }
 
 /// A confirmation named in the query after a redirect (`?notice=deleted`), in the viewer's language.
-fn notice(t: Text, key: Option<&str>) -> Option<String> {
+pub(super) fn notice(t: Text, key: Option<&str>) -> Option<String> {
     let key = match key? {
         "created" => "notice_created",
         "deleted" => "notice_deleted",
@@ -300,380 +299,4 @@ pub async fn edit(
             Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, html(page)).into_response())
         }
     }
-}
-
-#[derive(Deserialize, Default)]
-pub struct DetailsQuery {
-    tab: Option<String>,
-    cursor: Option<String>,
-    delivery: Option<String>,
-    attempt: Option<u32>,
-    notice: Option<String>,
-}
-
-pub struct Tab {
-    pub key: &'static str,
-    pub label: String,
-    pub href: String,
-    pub current: bool,
-}
-
-pub struct DeliveryRow {
-    pub id: String,
-    pub event_id: String,
-    pub event_type: String,
-    pub status: &'static str,
-    pub status_label: String,
-    pub code: String,
-    pub when: Moment,
-    pub href: String,
-    pub selected: bool,
-}
-
-/// The delivery detail as the merchant API shows it (`GET …/deliveries/{id}`).
-#[derive(Deserialize)]
-struct ApiDelivery {
-    id: String,
-    event_id: String,
-    event_type: String,
-    status: String,
-    next_attempt_at: Option<String>,
-    attempts: Vec<ApiAttempt>,
-}
-
-#[derive(Deserialize)]
-struct ApiAttempt {
-    number: u32,
-    started_at: String,
-    duration_ms: u64,
-    request: ApiRequest,
-    response: Option<ApiResponse>,
-    error: Option<ApiAttemptError>,
-}
-
-#[derive(Deserialize)]
-struct ApiRequest {
-    url: String,
-    headers: std::collections::BTreeMap<String, String>,
-    body: String,
-}
-
-#[derive(Deserialize)]
-struct ApiResponse {
-    status: u16,
-    body: String,
-    truncated: bool,
-}
-
-#[derive(Deserialize)]
-struct ApiAttemptError {
-    code: String,
-    message: String,
-}
-
-/// One delivery opened in the side panel.
-pub struct DetailPanel {
-    pub id: String,
-    pub event_id: String,
-    pub event_type: String,
-    pub status: String,
-    pub next_attempt: Option<Moment>,
-    /// Every attempt: number, HTTP status (or error code), link, whether it is the one shown.
-    pub attempts: Vec<(u32, String, String, bool)>,
-    pub shown: Option<ShownAttempt>,
-    /// The request body as sent, one entry per line (pretty-printed when it is JSON).
-    pub body_lines: Vec<String>,
-}
-
-pub struct ShownAttempt {
-    pub number: u32,
-    pub started: Moment,
-    pub duration_ms: u64,
-    pub url: String,
-    pub request_headers: Vec<(String, String)>,
-    pub status: Option<u16>,
-    pub response_body: String,
-    pub truncated: bool,
-    pub error: Option<String>,
-}
-
-fn when(text: &str) -> Option<Moment> {
-    Timestamp::parse_rfc3339(text).map(moment)
-}
-
-/// The secret shown after "reveal" or "roll".
-pub struct SecretShown {
-    pub label: &'static str,
-    pub current: String,
-    pub previous: Vec<(String, Moment)>,
-}
-
-#[derive(Template)]
-#[template(path = "dashboard/webhook.html")]
-struct DetailsPage {
-    chrome: Chrome,
-    webhook: Webhook,
-    event_types: Vec<String>,
-    failure_rate: String,
-    tabs: Vec<Tab>,
-    rows: Vec<DeliveryRow>,
-    older: Option<String>,
-    detail: Option<DetailPanel>,
-    secret: Option<SecretShown>,
-    notice: Option<String>,
-    catalog: Vec<String>,
-    csrf: String,
-}
-
-impl DetailsPage {
-    fn enabled(&self) -> bool {
-        self.webhook.status == WebhookStatus::Enabled
-    }
-}
-
-const TABS: [(&str, Option<DeliveryState>, &str); 4] = [
-    ("all", None, "tab_all"),
-    ("succeeded", Some(DeliveryState::Succeeded), "tab_succeeded"),
-    ("failed", Some(DeliveryState::Failed), "tab_failed"),
-    ("pending", Some(DeliveryState::Pending), "tab_pending"),
-];
-
-fn status_label(t: Text, status: &str) -> String {
-    t.get(&format!("status_{status}")).to_owned()
-}
-
-async fn details_page(
-    state: &AppState,
-    page: &MerchantPage,
-    id: &str,
-    query: DetailsQuery,
-    secret: Option<SecretShown>,
-) -> Result<Response, PageError> {
-    let webhook = owned(state, page, id).await?;
-    let t = page.t;
-    let tab = TABS.iter().find(|(key, ..)| Some(*key) == query.tab.as_deref()).unwrap_or(&TABS[0]);
-    let base = format!("/dashboard/webhooks/{}", webhook.id);
-    let tabs = TABS
-        .iter()
-        .map(|(key, _, label)| Tab {
-            key,
-            label: t.get(label).to_owned(),
-            href: format!("{base}?tab={key}"),
-            current: *key == tab.0,
-        })
-        .collect();
-    let cursor = query.cursor.filter(|c| DeliveryId::parse(c).is_ok());
-    let request = PageRequest { after: cursor.clone(), limit: PAGE_SIZE + 1 };
-    let mut found = state.store.list_deliveries(&webhook.id, tab.1, request).await?;
-    let older = (found.len() > PAGE_SIZE as usize).then(|| {
-        found.truncate(PAGE_SIZE as usize);
-        format!("{base}?tab={}&cursor={}", tab.0, found.last().map(|d| d.id.as_str()).unwrap_or_default())
-    });
-    let page_query = format!("tab={}{}", tab.0, cursor.as_deref().map(|c| format!("&cursor={c}")).unwrap_or_default());
-    let rows = found
-        .into_iter()
-        .map(|d| DeliveryRow {
-            selected: query.delivery.as_deref() == Some(d.id.as_str()),
-            href: format!("{base}?{page_query}&delivery={}", d.id),
-            id: d.id.to_string(),
-            event_id: d.event_id.to_string(),
-            event_type: d.event_type.to_string(),
-            status: d.state.as_str(),
-            status_label: status_label(t, d.state.as_str()),
-            code: d.last_status_code.map(|c| c.to_string()).unwrap_or_else(|| "—".into()),
-            when: moment(d.created_at),
-        })
-        .collect();
-    let detail = match &query.delivery {
-        Some(delivery) => Some(detail_panel(state, page, &webhook, delivery, query.attempt, &base, &page_query).await?),
-        None => None,
-    };
-    let stats = state.store.delivery_stats(&webhook.id, Timestamp::now().minus(STATS_WINDOW)).await?;
-    // Only types with a sample can be sent as a test.
-    let catalog = state
-        .store
-        .list_event_types()
-        .await?
-        .into_iter()
-        .filter(|e| e.sample.is_some())
-        .map(|e| e.name.to_string())
-        .collect();
-    let details = DetailsPage {
-        chrome: page.chrome("webhooks"),
-        event_types: subscriptions(&webhook),
-        failure_rate: failure_rate(stats),
-        webhook,
-        tabs,
-        rows,
-        older,
-        detail,
-        secret,
-        notice: notice(t, query.notice.as_deref()),
-        catalog,
-        csrf: page.me.csrf.clone(),
-    };
-    Ok(html(details))
-}
-
-async fn detail_panel(
-    state: &AppState,
-    page: &MerchantPage,
-    webhook: &Webhook,
-    delivery: &str,
-    attempt: Option<u32>,
-    base: &str,
-    page_query: &str,
-) -> Result<DetailPanel, PageError> {
-    let path = Path((webhook.id.to_string(), delivery.to_owned()));
-    let found = crate::api::deliveries::show(page.merchant(), State(state.clone()), path).await?;
-    let delivery: ApiDelivery = deserialize(to_value(found))?;
-    let chosen = attempt.or(delivery.attempts.last().map(|a| a.number));
-    let href = |n: u32| format!("{base}?{page_query}&delivery={}&attempt={n}", delivery.id);
-    let attempts = delivery
-        .attempts
-        .iter()
-        .map(|a| {
-            let outcome = match (&a.response, &a.error) {
-                (Some(r), _) => r.status.to_string(),
-                (None, Some(e)) => e.code.clone(),
-                (None, None) => "—".into(),
-            };
-            (a.number, outcome, href(a.number), Some(a.number) == chosen)
-        })
-        .collect();
-    let shown = delivery.attempts.iter().find(|a| Some(a.number) == chosen);
-    let body = shown.map(|a| a.request.body.as_str()).unwrap_or_default();
-    let body_lines = pretty_json(body).unwrap_or_else(|| body.to_owned()).lines().map(str::to_owned).collect();
-    let shown = shown.map(|a| ShownAttempt {
-        number: a.number,
-        started: when(&a.started_at).unwrap_or_else(|| moment(Timestamp::from_millis(0))),
-        duration_ms: a.duration_ms,
-        url: a.request.url.clone(),
-        request_headers: a.request.headers.clone().into_iter().collect(),
-        status: a.response.as_ref().map(|r| r.status),
-        response_body: a.response.as_ref().map(|r| r.body.clone()).unwrap_or_default(),
-        truncated: a.response.as_ref().is_some_and(|r| r.truncated),
-        error: a.error.as_ref().map(|e| format!("{}: {}", e.code, e.message)),
-    });
-    Ok(DetailPanel {
-        id: delivery.id,
-        event_id: delivery.event_id,
-        event_type: delivery.event_type,
-        status: status_label(page.t, &delivery.status),
-        next_attempt: delivery.next_attempt_at.as_deref().and_then(when),
-        attempts,
-        shown,
-        body_lines,
-    })
-}
-
-pub async fn show(
-    page: MerchantPage,
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    Query(query): Query<DetailsQuery>,
-) -> Result<Response, PageError> {
-    details_page(&state, &page, &id, query, None).await
-}
-
-#[derive(Deserialize)]
-struct ApiSecrets {
-    secret: Option<String>,
-    public_key: Option<String>,
-    cert_url: Option<String>,
-    #[serde(default)]
-    previous: Vec<ApiPreviousSecret>,
-}
-
-#[derive(Deserialize)]
-struct ApiPreviousSecret {
-    secret: Option<String>,
-    public_key: Option<String>,
-    cert_url: Option<String>,
-    expires_at: String,
-}
-
-fn secret_shown(value: Value) -> Result<SecretShown, PageError> {
-    let secrets: ApiSecrets = deserialize(value)?;
-    let (label, current) = match (secrets.secret, secrets.public_key, secrets.cert_url) {
-        (Some(secret), ..) => ("secret_signing", secret),
-        (None, Some(key), _) => ("secret_public_key", key),
-        (None, None, cert) => ("secret_cert_url", cert.unwrap_or_default()),
-    };
-    let previous = secrets
-        .previous
-        .into_iter()
-        .filter_map(|p| Some((p.secret.or(p.public_key).or(p.cert_url)?, when(&p.expires_at)?)))
-        .collect();
-    Ok(SecretShown { label, current, previous })
-}
-
-pub async fn reveal_secret(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    posted: Posted<MerchantPage>,
-) -> Result<Response, PageError> {
-    let page = posted.page;
-    let found = crate::api::webhooks::reveal_secret(page.merchant(), State(state.clone()), Path(id.clone())).await?;
-    let secret = secret_shown(to_value(found))?;
-    details_page(&state, &page, &id, DetailsQuery::default(), Some(secret)).await
-}
-
-/// The grace periods offered when rolling a secret, in hours.
-pub const GRACE_HOURS: [u64; 5] = [0, 1, 24, 72, 168];
-
-pub async fn roll_secret(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    posted: Posted<MerchantPage>,
-) -> Result<Response, PageError> {
-    let Posted { page, form } = posted;
-    let hours = form.get("grace_hours").and_then(|h| h.parse::<u64>().ok()).filter(|h| GRACE_HOURS.contains(h));
-    let body = deserialize(json!({ "expire_previous_in_seconds": hours.unwrap_or(24) * 3600 }))?;
-    let rolled = crate::api::webhooks::roll_secret(
-        page.merchant(),
-        State(state.clone()),
-        Path(id.clone()),
-        OptionalJsonBody(body),
-    )
-    .await?;
-    let secret = secret_shown(to_value(rolled))?;
-    let query = DetailsQuery { notice: None, ..DetailsQuery::default() };
-    details_page(&state, &page, &id, query, Some(secret)).await
-}
-
-pub async fn set_status(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    posted: Posted<MerchantPage>,
-) -> Result<Response, PageError> {
-    let Posted { page, form } = posted;
-    let enable = form.get("status") == Some("enabled");
-    let status = if enable { "ENABLED" } else { "DISABLED" };
-    let patch = deserialize(json!([{ "op": "replace", "path": "/status", "value": status }]))?;
-    let _updated =
-        crate::api::webhooks::update(page.merchant(), State(state), Path(id.clone()), JsonBody(patch, Bytes::new()))
-            .await?;
-    let notice = if enable { "enabled" } else { "disabled" };
-    Ok(Redirect::to(&format!("/dashboard/webhooks/{id}?notice={notice}")).into_response())
-}
-
-pub async fn delete(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    posted: Posted<MerchantPage>,
-) -> Result<Response, PageError> {
-    crate::api::webhooks::delete(posted.page.merchant(), State(state), Path(id)).await?;
-    Ok(Redirect::to("/dashboard/webhooks?notice=deleted").into_response())
-}
-
-pub async fn send_test(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    posted: Posted<MerchantPage>,
-) -> Result<Response, PageError> {
-    let Posted { page, form } = posted;
-    let body = deserialize(json!({ "webhook_id": id, "event_type": form.get("event_type").unwrap_or_default() }))?;
-    crate::api::notifications::simulate(page.merchant(), State(state), JsonBody(body, Bytes::new())).await?;
-    Ok(Redirect::to(&format!("/dashboard/webhooks/{id}?notice=test_sent")).into_response())
 }
