@@ -452,3 +452,58 @@ async fn dashboard_counts_follow_the_deliveries_outcomes() {
         assert_eq!(overview.failing.iter().map(|(w, _)| &w.id).collect::<Vec<_>>(), vec![&webhook], "{name}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listeners_are_scoped_and_read_their_accounts_events_in_order() {
+    for backend in backends().await {
+        let (store, name) = (backend.store.as_ref(), backend.name);
+        let (account, webhook) = tenant(store).await;
+        let (stranger, _) = tenant(store).await;
+        let now = Timestamp::now();
+        let listener = |account: &AccountId, created_at: Timestamp| StoredListener {
+            listener: Listener {
+                id: ListenerId::generate(),
+                account_id: account.clone(),
+                format: DeliveryFormat::Stripe,
+                event_types: vec![Subscription::All],
+                created_at,
+            },
+            sealed_secret: vec![7; 40],
+        };
+        let old = listener(&account, Timestamp::from_millis(now.as_millis() - 7_200_000));
+        store.create_listener(old.clone(), Timestamp::from_millis(0)).await.unwrap();
+        store.touch_listener(&old.listener.id, Timestamp::from_millis(now.as_millis() - 7_200_000)).await.unwrap();
+        let fresh = listener(&account, now);
+        // Creating one removes those not seen since the cut-off.
+        store.create_listener(fresh.clone(), Timestamp::from_millis(now.as_millis() - 3_600_000)).await.unwrap();
+        assert!(store.get_listener(&account, &old.listener.id).await.unwrap().is_none(), "{name}: idle one removed");
+        let found = store.get_listener(&account, &fresh.listener.id).await.unwrap().unwrap();
+        assert_eq!(found.sealed_secret, vec![7; 40], "{name}");
+        assert_eq!(found.listener.format, DeliveryFormat::Stripe, "{name}");
+        assert!(store.get_listener(&stranger, &fresh.listener.id).await.unwrap().is_none(), "{name}: scoped");
+
+        let ids = pending(store, &account, &webhook, 3, now).await;
+        let events: Vec<EventId> = store
+            .list_deliveries(&webhook, None, PageRequest { after: None, limit: 10 })
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|d| ids.contains(&d.id))
+            .map(|d| d.event_id)
+            .collect();
+        let mut expected = events.clone();
+        expected.sort();
+        let start = EventId::floor_at(fresh.listener.created_at);
+        let read: Vec<EventId> =
+            store.events_after(&account, &start, 10).await.unwrap().into_iter().map(|e| e.id).collect();
+        assert_eq!(read, expected, "{name}: oldest first");
+        let rest: Vec<EventId> =
+            store.events_after(&account, &read[0], 1).await.unwrap().into_iter().map(|e| e.id).collect();
+        assert_eq!(rest, vec![read[1].clone()], "{name}: after a cursor, bounded");
+        assert!(store.events_after(&stranger, &start, 10).await.unwrap().is_empty(), "{name}: another account's");
+
+        assert!(!store.delete_listener(&stranger, &fresh.listener.id).await.unwrap(), "{name}");
+        assert!(store.delete_listener(&account, &fresh.listener.id).await.unwrap(), "{name}");
+        assert!(store.get_listener(&account, &fresh.listener.id).await.unwrap().is_none(), "{name}");
+    }
+}
