@@ -529,6 +529,9 @@ async fn operator_pages_sessions_and_csrf_over_plain_http() {
     assert!(first.contains("/dashboard/webhooks?page=1"));
     let (_, second, _) = merchant.get("/dashboard/webhooks?page=1").await;
     assert_eq!(second.matches("data-webhook=").count(), 1);
+    let (status, page, _) = merchant.get("/dashboard/webhooks?page=last").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(page.contains("does not understand"), "a query that does not parse is a page too: {page}");
 
     // The catalog shows the seeded types with their samples; the health page shows the queue.
     let (_, page, _) = operator.get("/dashboard/operator/catalog").await;

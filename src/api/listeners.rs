@@ -11,7 +11,7 @@ use std::convert::Infallible;
 use std::time::{Duration, Instant};
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use futures_util::Stream;
@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use super::error::{ApiError, ErrorDetail};
 use super::extract::{Merchant, OptionalJsonBody, RequestBody};
 use super::openapi::Errors;
+use super::paging::QueryParams;
 use super::state::AppState;
 use super::webhooks::{EventTypeRef, catalog_descriptions, subscriptions};
 use crate::deliver::format::{Keys, Parties, body_for, headers_for};
@@ -161,7 +162,7 @@ pub async fn stream(
     State(state): State<AppState>,
     Path(id): Path<String>,
     headers: HeaderMap,
-    Query(query): Query<StreamQuery>,
+    QueryParams(query): QueryParams<StreamQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
     let (listener, secret) = owned(&state, &merchant, &id).await?;
     let resume = headers.get("last-event-id").and_then(|v| v.to_str().ok()).map(str::to_owned).or(query.after);

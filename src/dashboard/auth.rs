@@ -2,13 +2,13 @@
 //! the language switch.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::header::SET_COOKIE;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
-use super::frame::{AnonymousForm, Chrome, FormData, LOGIN_COOKIE, PageError, Viewer, html};
+use super::frame::{AnonymousForm, Chrome, FormData, LOGIN_COOKIE, PageError, PageQuery, Viewer, html};
 use super::i18n::{self, Lang};
 use super::session::{self, Principal};
 use crate::api::{AppState, state::digest};
@@ -46,7 +46,7 @@ fn login_page(viewer: Viewer, operator: bool, next: String, client_id: String, e
     ([(SET_COOKIE, cookie)], html(page)).into_response()
 }
 
-pub async fn merchant_login_page(viewer: Viewer, Query(query): Query<NextQuery>) -> Response {
+pub async fn merchant_login_page(viewer: Viewer, PageQuery(query): PageQuery<NextQuery>) -> Response {
     login_page(viewer, false, safe_next(query.next.as_deref()), String::new(), None)
 }
 
@@ -115,7 +115,7 @@ pub struct BackQuery {
 }
 
 /// Remembers the chosen language for a year and goes back to the page the switch was used on.
-pub async fn switch_language(Path(code): Path<String>, Query(query): Query<BackQuery>) -> Response {
+pub async fn switch_language(Path(code): Path<String>, PageQuery(query): PageQuery<BackQuery>) -> Response {
     let lang = Lang::parse(&code).unwrap_or(Lang::En);
     let back = query.back.filter(|b| b.starts_with("/dashboard")).unwrap_or_else(|| "/dashboard".into());
     let cookie = format!("{}={}; Path=/dashboard; SameSite=Lax; Max-Age=31536000", i18n::COOKIE, lang.code());

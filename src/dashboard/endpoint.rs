@@ -6,12 +6,12 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::frame::{Chrome, MerchantPage, Moment, PageError, Posted, html, moment};
+use super::frame::{Chrome, MerchantPage, Moment, PageError, PageQuery, Posted, html, moment};
 use super::i18n::Text;
 use super::pretty::pretty_json;
 use super::webhooks::{PAGE_SIZE, STATS_WINDOW, deserialize, failure_rate, notice, owned, subscriptions, to_value};
@@ -290,7 +290,7 @@ pub async fn show(
     page: MerchantPage,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Query(query): Query<DetailsQuery>,
+    PageQuery(query): PageQuery<DetailsQuery>,
 ) -> Result<Response, PageError> {
     details_page(&state, &page, &id, query, None).await
 }

@@ -4,12 +4,12 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::frame::{Chrome, MerchantPage, Moment, PageError, Posted, html, moment};
+use super::frame::{Chrome, MerchantPage, Moment, PageError, PageQuery, Posted, html, moment};
 use super::pretty::pretty_json;
 use crate::api::AppState;
 use crate::api::extract::OptionalJsonBody;
@@ -43,7 +43,7 @@ struct ListPage {
 pub async fn list(
     page: MerchantPage,
     State(state): State<AppState>,
-    Query(query): Query<ListQuery>,
+    PageQuery(query): PageQuery<ListQuery>,
 ) -> Result<Response, PageError> {
     let event_type = query.event_type.as_deref().filter(|t| !t.is_empty()).and_then(|t| EventTypeName::parse(t).ok());
     let cursor = query.cursor.filter(|c| EventId::parse(c).is_ok());
@@ -99,7 +99,7 @@ pub async fn show(
     page: MerchantPage,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Query(query): Query<EventQuery>,
+    PageQuery(query): PageQuery<EventQuery>,
 ) -> Result<Response, PageError> {
     let id = EventId::parse(&id).map_err(|_| PageError::not_found())?;
     let account = &page.me.account_id;

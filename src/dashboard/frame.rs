@@ -266,6 +266,19 @@ impl FromRequest<AppState> for AnonymousForm {
     }
 }
 
+/// A page's query string parsed into `T`; one that does not parse is a 400 page, not a plain-text answer.
+pub struct PageQuery<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequestParts<S> for PageQuery<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Response> {
+        serde_urlencoded::from_str(parts.uri.query().unwrap_or_default())
+            .map(PageQuery)
+            .map_err(|_| PageError::status(StatusCode::BAD_REQUEST, "error_bad_query").into_response())
+    }
+}
+
 /// A failed page: its status and what to say, rendered in the viewer's language by [`render_errors`].
 #[derive(Clone, Debug)]
 pub struct PageError {

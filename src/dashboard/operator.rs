@@ -3,12 +3,12 @@
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::frame::{Chrome, Moment, OperatorPage, PageError, Posted, html, moment};
+use super::frame::{Chrome, Moment, OperatorPage, PageError, PageQuery, Posted, html, moment};
 use super::pretty::pretty_json;
 use crate::api::AppState;
 use crate::api::error::ApiError;
@@ -78,7 +78,7 @@ async fn accounts_page(
 pub async fn accounts(
     page: OperatorPage,
     State(state): State<AppState>,
-    Query(query): Query<CursorQuery>,
+    PageQuery(query): PageQuery<CursorQuery>,
 ) -> Result<Response, PageError> {
     accounts_page(&state, &page, query.cursor, None, String::new(), None).await
 }

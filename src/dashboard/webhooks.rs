@@ -6,12 +6,12 @@ use std::collections::HashMap;
 use askama::Template;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::frame::{Chrome, FormData, MerchantPage, PageError, Posted, html};
+use super::frame::{Chrome, FormData, MerchantPage, PageError, PageQuery, Posted, html};
 use super::i18n::Text;
 use crate::api::AppState;
 use crate::api::error::ApiError;
@@ -94,7 +94,7 @@ pub(super) fn notice(t: Text, key: Option<&str>) -> Option<String> {
 pub async fn list(
     page: MerchantPage,
     State(state): State<AppState>,
-    Query(query): Query<ListQuery>,
+    PageQuery(query): PageQuery<ListQuery>,
 ) -> Result<Response, PageError> {
     let since = Timestamp::now().minus(STATS_WINDOW);
     let all = state.store.list_webhooks(&page.me.account_id).await?;
