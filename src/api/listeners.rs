@@ -5,8 +5,13 @@
 //! listener's own secret. The stream resumes after the last event id the client saw (`Last-Event-ID`), so
 //! a reconnecting client loses nothing. Listeners are deleted by the client when it exits, or after an hour
 //! without a stream.
+//!
+//! Event ids are made before their event is committed, so commits can land out of id order (two
+//! publishers, or two nodes): an event may appear *behind* one already streamed. Each read therefore looks
+//! again at the last few seconds before the newest id seen and sends what it has not sent yet; after a
+//! reconnect that look-back may repeat events the client already has, which the CLI drops by id.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeSet, VecDeque};
 use std::convert::Infallible;
 use std::time::{Duration, Instant};
 
@@ -36,6 +41,8 @@ const IDLE_LIFETIME: Duration = Duration::from_secs(3600);
 const POLL: Duration = Duration::from_millis(200);
 const TOUCH: Duration = Duration::from_secs(30);
 const BATCH: u32 = 100;
+/// How far behind the newest event seen a read looks for events committed late.
+const LOOKBACK: Duration = Duration::from_secs(3);
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -174,7 +181,17 @@ pub async fn stream(
         None => EventId::floor_at(listener.created_at),
     };
     let keys = Keys::Hmac(vec![secret]);
-    let reader = Reader { state, listener, keys, cursor, buffered: VecDeque::new(), touched: Instant::now() };
+    let start = EventId::floor_at(listener.created_at);
+    let reader = Reader {
+        state,
+        listener,
+        keys,
+        start,
+        newest: cursor,
+        seen: BTreeSet::new(),
+        buffered: VecDeque::new(),
+        touched: Instant::now(),
+    };
     let events = futures_util::stream::unfold(reader, |mut reader| async move {
         let next = reader.next().await?;
         Some((Ok(next), reader))
@@ -187,7 +204,12 @@ struct Reader {
     state: AppState,
     listener: Listener,
     keys: Keys,
-    cursor: EventId,
+    /// Nothing before the listener was made is streamed.
+    start: EventId,
+    /// The newest event id seen (sent, skipped, or the client's `Last-Event-ID`).
+    newest: EventId,
+    /// The ids seen within the look-back window, so that a re-read sends each event once.
+    seen: BTreeSet<EventId>,
     buffered: VecDeque<Event>,
     /// When the store last heard that this stream is being read.
     touched: Instant,
@@ -205,17 +227,13 @@ impl Reader {
                 }
             }
             while let Some(event) = self.buffered.pop_front() {
-                self.cursor = event.id.clone();
                 if self.listener.event_types.iter().any(|s| s.matches(&event.event_type)) {
                     return Some(self.message(&event));
                 }
             }
-            match self.state.store.events_after(&self.listener.account_id, &self.cursor, BATCH).await {
-                Ok(found) if !found.is_empty() => {
-                    self.buffered.extend(found);
-                    continue;
-                }
-                Ok(_) => {}
+            match self.refill().await {
+                Ok(()) if !self.buffered.is_empty() => continue,
+                Ok(()) => {}
                 Err(error) => {
                     tracing::warn!(error = %error, listener.id = %self.listener.id, "a listener's stream cannot read events")
                 }
@@ -223,6 +241,27 @@ impl Reader {
             tokio::select! {
                 _ = self.state.shutdown.cancelled() => return None,
                 _ = tokio::time::sleep(POLL) => {}
+            }
+        }
+    }
+
+    /// Buffers the events not seen yet, from `LOOKBACK` before the newest one seen.
+    async fn refill(&mut self) -> Result<(), crate::store::StoreError> {
+        let window = EventId::floor_at(self.newest.created_at().minus(LOOKBACK)).max(self.start.clone());
+        self.seen = self.seen.split_off(&window);
+        let mut position = window;
+        loop {
+            let page = self.state.store.events_after(&self.listener.account_id, &position, BATCH).await?;
+            let full = page.len() == BATCH as usize;
+            for event in page {
+                position = event.id.clone();
+                if self.seen.insert(event.id.clone()) && event.id > self.start {
+                    self.newest = self.newest.clone().max(event.id.clone());
+                    self.buffered.push_back(event);
+                }
+            }
+            if !full || self.buffered.len() >= BATCH as usize {
+                return Ok(());
             }
         }
     }

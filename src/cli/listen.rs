@@ -4,9 +4,12 @@
 //! It creates a listener (a temporary channel of the merchant's account), reads its server-sent event
 //! stream and POSTs each event to the local URL with the headers and body Herald laid out for it. After
 //! each forward it writes the last event id to a state file, so a reconnect after a network blip, or a
-//! restart after the process was killed, resumes right after it and loses nothing. On Ctrl-C (or SIGTERM)
+//! restart after the process was killed, resumes right after it and loses nothing. Herald may send again
+//! an event from just before that id (it looks back for events committed late); the ids forwarded lately,
+//! kept in the same file, let the CLI drop those. On Ctrl-C (or SIGTERM)
 //! it deletes the listener and the state file.
 
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -46,6 +49,25 @@ struct ListenState {
     listener_id: String,
     secret: String,
     last_event_id: Option<String>,
+    /// The ids forwarded lately, newest last, to drop an event Herald sends again.
+    #[serde(default)]
+    recent: VecDeque<String>,
+}
+
+/// How many forwarded ids the state keeps (Herald looks back a few seconds).
+const RECENT: usize = 1000;
+
+impl ListenState {
+    /// Notes a forwarded event; the resume point only ever moves forward.
+    fn forwarded(&mut self, id: String) {
+        if self.last_event_id.as_ref().is_none_or(|last| *last < id) {
+            self.last_event_id = Some(id.clone());
+        }
+        self.recent.push_back(id);
+        while self.recent.len() > RECENT {
+            self.recent.pop_front();
+        }
+    }
 }
 
 fn default_state_file(base: &str, client_id: &str, forward_to: &str) -> PathBuf {
@@ -124,6 +146,7 @@ async fn resume_or_create(api: &Api, args: &ListenArgs, path: &Path, client_id: 
         listener_id: field(&created, "id"),
         secret: field(&created, "secret"),
         last_event_id: None,
+        recent: VecDeque::new(),
     })
 }
 
@@ -207,8 +230,12 @@ async fn read_stream(
                 continue;
             }
             let delivery: Value = serde_json::from_str(&message.data).unwrap_or(Value::Null);
+            let id = message.id.unwrap_or_else(|| field(&delivery, "event_id"));
+            if state.recent.contains(&id) {
+                continue;
+            }
             forward(api, forward_to, &delivery).await;
-            state.last_event_id = message.id.or_else(|| Some(field(&delivery, "event_id")));
+            state.forwarded(id);
             save(path, state)?;
         }
     }
@@ -233,6 +260,26 @@ async fn forward(api: &Api, forward_to: &str, delivery: &Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_resume_point_only_moves_forward_and_recent_ids_are_bounded() {
+        let mut state = ListenState {
+            base: String::new(),
+            client_id: String::new(),
+            listener_id: String::new(),
+            secret: String::new(),
+            last_event_id: None,
+            recent: VecDeque::new(),
+        };
+        state.forwarded("evt_02".into());
+        state.forwarded("evt_01".into());
+        assert_eq!(state.last_event_id.as_deref(), Some("evt_02"), "a late event does not move it back");
+        for n in 0..RECENT + 5 {
+            state.forwarded(format!("evt_1{n:05}"));
+        }
+        assert_eq!(state.recent.len(), RECENT);
+        assert!(!state.recent.contains(&"evt_02".to_owned()));
+    }
 
     #[test]
     fn messages_are_split_on_blank_lines_and_comments_skipped() {

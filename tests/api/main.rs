@@ -7,6 +7,7 @@ mod bad_input;
 mod delivery;
 mod formats;
 mod hostile_receivers;
+mod listeners;
 mod merchant_api;
 mod metrics;
 mod policies;

@@ -1,0 +1,96 @@
+//! A listener's event stream sends every event of the account once, including one committed after an
+//! event with a later id was already streamed (ids are made before commit, so commits can land out of order).
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use herald::domain::model::Event;
+use herald::domain::{AccountId, EventId, EventTypeName, Timestamp};
+use herald::store::PublishBatch;
+use reqwest::Method;
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+use crate::support::{Merchant, TestApp, spawn_app};
+
+/// Stores an event with the given id directly, as a publish that committed late would.
+async fn store_event(app: &TestApp, merchant: &Merchant, id: &EventId) {
+    let event = Event {
+        id: id.clone(),
+        account_id: AccountId::parse(&merchant.id).unwrap(),
+        event_type: EventTypeName::parse("charge.succeeded").unwrap(),
+        created_at: Timestamp::now(),
+        body: Bytes::from(format!("{{\"id\":\"{id}\"}}")),
+        resource_id: None,
+        simulated: false,
+    };
+    app.store.publish(PublishBatch { idempotency: None, events: vec![event], deliveries: vec![] }).await.unwrap();
+}
+
+/// Reads the stream in the background and passes on each event id.
+async fn follow(
+    app: &TestApp,
+    merchant: &Merchant,
+    listener: &str,
+    last: Option<&str>,
+) -> mpsc::UnboundedReceiver<String> {
+    let path = format!("/v1/notifications/listeners/{listener}/events");
+    let mut request = app.merchant(merchant, Method::GET, &path);
+    if let Some(last) = last {
+        request = request.header("last-event-id", last);
+    }
+    let mut response = request.send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
+    let (sender, receiver) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut text = String::new();
+        while let Ok(Some(chunk)) = response.chunk().await {
+            text.push_str(&String::from_utf8_lossy(&chunk));
+            while let Some(end) = text.find("\n\n") {
+                let message: String = text.drain(..end + 2).collect();
+                if let Some(id) = message.lines().find_map(|l| l.strip_prefix("id: ")) {
+                    let _ = sender.send(id.to_owned());
+                }
+            }
+        }
+    });
+    receiver
+}
+
+async fn next(ids: &mut mpsc::UnboundedReceiver<String>) -> String {
+    tokio::time::timeout(Duration::from_secs(5), ids.recv()).await.expect("an event within 5 s").unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_committed_behind_one_already_streamed_is_still_sent_once() {
+    let app = spawn_app().await;
+    app.put_event_type("charge.succeeded").await;
+    let merchant = app.create_account("Acme").await;
+    let created = app.merchant(&merchant, Method::POST, "/v1/notifications/listeners").send().await.unwrap();
+    assert_eq!(created.status(), 201);
+    let listener: Value = created.json().await.unwrap();
+    let listener = listener["id"].as_str().unwrap().to_owned();
+    let mut ids = follow(&app, &merchant, &listener, None).await;
+
+    let (early, late) = (EventId::generate(), EventId::generate());
+    store_event(&app, &merchant, &late).await;
+    assert_eq!(next(&mut ids).await, late.as_str());
+    store_event(&app, &merchant, &early).await;
+    assert_eq!(next(&mut ids).await, early.as_str(), "the event committed late, with an earlier id");
+    let published = app.publish_ok(&merchant, "charge.succeeded", serde_json::json!({"n": 1})).await;
+    assert_eq!(next(&mut ids).await, published["id"].as_str().unwrap(), "each event once, in commit order");
+
+    // A client resuming after the newest id gets what came after it (and perhaps, again, what just preceded it).
+    let mut resumed = follow(&app, &merchant, &listener, published["id"].as_str()).await;
+    let newer = app.publish_ok(&merchant, "charge.succeeded", serde_json::json!({"n": 2})).await;
+    let newer = newer["id"].as_str().unwrap();
+    let mut got = Vec::new();
+    while got.last().map(String::as_str) != Some(newer) {
+        got.push(next(&mut resumed).await);
+    }
+    assert!(
+        got.iter()
+            .all(|id| [early.as_str(), late.as_str(), published["id"].as_str().unwrap(), newer].contains(&id.as_str()))
+    );
+}
