@@ -139,13 +139,18 @@ pub async fn run(store: Arc<dyn Store>, publisher: Arc<Publisher>, account: Acco
     if samples.is_empty() {
         return tracing::warn!("the demo has no sample events: the catalog has none");
     }
+    // The burst starts with each type the billing webhook takes, so that both endpoints have deliveries at
+    // once; after that, types come at random.
+    let billing = billing_types();
+    let mut first: Vec<&EventType> = samples.iter().filter(|t| billing.iter().any(|s| s.matches(&t.name))).collect();
+    first.reverse();
     for n in 0.. {
         let pause = if n < FIRST_BURST { Duration::from_millis(150) } else { INTERVAL };
         tokio::select! {
             _ = stop.cancelled() => return,
             _ = tokio::time::sleep(pause) => {}
         }
-        let entry = &samples[rand::random_range(0..samples.len())];
+        let entry = first.pop().unwrap_or_else(|| &samples[rand::random_range(0..samples.len())]);
         let Some(resource) = entry.sample.clone().and_then(|s| RawValue::from_string(s).ok()) else { continue };
         let draft = EventDraft {
             account_id: account.clone(),

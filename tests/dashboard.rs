@@ -578,6 +578,7 @@ async fn the_demo_fills_a_fresh_installation_with_deliveries_some_failing() {
     let ids: Vec<String> =
         webhooks["webhooks"].as_array().unwrap().iter().map(|w| w["id"].as_str().unwrap().to_owned()).collect();
     assert_eq!(ids.len(), 2, "orders and billing");
+    // The billing endpoint takes four of the catalog's types; the demo's first burst starts with them.
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let mut codes = Vec::new();
