@@ -324,7 +324,8 @@ async fn webhooks_tail_and_resend_from_the_command_line() {
     let tail = Client::start(
         &with(&["events", "tail", "--json", "--interval-ms", "200"]).iter().map(String::as_str).collect::<Vec<_>>(),
     );
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    // Deliveries made after the command started are news; give the process a moment to start.
+    tokio::time::sleep(Duration::from_millis(500)).await;
     let event = setup.publish(1).await;
     let line = tail.line_with(&event, Duration::from_secs(15));
     let change: Value = serde_json::from_str(&line).unwrap();

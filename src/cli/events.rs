@@ -92,6 +92,8 @@ async fn tail(
     }
     let mut seen = Seen::new();
     let mut first = true;
+    // What existed before the command started is not news; what came since is, even on the first look.
+    let started = crate::domain::Timestamp::now().to_rfc3339();
     loop {
         let mut changed = Vec::new();
         for (id, url) in &webhooks {
@@ -102,7 +104,8 @@ async fn tail(
             let page = api.json(api.merchant(Method::GET, &path)?).await?;
             for delivery in page["deliveries"].as_array().into_iter().flatten() {
                 let now = (field(delivery, "status"), delivery["attempt_count"].as_u64().unwrap_or(0));
-                if seen.insert(field(delivery, "id"), now.clone()).as_ref() != Some(&now) && !first {
+                let news = !first || field(delivery, "created_at") >= started;
+                if seen.insert(field(delivery, "id"), now.clone()).as_ref() != Some(&now) && news {
                     changed.push((id.clone(), url.clone(), delivery.clone()));
                 }
             }
