@@ -11,10 +11,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::frame::{Chrome, MerchantPage, Moment, PageError, PageQuery, Posted, html, moment};
+use super::frame::{Chrome, MerchantPage, Moment, PageError, PageQuery, Posted, api_answer, api_request, html, moment};
 use super::i18n::Text;
 use super::pretty::pretty_json;
-use super::webhooks::{PAGE_SIZE, STATS_WINDOW, deserialize, failure_rate, notice, owned, subscriptions, to_value};
+use super::webhooks::{PAGE_SIZE, STATS_WINDOW, failure_rate, notice, owned, subscriptions};
 use crate::api::AppState;
 use crate::api::extract::{JsonBody, OptionalJsonBody};
 use crate::domain::model::{DeliveryState, Webhook, WebhookStatus};
@@ -245,7 +245,7 @@ async fn detail_panel(
 ) -> Result<DetailPanel, PageError> {
     let path = Path((webhook.id.to_string(), delivery.to_owned()));
     let found = crate::api::deliveries::show(page.merchant(), State(state.clone()), path).await?;
-    let delivery: ApiDelivery = deserialize(to_value(found))?;
+    let delivery: ApiDelivery = api_request(api_answer(found))?;
     let chosen = attempt.or(delivery.attempts.last().map(|a| a.number));
     let href = |n: u32| format!("{base}?{page_query}&delivery={}&attempt={n}", delivery.id);
     let attempts = delivery
@@ -313,7 +313,7 @@ struct ApiPreviousSecret {
 }
 
 fn secret_shown(value: Value) -> Result<SecretShown, PageError> {
-    let secrets: ApiSecrets = deserialize(value)?;
+    let secrets: ApiSecrets = api_request(value)?;
     let (label, current) = match (secrets.secret, secrets.public_key, secrets.cert_url) {
         (Some(secret), ..) => ("secret_signing", secret),
         (None, Some(key), _) => ("secret_public_key", key),
@@ -334,7 +334,7 @@ pub async fn reveal_secret(
 ) -> Result<Response, PageError> {
     let page = posted.page;
     let found = crate::api::webhooks::reveal_secret(page.merchant(), State(state.clone()), Path(id.clone())).await?;
-    let secret = secret_shown(to_value(found))?;
+    let secret = secret_shown(api_answer(found))?;
     details_page(&state, &page, &id, DetailsQuery::default(), Some(secret)).await
 }
 
@@ -348,7 +348,7 @@ pub async fn roll_secret(
 ) -> Result<Response, PageError> {
     let Posted { page, form } = posted;
     let hours = form.get("grace_hours").and_then(|h| h.parse::<u64>().ok()).filter(|h| GRACE_HOURS.contains(h));
-    let body = deserialize(json!({ "expire_previous_in_seconds": hours.unwrap_or(24) * 3600 }))?;
+    let body = api_request(json!({ "expire_previous_in_seconds": hours.unwrap_or(24) * 3600 }))?;
     let rolled = crate::api::webhooks::roll_secret(
         page.merchant(),
         State(state.clone()),
@@ -356,7 +356,7 @@ pub async fn roll_secret(
         OptionalJsonBody(body),
     )
     .await?;
-    let secret = secret_shown(to_value(rolled))?;
+    let secret = secret_shown(api_answer(rolled))?;
     details_page(&state, &page, &id, DetailsQuery::default(), Some(secret)).await
 }
 
@@ -368,7 +368,7 @@ pub async fn set_status(
     let Posted { page, form } = posted;
     let enable = form.get("status") == Some("enabled");
     let status = if enable { "ENABLED" } else { "DISABLED" };
-    let patch = deserialize(json!([{ "op": "replace", "path": "/status", "value": status }]))?;
+    let patch = api_request(json!([{ "op": "replace", "path": "/status", "value": status }]))?;
     let _updated =
         crate::api::webhooks::update(page.merchant(), State(state), Path(id.clone()), JsonBody(patch, Bytes::new()))
             .await?;
@@ -391,7 +391,7 @@ pub async fn send_test(
     posted: Posted<MerchantPage>,
 ) -> Result<Response, PageError> {
     let Posted { page, form } = posted;
-    let body = deserialize(json!({ "webhook_id": id, "event_type": form.get("event_type").unwrap_or_default() }))?;
+    let body = api_request(json!({ "webhook_id": id, "event_type": form.get("event_type").unwrap_or_default() }))?;
     crate::api::notifications::simulate(page.merchant(), State(state), JsonBody(body, Bytes::new())).await?;
     Ok(Redirect::to(&format!("/dashboard/webhooks/{id}?notice=test_sent")).into_response())
 }

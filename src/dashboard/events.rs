@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::frame::{Chrome, MerchantPage, Moment, PageError, PageQuery, Posted, html, moment};
+use super::frame::{Chrome, MerchantPage, Moment, PageError, PageQuery, Posted, api_request, html, moment};
 use super::pretty::pretty_json;
 use crate::api::AppState;
 use crate::api::extract::OptionalJsonBody;
@@ -153,7 +153,7 @@ pub async fn resend(
         Some(webhook) => json!({ "webhook_ids": [webhook] }),
         None => json!({}),
     };
-    let body = serde_json::from_value(body).map_err(|e| PageError::from(crate::api::error::ApiError::internal(e)))?;
+    let body = api_request(body)?;
     crate::api::notifications::resend(page.merchant(), State(state), Path(id.clone()), OptionalJsonBody(body)).await?;
     let back = form.get("back").filter(|b| b.starts_with("/dashboard/") && !b.contains("//"));
     let to = match back {

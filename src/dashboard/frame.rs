@@ -49,6 +49,16 @@ pub fn moment(at: Timestamp) -> Moment {
     Moment { iso, text }
 }
 
+/// An API handler's answer as JSON, for a page to read the fields it shows.
+pub fn api_answer<T: serde::Serialize>(answer: axum::Json<T>) -> serde_json::Value {
+    serde_json::to_value(answer.0).unwrap_or(serde_json::Value::Null)
+}
+
+/// An API handler's request body, built from what a form posted.
+pub fn api_request<T: serde::de::DeserializeOwned>(body: serde_json::Value) -> Result<T, PageError> {
+    serde_json::from_value(body).map_err(|e| PageError::from(ApiError::internal(e)))
+}
+
 /// A rendered page.
 pub fn html(page: impl Template) -> Response {
     match page.render() {

@@ -8,10 +8,9 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::frame::{Chrome, Moment, OperatorPage, PageError, PageQuery, Posted, html, moment};
+use super::frame::{Chrome, Moment, OperatorPage, PageError, PageQuery, Posted, api_answer, api_request, html, moment};
 use super::pretty::pretty_json;
 use crate::api::AppState;
-use crate::api::error::ApiError;
 use crate::api::extract::{JsonBody, Operator};
 use crate::domain::model::{EventType, Webhook};
 use crate::domain::{AccountId, Timestamp};
@@ -97,10 +96,10 @@ pub async fn create_account(
 ) -> Result<Response, PageError> {
     let Posted { page, form } = posted;
     let name = form.get("name").unwrap_or_default().to_owned();
-    let body = serde_json::from_value(json!({ "name": name })).map_err(|e| PageError::from(ApiError::internal(e)))?;
+    let body = api_request(json!({ "name": name }))?;
     match crate::api::accounts::create(Operator, State(state.clone()), JsonBody(body, Bytes::new())).await {
         Ok((_, created)) => {
-            let shown = credentials(serde_json::to_value(created.0).unwrap_or(Value::Null));
+            let shown = credentials(api_answer(created));
             accounts_page(&state, &page, None, shown, String::new(), None).await
         }
         Err(error) if error.status().is_client_error() => {
@@ -118,7 +117,7 @@ pub async fn roll_credentials(
 ) -> Result<Response, PageError> {
     let page = posted.page;
     let rolled = crate::api::accounts::roll_credentials(Operator, State(state.clone()), Path(id)).await?;
-    let shown = credentials(serde_json::to_value(rolled.0).unwrap_or(Value::Null));
+    let shown = credentials(api_answer(rolled));
     accounts_page(&state, &page, None, shown, String::new(), None).await
 }
 

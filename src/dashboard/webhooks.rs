@@ -4,14 +4,13 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::frame::{Chrome, FormData, MerchantPage, PageError, PageQuery, Posted, html};
+use super::frame::{Chrome, FormData, MerchantPage, PageError, PageQuery, Posted, api_answer, api_request, html};
 use super::i18n::Text;
 use crate::api::AppState;
 use crate::api::error::ApiError;
@@ -24,14 +23,6 @@ use crate::store::DeliveryStats;
 pub(super) const PAGE_SIZE: u32 = 25;
 /// The failure rate covers the last day.
 pub(super) const STATS_WINDOW: std::time::Duration = std::time::Duration::from_secs(86_400);
-
-pub(super) fn to_value<T: serde::Serialize>(json: Json<T>) -> Value {
-    serde_json::to_value(json.0).unwrap_or(Value::Null)
-}
-
-pub(super) fn deserialize<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, PageError> {
-    serde_json::from_value(value).map_err(|e| PageError::from(ApiError::internal(e)))
-}
 
 pub(super) async fn owned(state: &AppState, page: &MerchantPage, id: &str) -> Result<Webhook, PageError> {
     let id = WebhookId::parse(id).map_err(|_| PageError::not_found())?;
@@ -219,10 +210,10 @@ pub async fn create(State(state): State<AppState>, posted: Posted<MerchantPage>)
     if !typed.signing.is_empty() {
         body["signing"] = json!(typed.signing);
     }
-    let request = deserialize(body)?;
+    let request = api_request(body)?;
     match crate::api::webhooks::create(page.merchant(), State(state.clone()), JsonBody(request, Bytes::new())).await {
         Ok((_, created)) => {
-            let id = to_value(created)["id"].as_str().unwrap_or_default().to_owned();
+            let id = api_answer(created)["id"].as_str().unwrap_or_default().to_owned();
             Ok(Redirect::to(&format!("/dashboard/webhooks/{id}?notice=created")).into_response())
         }
         Err(error) => {
@@ -277,7 +268,7 @@ pub async fn edit(
         .zip(values)
         .map(|(field, value)| json!({ "op": "replace", "path": format!("/{field}"), "value": value }))
         .collect();
-    let patch = deserialize(Value::Array(operations))?;
+    let patch = api_request(Value::Array(operations))?;
     let answer = crate::api::webhooks::update(
         page.merchant(),
         State(state.clone()),
