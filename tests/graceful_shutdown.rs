@@ -12,7 +12,7 @@ use common::{HeraldProcess, set_up_tenant};
 use herald::domain::WebhookId;
 use herald::domain::model::DeliveryState;
 use herald::store::sqlite::SqliteStore;
-use herald::store::{PageRequest, Store};
+use herald::store::{DeliveryLog, PageRequest};
 use serde_json::json;
 
 const TOKEN: &str = "shutdown-test-token";

@@ -59,11 +59,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     configure(&mut settings);
     // The same stories run on PostgreSQL when the environment asks for it (CI does, as a second pass).
     let schema = match std::env::var("HERALD_TEST_BACKEND").as_deref() {
-        Ok("postgres") => {
-            let base =
-                crate::common::postgres_url().expect("HERALD_TEST_BACKEND=postgres needs HERALD_TEST_DATABASE_URL");
-            Some(crate::common::PgSchema::create(&base).await)
-        }
+        Ok("postgres") => Some(crate::common::PgSchema::create(&crate::common::postgres_url()).await),
         _ => None,
     };
     if let Some(schema) = &schema {

@@ -8,20 +8,28 @@
 //! [`listener`] turns into a wake-up for the poller on every node. A connection failure is
 //! [`StoreError::Unavailable`], which the API answers with 503.
 
+mod accounts;
+mod catalog;
+mod deliveries;
+mod events;
 mod listener;
-mod queries;
+mod listeners;
+mod meta;
+mod queue;
 mod rows;
+mod sql;
+mod webhooks;
 
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio::sync::Notify;
 use tokio_postgres::NoTls;
 
 use super::*;
+use crate::domain::Timestamp;
 
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_core.sql"),
@@ -125,253 +133,4 @@ async fn apply_migrations(client: &mut deadpool_postgres::Object) -> StoreResult
         tracing::info!(version, "applied postgres migration");
     }
     Ok(())
-}
-
-#[async_trait]
-impl Store for PostgresStore {
-    async fn ping(&self) -> StoreResult<()> {
-        self.client().await?.simple_query("SELECT 1").await.map_err(pg)?;
-        Ok(())
-    }
-
-    async fn create_account(&self, account: NewAccount) -> StoreResult<()> {
-        queries::insert_account(&self.client().await?, &account).await
-    }
-
-    async fn list_accounts(&self, page: PageRequest) -> StoreResult<Vec<Account>> {
-        queries::list_accounts(&self.client().await?, &page).await
-    }
-
-    async fn get_account(&self, id: &AccountId) -> StoreResult<Option<Account>> {
-        queries::get_account(&self.client().await?, id).await
-    }
-
-    async fn find_credentials(&self, client_id: &str) -> StoreResult<Option<AccountCredentials>> {
-        queries::find_credentials(&self.client().await?, client_id).await
-    }
-
-    async fn roll_client_secret(&self, id: &AccountId, secret_hash: [u8; 32], now: Timestamp) -> StoreResult<bool> {
-        let mut client = self.client().await?;
-        let transaction = client.transaction().await.map_err(pg)?;
-        let changed = queries::roll_client_secret(&transaction, id, &secret_hash, now).await?;
-        transaction.commit().await.map_err(pg)?;
-        Ok(changed)
-    }
-
-    async fn create_token(&self, token: NewToken) -> StoreResult<()> {
-        queries::create_token(&self.client().await?, &token).await
-    }
-
-    async fn find_token(&self, token_hash: &[u8; 32], now: Timestamp) -> StoreResult<Option<AccountId>> {
-        queries::find_token(&self.client().await?, token_hash, now).await
-    }
-
-    async fn revoke_token(&self, token_hash: &[u8; 32], now: Timestamp) -> StoreResult<bool> {
-        queries::revoke_token(&self.client().await?, token_hash, now).await
-    }
-
-    async fn put_event_type(&self, draft: EventTypeDraft) -> StoreResult<(EventType, bool)> {
-        queries::put_event_type(&self.client().await?, &draft).await
-    }
-
-    async fn list_event_types(&self) -> StoreResult<Vec<EventType>> {
-        queries::list_event_types(&self.client().await?).await
-    }
-
-    async fn get_event_type(&self, name: &EventTypeName) -> StoreResult<Option<EventType>> {
-        queries::get_event_type(&self.client().await?, name).await
-    }
-
-    async fn create_webhook(&self, new: NewWebhook) -> StoreResult<()> {
-        let mut client = self.client().await?;
-        let transaction = client.transaction().await.map_err(pg)?;
-        queries::insert_webhook(&transaction, &new).await?;
-        transaction.commit().await.map_err(pg)
-    }
-
-    async fn list_webhooks(&self, account: &AccountId) -> StoreResult<Vec<Webhook>> {
-        queries::list_webhooks(&self.client().await?, account).await
-    }
-
-    async fn get_webhook(&self, account: &AccountId, id: &WebhookId) -> StoreResult<Option<Webhook>> {
-        queries::get_webhook(&self.client().await?, account, id).await
-    }
-
-    async fn delete_webhook(&self, account: &AccountId, id: &WebhookId, now: Timestamp) -> StoreResult<bool> {
-        let mut client = self.client().await?;
-        let transaction = client.transaction().await.map_err(pg)?;
-        let deleted = queries::delete_webhook(&transaction, account, id, now).await?;
-        transaction.commit().await.map_err(pg)?;
-        Ok(deleted)
-    }
-
-    async fn update_webhook(
-        &self,
-        account: &AccountId,
-        id: &WebhookId,
-        changes: WebhookChanges,
-        now: Timestamp,
-    ) -> StoreResult<Option<Webhook>> {
-        let mut client = self.client().await?;
-        let transaction = client.transaction().await.map_err(pg)?;
-        let updated = queries::update_webhook(&transaction, account, id, &changes, now).await?;
-        transaction.commit().await.map_err(pg)?;
-        if changes.status == Some(crate::domain::model::WebhookStatus::Enabled) {
-            self.client().await?.execute("SELECT pg_notify('herald_work', '')", &[]).await.map_err(pg)?;
-        }
-        Ok(updated)
-    }
-
-    async fn webhook_secrets(&self, id: &WebhookId, now: Timestamp) -> StoreResult<Vec<StoredSecret>> {
-        queries::webhook_secrets(&self.client().await?, id, now).await
-    }
-
-    async fn roll_webhook_secret(
-        &self,
-        id: &WebhookId,
-        sealed: Vec<u8>,
-        now: Timestamp,
-        previous_expire_at: Timestamp,
-    ) -> StoreResult<()> {
-        let mut client = self.client().await?;
-        let transaction = client.transaction().await.map_err(pg)?;
-        queries::roll_webhook_secret(&transaction, id, &sealed, now, previous_expire_at).await?;
-        transaction.commit().await.map_err(pg)
-    }
-
-    async fn delivery_targets(&self, account: &AccountId, now: Timestamp) -> StoreResult<Vec<StoredTarget>> {
-        queries::delivery_targets(&self.client().await?, account, now).await
-    }
-
-    async fn publish(&self, batch: PublishBatch) -> StoreResult<PublishOutcome> {
-        let mut client = self.client().await?;
-        let transaction = client.transaction().await.map_err(pg)?;
-        let outcome = queries::publish(&transaction, &batch).await?;
-        transaction.commit().await.map_err(pg)?;
-        Ok(outcome)
-    }
-
-    async fn get_event(&self, account: &AccountId, id: &EventId) -> StoreResult<Option<Event>> {
-        queries::get_event(&self.client().await?, account, id).await
-    }
-
-    async fn list_events(
-        &self,
-        account: &AccountId,
-        filter: EventFilter,
-        page: PageRequest,
-    ) -> StoreResult<Vec<Event>> {
-        queries::list_events(&self.client().await?, account, &filter, &page).await
-    }
-
-    async fn add_deliveries(&self, deliveries: Vec<NewDelivery>) -> StoreResult<()> {
-        let mut client = self.client().await?;
-        let transaction = client.transaction().await.map_err(pg)?;
-        queries::add_deliveries(&transaction, &deliveries).await?;
-        transaction.commit().await.map_err(pg)
-    }
-
-    async fn claim_due_deliveries(&self, claim: ClaimRequest) -> StoreResult<Vec<ClaimedDelivery>> {
-        let mut client = self.client().await?;
-        let transaction = client.transaction().await.map_err(pg)?;
-        let claimed = queries::claim_due(&transaction, &claim).await?;
-        transaction.commit().await.map_err(pg)?;
-        Ok(claimed)
-    }
-
-    async fn next_due_at(&self, now: Timestamp) -> StoreResult<Option<Timestamp>> {
-        queries::next_due_at(&self.client().await?, now).await
-    }
-
-    async fn record_attempt(&self, record: AttemptRecord) -> StoreResult<RecordOutcome> {
-        let mut client = self.client().await?;
-        let transaction = client.transaction().await.map_err(pg)?;
-        let outcome = queries::record_attempt(&transaction, &record).await?;
-        transaction.commit().await.map_err(pg)?;
-        Ok(outcome)
-    }
-
-    async fn list_deliveries(
-        &self,
-        webhook: &WebhookId,
-        state: Option<DeliveryState>,
-        page: PageRequest,
-    ) -> StoreResult<Vec<Delivery>> {
-        queries::list_deliveries(&self.client().await?, webhook, state, &page).await
-    }
-
-    async fn get_delivery(&self, webhook: &WebhookId, id: &DeliveryId) -> StoreResult<Option<Delivery>> {
-        queries::get_delivery(&self.client().await?, webhook, id).await
-    }
-
-    async fn list_attempts(&self, delivery: &DeliveryId) -> StoreResult<Vec<Attempt>> {
-        queries::list_attempts(&self.client().await?, delivery).await
-    }
-
-    async fn delivery_stats(&self, webhook: &WebhookId, since: Timestamp) -> StoreResult<DeliveryStats> {
-        queries::delivery_stats(&self.client().await?, webhook, since).await
-    }
-
-    async fn event_deliveries(&self, account: &AccountId, event: &EventId) -> StoreResult<Vec<Delivery>> {
-        queries::event_deliveries(&self.client().await?, account, event).await
-    }
-
-    async fn overview(&self, now: Timestamp, limit: u32) -> StoreResult<Overview> {
-        queries::overview(&self.client().await?, now, limit).await
-    }
-
-    async fn create_listener(&self, new: StoredListener, idle_before: Timestamp) -> StoreResult<()> {
-        queries::create_listener(&self.client().await?, &new, idle_before).await
-    }
-
-    async fn get_listener(&self, account: &AccountId, id: &ListenerId) -> StoreResult<Option<StoredListener>> {
-        queries::get_listener(&self.client().await?, account, id).await
-    }
-
-    async fn touch_listener(&self, id: &ListenerId, now: Timestamp) -> StoreResult<()> {
-        queries::touch_listener(&self.client().await?, id, now).await
-    }
-
-    async fn delete_listener(&self, account: &AccountId, id: &ListenerId) -> StoreResult<bool> {
-        queries::delete_listener(&self.client().await?, account, id).await
-    }
-
-    async fn events_after(&self, account: &AccountId, after: &EventId, limit: u32) -> StoreResult<Vec<Event>> {
-        queries::events_after(&self.client().await?, account, after, limit).await
-    }
-
-    async fn requeue_failed(
-        &self,
-        webhook: &WebhookId,
-        since: Timestamp,
-        until: Timestamp,
-        now: Timestamp,
-    ) -> StoreResult<u64> {
-        let client = self.client().await?;
-        let requeued = queries::requeue_failed(&client, webhook, since, until, now).await?;
-        if requeued > 0 {
-            client.execute("SELECT pg_notify('herald_work', '')", &[]).await.map_err(pg)?;
-        }
-        Ok(requeued)
-    }
-
-    async fn get_meta(&self, key: &'static str) -> StoreResult<Option<Vec<u8>>> {
-        queries::get_meta(&self.client().await?, key).await
-    }
-
-    async fn insert_meta_if_absent(&self, key: &'static str, value: Vec<u8>) -> StoreResult<Vec<u8>> {
-        queries::insert_meta_if_absent(&self.client().await?, key, &value).await
-    }
-
-    async fn delete_events_before(&self, cutoff: Timestamp, limit: u32) -> StoreResult<u64> {
-        let mut client = self.client().await?;
-        let transaction = client.transaction().await.map_err(pg)?;
-        let deleted = queries::delete_events_before(&transaction, cutoff, limit).await?;
-        transaction.commit().await.map_err(pg)?;
-        Ok(deleted)
-    }
-
-    fn work_signal(&self) -> Option<Arc<Notify>> {
-        Some(self.work.clone())
-    }
 }

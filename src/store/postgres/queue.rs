@@ -1,0 +1,330 @@
+//! PostgreSQL: the delivery queue: publishing, adding deliveries, claims under a lease, recording attempts.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use deadpool_postgres::GenericClient;
+use tokio::sync::Notify;
+
+use super::sql::{Params, execute, query, query_opt};
+use super::{PostgresStore, pg};
+use crate::domain::delivery_policy::DeliveryOrder;
+use crate::domain::model::*;
+use crate::domain::*;
+use crate::store::columns::*;
+use crate::store::rules;
+use crate::store::*;
+
+#[async_trait]
+impl DeliveryQueue for PostgresStore {
+    async fn publish(&self, batch: PublishBatch) -> StoreResult<PublishOutcome> {
+        let mut client = self.client().await?;
+        let transaction = client.transaction().await.map_err(pg)?;
+        let outcome = publish(&transaction, &batch).await?;
+        transaction.commit().await.map_err(pg)?;
+        Ok(outcome)
+    }
+
+    async fn add_deliveries(&self, deliveries: Vec<NewDelivery>) -> StoreResult<()> {
+        let mut client = self.client().await?;
+        let transaction = client.transaction().await.map_err(pg)?;
+        add_deliveries(&transaction, &deliveries).await?;
+        transaction.commit().await.map_err(pg)
+    }
+
+    async fn claim_due_deliveries(&self, claim: ClaimRequest) -> StoreResult<Vec<ClaimedDelivery>> {
+        let mut client = self.client().await?;
+        let transaction = client.transaction().await.map_err(pg)?;
+        let claimed = claim_due(&transaction, &claim).await?;
+        transaction.commit().await.map_err(pg)?;
+        Ok(claimed)
+    }
+
+    async fn next_due_at(&self, now: Timestamp) -> StoreResult<Option<Timestamp>> {
+        next_due_at(&self.client().await?, now).await
+    }
+
+    async fn record_attempt(&self, record: AttemptRecord) -> StoreResult<RecordOutcome> {
+        let mut client = self.client().await?;
+        let transaction = client.transaction().await.map_err(pg)?;
+        let outcome = record_attempt(&transaction, &record).await?;
+        transaction.commit().await.map_err(pg)?;
+        Ok(outcome)
+    }
+
+    async fn requeue_failed(
+        &self,
+        webhook: &WebhookId,
+        since: Timestamp,
+        until: Timestamp,
+        now: Timestamp,
+    ) -> StoreResult<u64> {
+        let client = self.client().await?;
+        let requeued = requeue_failed(&client, webhook, since, until, now).await?;
+        if requeued > 0 {
+            client.execute("SELECT pg_notify('herald_work', '')", &[]).await.map_err(pg)?;
+        }
+        Ok(requeued)
+    }
+
+    fn work_signal(&self) -> Option<Arc<Notify>> {
+        Some(self.work.clone())
+    }
+}
+
+pub async fn publish(c: &impl GenericClient, batch: &PublishBatch) -> StoreResult<PublishOutcome> {
+    if let Some(record) = &batch.idempotency {
+        let sql = "INSERT INTO idempotency_keys (key, request_hash, response, created_at) VALUES ($1, $2, $3, $4) \
+                   ON CONFLICT (key) DO NOTHING";
+        let params: Params =
+            &[&record.key, &record.request_hash.as_slice(), &record.response.as_ref(), &Timestamp::now().as_millis()];
+        if execute(c, sql, params).await? == 0 {
+            let sql = "SELECT request_hash, response FROM idempotency_keys WHERE key = $1";
+            let row = query_opt(c, sql, &[&record.key])
+                .await?
+                .ok_or_else(|| StoreError::Corrupt("idempotency key".into()))?;
+            let hash: Vec<u8> = row.get(0);
+            if hash != record.request_hash {
+                return Err(StoreError::IdempotencyKeyReused);
+            }
+            return Ok(PublishOutcome::Replayed { response: Bytes::from(row.get::<_, Vec<u8>>(1)) });
+        }
+    }
+    let sql = "INSERT INTO events (id, account_id, event_type, created_at, body, resource_id, simulated) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7)";
+    for e in &batch.events {
+        let params: Params = &[
+            &e.id.as_str(),
+            &e.account_id.as_str(),
+            &e.event_type.as_str(),
+            &e.created_at.as_millis(),
+            &e.body.as_ref(),
+            &e.resource_id,
+            &e.simulated,
+        ];
+        execute(c, sql, params).await?;
+    }
+    add_deliveries(c, &batch.deliveries).await?;
+    Ok(PublishOutcome::Committed)
+}
+
+pub async fn add_deliveries(c: &impl GenericClient, deliveries: &[NewDelivery]) -> StoreResult<()> {
+    let sql = "INSERT INTO deliveries (id, event_id, webhook_id, account_id, state, trigger, created_at, updated_at, \
+               next_attempt_at, leased_until, lease_token, single_attempt) \
+               VALUES ($1, $2, $3, $4, 'pending', $5, $6, $6, $6, $7, $8, $9)";
+    for d in deliveries {
+        let params: Params = &[
+            &d.id.as_str(),
+            &d.event_id.as_str(),
+            &d.webhook_id.as_str(),
+            &d.account_id.as_str(),
+            &d.trigger.as_str(),
+            &d.next_attempt_at.as_millis(),
+            &d.lease.map(|l| l.until.as_millis()),
+            &d.lease.map(|l| l.token),
+            &d.single_attempt,
+        ];
+        execute(c, sql, params).await?;
+    }
+    // Deliveries nobody holds are announced, so an idle node picks them up at once.
+    if deliveries.iter().any(|d| d.lease.is_none()) {
+        execute(c, "SELECT pg_notify('herald_work', '')", &[]).await?;
+    }
+    Ok(())
+}
+
+/// Claims due deliveries: those of unpaced webhooks in due order, then what each paced webhook's rules
+/// admit (see [`crate::pacing`]). A paced webhook's row is locked while its share is decided, so nodes
+/// draw from one schedule; a node that finds it locked leaves it to the node holding it.
+pub async fn claim_due(c: &impl GenericClient, claim: &ClaimRequest) -> StoreResult<Vec<ClaimedDelivery>> {
+    let sql = "UPDATE deliveries SET leased_until = $1, lease_token = $2 WHERE id IN ( \
+                 SELECT d.id FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id \
+                 WHERE d.state = 'pending' AND d.next_attempt_at <= $3 \
+                   AND (d.leased_until IS NULL OR d.leased_until <= $3) \
+                   AND w.status = 'ENABLED' AND w.deleted_at IS NULL AND NOT w.paced \
+                 ORDER BY d.next_attempt_at LIMIT $4 FOR UPDATE OF d SKIP LOCKED) \
+               RETURNING id";
+    let params: Params =
+        &[&claim.lease.until.as_millis(), &claim.lease.token, &claim.now.as_millis(), &i64::from(claim.limit)];
+    let mut ids: Vec<String> = query(c, sql, params).await?.iter().map(|row| row.get(0)).collect();
+    let room = (claim.limit as usize).saturating_sub(ids.len());
+    let mut slots: HashMap<String, Timestamp> = HashMap::new();
+    if room > 0 {
+        for (id, slot) in claim_paced(c, claim, room).await? {
+            if let Some(slot) = slot {
+                slots.insert(id.clone(), slot);
+            }
+            ids.push(id);
+        }
+    }
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT d.id, d.event_id, d.trigger, d.attempt_count, e.body, d.single_attempt, {TARGET_COLUMNS} \
+         FROM deliveries d JOIN events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id \
+         WHERE d.id = ANY($1)"
+    );
+    let mut claimed = Vec::with_capacity(ids.len());
+    for row in query(c, &sql, &[&ids]).await? {
+        let trigger: String = row.get(2);
+        claimed.push(ClaimedDelivery {
+            delivery_id: DeliveryId::from_trusted(row.get(0)),
+            event_id: EventId::from_trusted(row.get(1)),
+            trigger: Trigger::parse(&trigger).ok_or_else(|| StoreError::Corrupt(format!("trigger {trigger:?}")))?,
+            single_attempt: row.get(5),
+            attempt_count: row.get::<_, i32>(3) as u32,
+            body: Bytes::from(row.get::<_, Vec<u8>>(4)),
+            target: super::webhooks::target(c, super::webhooks::target_row(&row, 6), claim.now).await?,
+            not_before: slots.get(row.get::<_, &str>(0)).copied(),
+        });
+    }
+    Ok(claimed)
+}
+
+/// The paced webhooks' share of a claim: ids with the time each may send.
+async fn claim_paced(
+    c: &impl GenericClient,
+    claim: &ClaimRequest,
+    mut room: usize,
+) -> StoreResult<Vec<(String, Option<Timestamp>)>> {
+    let now = claim.now.as_millis();
+    let sql = "SELECT w.id, w.policy, w.next_slot_at FROM webhooks w \
+               WHERE w.paced AND w.status = 'ENABLED' AND w.deleted_at IS NULL AND EXISTS ( \
+                 SELECT 1 FROM deliveries d WHERE d.webhook_id = w.id AND d.state = 'pending' \
+                   AND d.next_attempt_at <= $1 AND (d.leased_until IS NULL OR d.leased_until <= $1)) \
+               FOR UPDATE OF w SKIP LOCKED";
+    let webhooks = query(c, sql, &[&now]).await?;
+    let mut claimed = Vec::new();
+    for row in webhooks {
+        if room == 0 {
+            break;
+        }
+        let (webhook, policy, next_slot_at): (String, String, Option<i64>) = (row.get(0), row.get(1), row.get(2));
+        let policy = policy_from_json(&policy).ok_or_else(|| StoreError::Corrupt(format!("policy of {webhook}")))?;
+        let sql = "SELECT COUNT(*) FROM deliveries WHERE webhook_id = $1 AND state = 'pending' AND leased_until > $2";
+        let in_flight: i64 = query(c, sql, &[&webhook, &now]).await?.first().map_or(0, |row| row.get(0));
+        // FIFO: only the oldest pending delivery may go, and only when it is due; the rest wait behind it.
+        let sql = if policy.ordering == DeliveryOrder::Fifo {
+            "SELECT id FROM (SELECT id, next_attempt_at, leased_until FROM deliveries \
+               WHERE webhook_id = $1 AND state = 'pending' ORDER BY id LIMIT 1) head \
+             WHERE next_attempt_at <= $2 AND (leased_until IS NULL OR leased_until <= $2) LIMIT $3"
+        } else {
+            "SELECT id FROM deliveries WHERE webhook_id = $1 AND state = 'pending' AND next_attempt_at <= $2 \
+               AND (leased_until IS NULL OR leased_until <= $2) ORDER BY next_attempt_at, id LIMIT $3"
+        };
+        let candidates: Vec<String> =
+            query(c, sql, &[&webhook, &now, &(room as i64)]).await?.iter().map(|row| row.get(0)).collect();
+        let next = next_slot_at.map(Timestamp::from_millis);
+        let admission = crate::pacing::admit(&policy, in_flight as u32, next, candidates.len(), claim.now);
+        for (id, slot) in candidates.into_iter().zip(admission.slots) {
+            let sql = "UPDATE deliveries SET leased_until = $2, lease_token = $3 WHERE id = $1";
+            execute(c, sql, &[&id, &claim.lease.until.as_millis(), &claim.lease.token]).await?;
+            claimed.push((id, (slot > claim.now).then_some(slot)));
+            room -= 1;
+        }
+        if admission.next_slot_at != next {
+            let sql = "UPDATE webhooks SET next_slot_at = $2 WHERE id = $1";
+            execute(c, sql, &[&webhook, &admission.next_slot_at.map(Timestamp::as_millis)]).await?;
+        }
+    }
+    Ok(claimed)
+}
+
+pub async fn next_due_at(c: &impl GenericClient, now: Timestamp) -> StoreResult<Option<Timestamp>> {
+    let sql = "SELECT MIN(CASE WHEN w.paced THEN d.next_attempt_at \
+                           ELSE GREATEST(d.next_attempt_at, COALESCE(d.leased_until, 0)) END) \
+               FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id \
+               WHERE d.state = 'pending' AND w.status = 'ENABLED' AND w.deleted_at IS NULL \
+                 AND (NOT w.paced OR d.next_attempt_at > $1)";
+    let row = query(c, sql, &[&now.as_millis()]).await?.pop();
+    Ok(row.and_then(|row| row.get::<_, Option<i64>>(0)).map(Timestamp::from_millis))
+}
+
+pub async fn record_attempt(c: &impl GenericClient, record: &AttemptRecord) -> StoreResult<RecordOutcome> {
+    let a = &record.attempt;
+    let response = a.response.as_ref();
+    let error = a.error.as_ref();
+    let sql = format!(
+        "INSERT INTO attempts ({ATTEMPT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+    );
+    let params: Params = &[
+        &a.id.as_str(),
+        &a.delivery_id.as_str(),
+        &(a.number as i32),
+        &a.started_at.as_millis(),
+        &(a.duration_ms as i64),
+        &a.trigger.as_str(),
+        &a.request_url,
+        &headers_to_json(&a.request_headers),
+        &response.map(|r| i32::from(r.status)),
+        &response.map(|r| headers_to_json(&r.headers)),
+        &response.map(|r| r.body.as_slice()),
+        &response.is_some_and(|r| r.truncated),
+        &error.map(|e| e.code.as_str()),
+        &error.map(|e| e.message.as_str()),
+        &a.node,
+    ];
+    execute(c, &sql, params).await?;
+    let (state, next_attempt_at) = rules::state_after(record.transition);
+    let next_attempt_at = next_attempt_at.map(Timestamp::as_millis);
+    let now = Timestamp::now().as_millis();
+    let sql = "UPDATE deliveries SET state = $3, next_attempt_at = $4, attempt_count = attempt_count + 1, \
+               last_status_code = $5, leased_until = NULL, lease_token = NULL, updated_at = $6 \
+               WHERE id = $1 AND lease_token = $2 AND state = 'pending'";
+    let params: Params = &[
+        &a.delivery_id.as_str(),
+        &record.lease_token,
+        &state.as_str(),
+        &next_attempt_at,
+        &record.status_code.map(i32::from),
+        &now,
+    ];
+    if execute(c, sql, params).await? == 0 {
+        return Ok(RecordOutcome::Stale);
+    }
+    Ok(RecordOutcome::Applied(update_health(c, record, now).await?))
+}
+
+/// Applies [`rules::health_after`] to the delivery's webhook. A success on a webhook that is not failing,
+/// the common case, is one statement (one round trip) that changes nothing. A failure locks the webhook's
+/// row, so that nodes recording failures of one webhook at once read and write its streak in turn.
+async fn update_health(c: &impl GenericClient, record: &AttemptRecord, now: i64) -> StoreResult<HealthChange> {
+    let delivery = record.attempt.delivery_id.as_str();
+    if record.transition == DeliveryTransition::Succeeded {
+        let sql = "UPDATE webhooks SET failing_since = NULL \
+                   WHERE id = (SELECT webhook_id FROM deliveries WHERE id = $1) AND failing_since IS NOT NULL";
+        let recovered = execute(c, sql, &[&delivery]).await? > 0;
+        return Ok(if recovered { HealthChange::Recovered } else { HealthChange::Unchanged });
+    }
+    let sql = "SELECT w.id, w.status, w.failing_since FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id \
+               WHERE d.id = $1 FOR UPDATE OF w";
+    let row = query_opt(c, sql, &[&delivery]).await?.ok_or_else(|| StoreError::Corrupt("delivery".into()))?;
+    let (webhook, status, failing_since): (String, String, Option<i64>) = (row.get(0), row.get(1), row.get(2));
+    let status = WebhookStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("status {status:?}")))?;
+    let before = rules::Health { status, failing_since: failing_since.map(Timestamp::from_millis) };
+    let after = rules::health_after(before, record);
+    if after.failing_since != before.failing_since {
+        let sql = "UPDATE webhooks SET failing_since = $2 WHERE id = $1";
+        execute(c, sql, &[&webhook, &after.failing_since.map(Timestamp::as_millis)]).await?;
+    }
+    if let Some(reason) = &after.disable {
+        let sql = "UPDATE webhooks SET status = 'DISABLED', disabled_reason = $2, updated_at = $3 WHERE id = $1";
+        execute(c, sql, &[&webhook, reason, &now]).await?;
+    }
+    Ok(after.change)
+}
+
+pub async fn requeue_failed(
+    c: &impl GenericClient,
+    webhook: &WebhookId,
+    since: Timestamp,
+    until: Timestamp,
+    now: Timestamp,
+) -> StoreResult<u64> {
+    let sql = "UPDATE deliveries SET state = 'pending', next_attempt_at = $4, trigger = 'manual', updated_at = $4 \
+               WHERE webhook_id = $1 AND state = 'failed' AND created_at >= $2 AND created_at <= $3";
+    execute(c, sql, &[&webhook.as_str(), &since.as_millis(), &until.as_millis(), &now.as_millis()]).await
+}

@@ -1,0 +1,96 @@
+//! SQLite: stored events: reads, the listener stream's cursor reads, and retention.
+
+use async_trait::async_trait;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{SqliteStore, backend, rows};
+use crate::domain::model::*;
+use crate::domain::*;
+use crate::store::*;
+
+#[async_trait]
+impl EventStore for SqliteStore {
+    async fn get_event(&self, account: &AccountId, id: &EventId) -> StoreResult<Option<Event>> {
+        self.read(|conn| get_event(conn, account, id))
+    }
+
+    async fn list_events(
+        &self,
+        account: &AccountId,
+        filter: EventFilter,
+        page: PageRequest,
+    ) -> StoreResult<Vec<Event>> {
+        self.read(|conn| list_events(conn, account, &filter, &page))
+    }
+
+    async fn events_after(&self, account: &AccountId, after: &EventId, limit: u32) -> StoreResult<Vec<Event>> {
+        self.read(|conn| events_after(conn, account, after, limit))
+    }
+
+    async fn delete_events_before(&self, cutoff: Timestamp, limit: u32) -> StoreResult<u64> {
+        self.writer.write(move |conn| delete_events_before(conn, cutoff, limit)).await
+    }
+}
+
+pub fn get_event(conn: &Connection, account: &AccountId, id: &EventId) -> StoreResult<Option<Event>> {
+    let sql = format!("SELECT {} FROM events WHERE id = ?1 AND account_id = ?2", rows::EVENT_COLUMNS);
+    conn.prepare_cached(&sql)
+        .and_then(|mut stmt| stmt.query_row([id.as_str(), account.as_str()], rows::event).optional())
+        .map_err(backend)
+}
+
+pub fn list_events(
+    conn: &Connection,
+    account: &AccountId,
+    filter: &EventFilter,
+    page: &PageRequest,
+) -> StoreResult<Vec<Event>> {
+    let sql = format!(
+        "SELECT {} FROM events WHERE account_id = ?1 AND simulated = 0 \
+         AND (?2 IS NULL OR created_at >= ?2) AND (?3 IS NULL OR created_at <= ?3) \
+         AND (?4 IS NULL OR event_type = ?4) AND (?5 IS NULL OR resource_id = ?5) AND (?6 IS NULL OR id < ?6) \
+         ORDER BY id DESC LIMIT ?7",
+        rows::EVENT_COLUMNS
+    );
+    let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
+    let params = params![
+        account.as_str(),
+        filter.start_time.map(Timestamp::as_millis),
+        filter.end_time.map(Timestamp::as_millis),
+        filter.event_type.as_ref().map(EventTypeName::as_str),
+        filter.resource_id,
+        page.after,
+        page.limit
+    ];
+    let found = stmt.query_map(params, rows::event).map_err(backend)?;
+    found.collect::<Result<_, _>>().map_err(backend)
+}
+
+pub fn events_after(conn: &Connection, account: &AccountId, after: &EventId, limit: u32) -> StoreResult<Vec<Event>> {
+    let sql =
+        format!("SELECT {} FROM events WHERE account_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3", rows::EVENT_COLUMNS);
+    let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
+    let found = stmt.query_map(params![account.as_str(), after.as_str(), limit], rows::event).map_err(backend)?;
+    found.collect::<Result<_, _>>().map_err(backend)
+}
+
+pub fn delete_events_before(conn: &Connection, cutoff: Timestamp, limit: u32) -> StoreResult<u64> {
+    let ids: Vec<String> = conn
+        .prepare_cached("SELECT id FROM events WHERE created_at < ?1 ORDER BY created_at LIMIT ?2")
+        .and_then(|mut stmt| stmt.query_map(params![cutoff.as_millis(), limit], |row| row.get(0))?.collect())
+        .map_err(backend)?;
+    for id in &ids {
+        conn.prepare_cached(
+            "DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE event_id = ?1)",
+        )
+        .and_then(|mut stmt| stmt.execute([id]))
+        .map_err(backend)?;
+        conn.prepare_cached("DELETE FROM deliveries WHERE event_id = ?1")
+            .and_then(|mut stmt| stmt.execute([id]))
+            .map_err(backend)?;
+        conn.prepare_cached("DELETE FROM events WHERE id = ?1")
+            .and_then(|mut stmt| stmt.execute([id]))
+            .map_err(backend)?;
+    }
+    Ok(ids.len() as u64)
+}

@@ -1,0 +1,37 @@
+//! SQLite: installation-wide facts (the master key's fingerprint, the PayPal identity) and the liveness check.
+
+use async_trait::async_trait;
+use rusqlite::{Connection, OptionalExtension};
+
+use super::{SqliteStore, backend};
+use crate::store::*;
+
+#[async_trait]
+impl InstallationStore for SqliteStore {
+    async fn ping(&self) -> StoreResult<()> {
+        self.read(|conn| conn.query_row("SELECT 1", [], |_| Ok(())).map_err(backend))
+    }
+
+    async fn get_meta(&self, key: &'static str) -> StoreResult<Option<Vec<u8>>> {
+        self.read(|conn| get_meta(conn, key))
+    }
+
+    async fn insert_meta_if_absent(&self, key: &'static str, value: Vec<u8>) -> StoreResult<Vec<u8>> {
+        self.writer.write(move |conn| insert_meta_if_absent(conn, key, &value)).await
+    }
+}
+
+pub fn get_meta(conn: &Connection, key: &str) -> StoreResult<Option<Vec<u8>>> {
+    conn.prepare_cached("SELECT value FROM meta WHERE key = ?1")
+        .and_then(|mut stmt| stmt.query_row([key], |row| row.get(0)).optional())
+        .map_err(backend)
+}
+
+pub fn insert_meta_if_absent(conn: &Connection, key: &str, value: &[u8]) -> StoreResult<Vec<u8>> {
+    conn.prepare_cached("INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING")
+        .and_then(|mut stmt| stmt.execute(rusqlite::params![key, value]))
+        .map_err(backend)?;
+    conn.prepare_cached("SELECT value FROM meta WHERE key = ?1")
+        .and_then(|mut stmt| stmt.query_row([key], |row| row.get(0)))
+        .map_err(backend)
+}
