@@ -24,6 +24,17 @@ fn accept(_: &[u8]) -> (axum::http::StatusCode, &'static str) {
     (axum::http::StatusCode::OK, "ok")
 }
 
+static FAILED_ONCE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Fails the first request whose body says `fail-once`, then accepts everything.
+fn fail_marked_once(body: &[u8]) -> (axum::http::StatusCode, &'static str) {
+    let marked = body.windows(9).any(|w| w == b"fail-once");
+    if marked && !FAILED_ONCE.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        return (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "not yet");
+    }
+    (axum::http::StatusCode::OK, "ok")
+}
+
 async fn start_receiver(arrivals: Arrivals) -> String {
     start_recording_receiver(arrivals, accept).await
 }
@@ -374,4 +385,54 @@ fn every_subcommand_says_how_to_use_it_with_an_example() {
     }
     let (ok, out, _) = run(&["completions", "bash"]);
     assert!(ok && out.contains("herald") && out.contains("listen"));
+}
+
+/// The stream reaches the CLI in 3-byte pieces, so the event's multibyte characters are split across
+/// reads; the handler fails the first forward. The handler still gets the exact bytes Herald published,
+/// on the second try.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listen_keeps_split_characters_whole_and_tries_a_failed_forward_again() {
+    let setup = setup().await;
+    let arrivals: Arrivals = Arc::default();
+    let receiver = start_recording_receiver(arrivals.clone(), fail_marked_once).await;
+    let proxy = common::Proxy::start_trickling(setup.herald.base.trim_start_matches("http://").to_owned(), 3).await;
+    let state = tempfile::tempdir().unwrap();
+    let mut args: Vec<String> = vec!["listen".into(), "--forward-to".into(), receiver.clone(), "--state-file".into()];
+    args.push(state.path().join("listen.json").display().to_string());
+    args.extend(setup.merchant_flags());
+    let url = args.iter().position(|a| a == "--url").unwrap() + 1;
+    args[url] = format!("http://{}", proxy.address);
+    let listen = Client::start(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let ready = listen.line_with("Ready!", Duration::from_secs(20));
+    let secret = ready.split_whitespace().find(|w| w.starts_with("whsec_")).unwrap().to_owned();
+
+    let note = "Grüße aus Zürich — 東京 €5 🎉 ".repeat(20);
+    let body = json!({ "account_id": setup.account["id"], "event_type": "test.ping",
+                       "resource": { "id": "ping_utf8", "note": note, "marker": "fail-once" } });
+    let answer = setup
+        .http
+        .post(format!("{}/v1/events", setup.herald.base))
+        .bearer_auth(TOKEN)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 202);
+    let published = answer.bytes().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while arrivals.lock().unwrap().len() < 2 {
+        assert!(Instant::now() < deadline, "the failed forward was not tried again");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let got = arrivals.lock().unwrap().clone();
+    assert_eq!(got.len(), 2, "one failure, one success, nothing more");
+    for (headers, forwarded) in &got {
+        assert_eq!(forwarded, &published, "the exact bytes Herald published");
+        assert!(verifies(&secret, headers, forwarded));
+    }
+    let event: Value = serde_json::from_slice(&got[1].1).unwrap();
+    assert_eq!(event["resource"]["note"], note.as_str());
+    listen.line_with(&format!("<-- [500] POST {receiver}"), Duration::from_secs(5));
+    listen.line_with("trying again", Duration::from_secs(5));
+    listen.line_with(&format!("<-- [200] POST {receiver}"), Duration::from_secs(5));
 }

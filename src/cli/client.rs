@@ -51,6 +51,10 @@ pub enum CliError {
     Unexpected(#[source] reqwest::Error),
     #[error("the config file {path} is not valid: {message}")]
     Config { path: String, message: String },
+    #[error(
+        "could not forward {event_id} ({reason}); the listener is kept: run the same command again to resume from it"
+    )]
+    NotForwarded { event_id: String, reason: String },
     #[error("{what}")]
     Io {
         what: String,

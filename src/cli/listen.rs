@@ -6,8 +6,14 @@
 //! each forward it writes the last event id to a state file, so a reconnect after a network blip, or a
 //! restart after the process was killed, resumes right after it and loses nothing. Herald may send again
 //! an event from just before that id (it looks back for events committed late); the ids forwarded lately,
-//! kept in the same file, let the CLI drop those. On Ctrl-C (or SIGTERM)
-//! it deletes the listener and the state file.
+//! kept in the same file, let the CLI drop those. On Ctrl-C (or SIGTERM) it deletes the listener and the
+//! state file.
+//!
+//! A forward counts when the local URL answers 2xx. One that fails (no answer, or another status) is tried
+//! again with a growing pause, [`FORWARD_TRIES`] times in all; if it still fails, the command stops with an
+//! error and keeps the listener and the state file, whose resume point is then just before that event, so
+//! running the same command again forwards it (freshly signed) first. The stream is read as bytes and a
+//! message is decoded only once it is complete, so a character split across network reads stays whole.
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
@@ -56,6 +62,10 @@ struct ListenState {
 
 /// How many forwarded ids the state keeps (Herald looks back a few seconds).
 const RECENT: usize = 1000;
+/// How often one event is offered to the local URL before the command gives up on it.
+pub const FORWARD_TRIES: u32 = 5;
+/// The pause after the first failed forward; it doubles after each further one.
+const FIRST_PAUSE: Duration = Duration::from_millis(500);
 
 impl ListenState {
     /// Notes a forwarded event; the resume point only ever moves forward.
@@ -66,6 +76,14 @@ impl ListenState {
         self.recent.push_back(id);
         while self.recent.len() > RECENT {
             self.recent.pop_front();
+        }
+    }
+
+    /// Moves the resume point back before an event that could not be forwarded, so that the next run
+    /// starts with it. Events forwarded after it stay in `recent` and are not forwarded twice.
+    fn not_forwarded(&mut self, id: &str) {
+        if self.last_event_id.as_deref().is_some_and(|last| last >= id) {
+            self.last_event_id = self.recent.iter().filter(|seen| seen.as_str() < id).max().cloned();
         }
     }
 }
@@ -164,6 +182,7 @@ async fn follow(api: &Api, forward_to: &str, path: &Path, state: &mut ListenStat
                 pause = Duration::from_millis(250);
                 match read_stream(api, response, forward_to, path, state).await {
                     Ok(()) => eprintln!("The stream ended; reconnecting"),
+                    Err(error @ CliError::NotForwarded { .. }) => return Err(error),
                     Err(error) => eprintln!("The connection broke ({error}); reconnecting"),
                 }
             }
@@ -187,16 +206,14 @@ struct Message {
 }
 
 /// Splits complete messages off the front of `buffer` (SSE: fields on lines, a blank line ends a message).
-fn take_messages(buffer: &mut String) -> Vec<Message> {
+/// The buffer holds raw bytes: a message is decoded only when its blank line has arrived, so a multibyte
+/// character that a network read split in two is whole again by then.
+fn take_messages(buffer: &mut Vec<u8>) -> Vec<Message> {
     let mut messages = Vec::new();
-    loop {
-        let normalised = buffer.replace("\r\n", "\n");
-        let Some(end) = normalised.find("\n\n") else {
-            *buffer = normalised;
-            return messages;
-        };
-        let block = normalised[..end].to_owned();
-        *buffer = normalised[end + 2..].to_owned();
+    normalise_line_ends(buffer);
+    while let Some(end) = buffer.windows(2).position(|pair| pair == b"\n\n") {
+        let block: Vec<u8> = buffer.drain(..end + 2).take(end).collect();
+        let block = String::from_utf8_lossy(&block);
         let mut message = Message::default();
         for line in block.lines().filter(|l| !l.starts_with(':')) {
             let (name, value) = line.split_once(':').unwrap_or((line, ""));
@@ -213,6 +230,21 @@ fn take_messages(buffer: &mut String) -> Vec<Message> {
             messages.push(message);
         }
     }
+    messages
+}
+
+/// CRLF to LF. A CR at the very end stays: its LF may be in the next read.
+fn normalise_line_ends(buffer: &mut Vec<u8>) {
+    if !buffer.contains(&b'\r') {
+        return;
+    }
+    let mut kept = Vec::with_capacity(buffer.len());
+    for (i, &byte) in buffer.iter().enumerate() {
+        if byte != b'\r' || buffer.get(i + 1).is_none_or(|next| *next != b'\n') {
+            kept.push(byte);
+        }
+    }
+    *buffer = kept;
 }
 
 async fn read_stream(
@@ -222,9 +254,9 @@ async fn read_stream(
     path: &Path,
     state: &mut ListenState,
 ) -> Result<(), CliError> {
-    let mut buffer = String::new();
+    let mut buffer = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(CliError::Unexpected)? {
-        buffer.push_str(&String::from_utf8_lossy(&chunk));
+        buffer.extend_from_slice(&chunk);
         for message in take_messages(&mut buffer) {
             if message.event.as_deref() != Some("delivery") {
                 continue;
@@ -234,7 +266,11 @@ async fn read_stream(
             if state.recent.contains(&id) {
                 continue;
             }
-            forward(api, forward_to, &delivery).await;
+            if let Err(failure) = forward_with_retries(api, forward_to, &delivery).await {
+                state.not_forwarded(&id);
+                save(path, state)?;
+                return Err(CliError::NotForwarded { event_id: id, reason: failure });
+            }
             state.forwarded(id);
             save(path, state)?;
         }
@@ -242,8 +278,25 @@ async fn read_stream(
     Ok(())
 }
 
-/// POSTs one event to the local URL and prints what happened, the way `stripe listen` does.
-async fn forward(api: &Api, forward_to: &str, delivery: &Value) {
+/// Offers one event to the local URL until it answers 2xx, at most [`FORWARD_TRIES`] times.
+async fn forward_with_retries(api: &Api, forward_to: &str, delivery: &Value) -> Result<(), String> {
+    let mut pause = FIRST_PAUSE;
+    let mut tries = 1;
+    loop {
+        let Err(failure) = forward(api, forward_to, delivery).await else { return Ok(()) };
+        if tries == FORWARD_TRIES {
+            return Err(failure);
+        }
+        println!("    trying again in {} ms ({tries} of {FORWARD_TRIES} tries failed)", pause.as_millis());
+        tokio::time::sleep(pause).await;
+        pause *= 2;
+        tries += 1;
+    }
+}
+
+/// POSTs one event to the local URL and prints what happened, the way `stripe listen` does; anything but
+/// a 2xx answer is a failure, as it would be for a webhook.
+async fn forward(api: &Api, forward_to: &str, delivery: &Value) -> Result<(), String> {
     println!("--> {} [{}]", field(delivery, "event_type"), field(delivery, "event_id"));
     let mut request = api.plain(Method::POST, forward_to).timeout(Duration::from_secs(30));
     for (name, value) in delivery["headers"].as_object().into_iter().flatten() {
@@ -252,8 +305,16 @@ async fn forward(api: &Api, forward_to: &str, delivery: &Value) {
         }
     }
     match request.body(field(delivery, "body")).send().await {
-        Ok(answer) => println!("<-- [{}] POST {forward_to}", answer.status().as_u16()),
-        Err(error) => println!("<-- [ERR] POST {forward_to}: {}", crate::error_chain::error_chain(&error)),
+        Ok(answer) => {
+            let status = answer.status();
+            println!("<-- [{}] POST {forward_to}", status.as_u16());
+            if status.is_success() { Ok(()) } else { Err(format!("the handler answered {}", status.as_u16())) }
+        }
+        Err(error) => {
+            let chain = crate::error_chain::error_chain(&error);
+            println!("<-- [ERR] POST {forward_to}: {chain}");
+            Err(chain)
+        }
     }
 }
 
@@ -284,16 +345,52 @@ mod tests {
     #[test]
     fn messages_are_split_on_blank_lines_and_comments_skipped() {
         let mut buffer =
-            ": keep-alive\n\nid: evt_1\nevent: delivery\ndata: {\"a\":1}\n\nid: evt_2\r\nevent: deliv".to_owned();
+            b": keep-alive\n\nid: evt_1\nevent: delivery\ndata: {\"a\":1}\n\nid: evt_2\r\nevent: deliv".to_vec();
         let messages = take_messages(&mut buffer);
         assert_eq!(
             messages,
             vec![Message { id: Some("evt_1".into()), event: Some("delivery".into()), data: "{\"a\":1}".into() }]
         );
-        buffer.push_str("ery\r\ndata: x\r\ndata: y\r\n\r\n");
+        buffer.extend_from_slice(b"ery\r\ndata: x\r\ndata: y\r");
+        assert!(take_messages(&mut buffer).is_empty(), "a CR whose LF has not arrived");
+        buffer.extend_from_slice(b"\n\r\n");
         let messages = take_messages(&mut buffer);
         assert_eq!(messages[0].data, "x\ny");
         assert_eq!(messages[0].event.as_deref(), Some("delivery"));
         assert!(buffer.is_empty());
+    }
+
+    #[test]
+    fn a_character_split_across_reads_is_decoded_whole() {
+        let text = "data: Grüße aus Zürich — 東京 €5 🎉\n\n".as_bytes();
+        for cut in 1..text.len() {
+            let mut buffer = text[..cut].to_vec();
+            let mut messages = take_messages(&mut buffer);
+            buffer.extend_from_slice(&text[cut..]);
+            messages.extend(take_messages(&mut buffer));
+            assert_eq!(messages.len(), 1, "cut at {cut}");
+            assert_eq!(messages[0].data, "Grüße aus Zürich — 東京 €5 🎉", "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn an_event_not_forwarded_moves_the_resume_point_back_before_it() {
+        let mut state = ListenState {
+            base: String::new(),
+            client_id: String::new(),
+            listener_id: String::new(),
+            secret: String::new(),
+            last_event_id: None,
+            recent: VecDeque::new(),
+        };
+        state.not_forwarded("evt_01");
+        assert_eq!(state.last_event_id, None, "nothing forwarded yet: from the start");
+        state.forwarded("evt_01".into());
+        state.forwarded("evt_03".into());
+        state.not_forwarded("evt_04");
+        assert_eq!(state.last_event_id.as_deref(), Some("evt_03"), "after the last one forwarded");
+        state.not_forwarded("evt_02");
+        assert_eq!(state.last_event_id.as_deref(), Some("evt_01"), "a late event: before it");
+        assert!(state.recent.contains(&"evt_03".to_owned()), "evt_03 is not forwarded again");
     }
 }

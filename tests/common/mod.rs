@@ -263,6 +263,16 @@ pub struct Proxy {
 
 impl Proxy {
     pub async fn start(upstream: String) -> Self {
+        Self::start_with(upstream, None).await
+    }
+
+    /// A proxy that passes what the upstream sends on in pieces of `piece` bytes, a millisecond apart, so
+    /// that the client reads it in many small chunks.
+    pub async fn start_trickling(upstream: String, piece: usize) -> Self {
+        Self::start_with(upstream, Some(piece)).await
+    }
+
+    async fn start_with(upstream: String, trickle: Option<usize>) -> Self {
         use std::sync::atomic::Ordering;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
@@ -276,8 +286,10 @@ impl Proxy {
                 }
                 let upstream = upstream.clone();
                 tasks.lock().unwrap().spawn(async move {
-                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(upstream).await {
-                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    let Ok(mut outbound) = tokio::net::TcpStream::connect(upstream).await else { return };
+                    match trickle {
+                        None => drop(tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await),
+                        Some(piece) => trickle_copy(inbound, outbound, piece).await,
                     }
                 });
             }
@@ -293,4 +305,26 @@ impl Proxy {
     pub fn restore(&self) {
         self.up.store(true, std::sync::atomic::Ordering::SeqCst);
     }
+}
+
+async fn trickle_copy(inbound: tokio::net::TcpStream, outbound: tokio::net::TcpStream, piece: usize) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let _ = inbound.set_nodelay(true);
+    let (mut from_client, mut to_client) = inbound.into_split();
+    let (mut from_upstream, mut to_upstream) = outbound.into_split();
+    let requests = tokio::spawn(async move { tokio::io::copy(&mut from_client, &mut to_upstream).await });
+    let mut buffer = vec![0u8; 16 * 1024];
+    while let Ok(read) = from_upstream.read(&mut buffer).await {
+        if read == 0 {
+            break;
+        }
+        for part in buffer[..read].chunks(piece) {
+            if to_client.write_all(part).await.is_err() {
+                requests.abort();
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+    }
+    requests.abort();
 }
