@@ -146,7 +146,8 @@ impl Application {
             },
             shutdown: streams_stop.clone(),
         };
-        let mut router = api::router(Arc::new(context));
+        let state: api::AppState = Arc::new(context);
+        let mut router = api::fallbacks(api::router(&state).merge(crate::dashboard::router())).with_state(state);
         if settings.demo {
             router = router.merge(demo::sink());
         }

@@ -4,8 +4,9 @@
 //! They go through the same machinery as every merchant event: at start Herald puts the four types in the
 //! catalog and keeps a system account ("Herald operator", remembered in the store's `meta`) with one
 //! webhook to the operator's URL, signed with `HERALD_OPERATOR_SECRET`. The delivery worker reports what
-//! it saw on a bounded channel ([`Notices`]); [`run`] publishes each report as an event of that account,
-//! so notices are stored, signed, retried and logged like any delivery. Nothing about the operator's own
+//! it saw on a bounded channel ([`Notices`]); [`run`] publishes each report as an event of that account
+//! through a [`NoticePublisher`] (the publisher, which implements it), so notices are stored, signed,
+//! retried and logged like any delivery. Nothing about the operator's own
 //! webhook is reported, so a failing operator endpoint cannot feed itself.
 
 use std::sync::Arc;
@@ -20,7 +21,6 @@ use crate::domain::event_type::Subscription;
 use crate::domain::model::{Account, DeliveryFormat, SigningAlgorithm, Webhook, WebhookStatus};
 use crate::domain::{AccountId, DeliveryId, EventId, EventTypeName, Timestamp, WebhookId, WebhookUrl};
 use crate::keyring::{Keyring, random_token};
-use crate::publish::{EventDraft, Publisher, ResponseShape};
 use crate::store::{EventTypeDraft, HealthChange, NewAccount, NewWebhook, Store, StoreError, WebhookChanges};
 
 pub const WEBHOOK_FAILING: &str = "webhook.failing";
@@ -226,23 +226,30 @@ fn operator_webhook(operator: &AccountId, url: WebhookUrl, now: Timestamp) -> We
     }
 }
 
+/// Where notices become events: the publisher implements it. Owned here, below both the worker and the
+/// publisher, so that the worker can report and the publisher can publish without either importing the
+/// other's side.
+#[async_trait::async_trait]
+pub trait NoticePublisher: Send + Sync {
+    /// Publishes one event of `kind` with `resource` for `account`, as any published event.
+    async fn publish_notice(
+        &self,
+        account: &AccountId,
+        kind: EventTypeName,
+        resource: Box<RawValue>,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>>;
+}
+
 /// Publishes reports as events of the operator account until shutdown.
-pub async fn run(publisher: Arc<Publisher>, mut notices: NoticeReceiver, shutdown: CancellationToken) {
+pub async fn run(publisher: Arc<dyn NoticePublisher>, mut notices: NoticeReceiver, shutdown: CancellationToken) {
     loop {
         let notice = tokio::select! {
             _ = shutdown.cancelled() => return,
             notice = notices.receiver.recv() => match notice { Some(notice) => notice, None => return },
         };
         let Ok(resource) = RawValue::from_string(notice.resource.to_string()) else { continue };
-        let draft = EventDraft {
-            account_id: notices.operator.clone(),
-            event_type: EventTypeName::parse(notice.kind).expect("the notice names are valid"),
-            resource,
-            summary: None,
-            resource_type: None,
-            resource_version: None,
-        };
-        if let Err(error) = publisher.publish(vec![draft], None, ResponseShape::Single).await {
+        let kind = EventTypeName::parse(notice.kind).expect("the notice names are valid");
+        if let Err(error) = publisher.publish_notice(&notices.operator, kind, resource).await {
             tracing::error!(error = %error, kind = notice.kind, "could not publish an operator notice");
         }
     }

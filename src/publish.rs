@@ -496,3 +496,24 @@ fn response_body(events: &[Event], shape: ResponseShape) -> Bytes {
     out.extend_from_slice(b"]}");
     Bytes::from(out)
 }
+
+#[async_trait::async_trait]
+impl crate::notices::NoticePublisher for Publisher {
+    async fn publish_notice(
+        &self,
+        account: &AccountId,
+        kind: EventTypeName,
+        resource: Box<RawValue>,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        let draft = EventDraft {
+            account_id: account.clone(),
+            event_type: kind,
+            resource,
+            summary: None,
+            resource_type: None,
+            resource_version: None,
+        };
+        self.publish(vec![draft], None, ResponseShape::Single).await?;
+        Ok(())
+    }
+}

@@ -4,8 +4,7 @@
 //! and shape the answer. They hold no SQL and no delivery logic. `api` may use `domain`, `store` (the
 //! contract), `publish`, `keyring`, `paypal_identity`, `resource_schema` (to check a schema when it is saved),
 //! `deliver::format` (to show the bytes a format sent, and to lay out a listener's stream) and
-//! `herald-signature` (the verify API); below it only the dashboard uses `api`, whose pages call these
-//! handlers for every change.
+//! `herald-signature` (the verify API). It does not know the dashboard: `app` puts the two routers together.
 
 pub mod accounts;
 pub mod certs;
@@ -38,8 +37,9 @@ use error::ApiError;
 pub use state::{ApiContext, ApiLimits, AppState};
 
 /// Every route, registered from its handler's OpenAPI description, plus the document itself
-/// (`GET /v1/openapi.json`) and its readable rendering (`GET /docs`).
-pub fn router(state: AppState) -> Router {
+/// (`GET /v1/openapi.json`) and its readable rendering (`GET /docs`). The application merges other routers
+/// (the dashboard's) beside it and then adds [`fallbacks`].
+pub fn router(state: &AppState) -> Router<AppState> {
     let (router, api) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
@@ -78,11 +78,12 @@ pub fn router(state: AppState) -> Router {
     let json =
         move || async move { ([(header::CONTENT_TYPE, "application/json")], document.to_string()).into_response() };
     let html = move || async move { axum::response::Html(reference.to_string()) };
+    router.route("/v1/openapi.json", axum::routing::get(json)).route("/docs", axum::routing::get(html))
+}
+
+/// The API's answers (in its error shape) for a path no route has, and for a method a path does not take.
+pub fn fallbacks(router: Router<AppState>) -> Router<AppState> {
     router
-        .merge(crate::dashboard::router())
-        .route("/v1/openapi.json", axum::routing::get(json))
-        .route("/docs", axum::routing::get(html))
         .fallback(|| async { ApiError::not_found("path") })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
-        .with_state(state)
 }

@@ -30,7 +30,7 @@ use axum::routing::{get, post};
 use crate::api::AppState;
 
 /// Every dashboard route, with errors rendered as pages and a `Server-Timing` header on every answer; the
-/// API's router merges these in.
+/// application merges these beside the API's.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/dashboard", get(|| async { Redirect::to("/dashboard/webhooks") }))
