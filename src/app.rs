@@ -54,7 +54,7 @@ pub enum StartupError {
     #[error("cannot prepare the operator's notices")]
     Notices(#[from] NoticeSetupError),
     #[error("cannot prepare the demo")]
-    Demo(#[source] StoreError),
+    Demo(#[source] demo::DemoError),
 }
 
 /// A built, not yet running, Herald.

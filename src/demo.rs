@@ -75,8 +75,17 @@ async fn receive(
     }
 }
 
+/// Why the demo could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the demo sink's URL is not valid")]
+    SinkUrl(#[source] crate::domain::webhook_url::WebhookUrlError),
+}
+
 /// Makes (or, on a restart, finds and re-keys) the demo account and its two webhooks to `base`'s sink.
-pub async fn prepare(store: &dyn Store, keyring: &Keyring, base: &str) -> Result<(AccountId, DemoLogin), StoreError> {
+pub async fn prepare(store: &dyn Store, keyring: &Keyring, base: &str) -> Result<(AccountId, DemoLogin), DemoError> {
     let client_secret = format!("hsk_{}", random_token(32));
     let hash = keyring.hash_credential(&client_secret);
     let now = Timestamp::now();
@@ -99,8 +108,7 @@ pub async fn prepare(store: &dyn Store, keyring: &Keyring, base: &str) -> Result
         ("billing", "Billing service (Stripe format)", DeliveryFormat::Stripe, billing_types()),
     ];
     for (name, description, format, event_types) in webhooks {
-        let url =
-            WebhookUrl::parse(&format!("{base}/demo/sink/{name}")).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let url = WebhookUrl::parse(&format!("{base}/demo/sink/{name}")).map_err(DemoError::SinkUrl)?;
         let webhook = Webhook {
             id: WebhookId::generate(),
             account_id: account.id.clone(),

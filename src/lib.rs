@@ -15,6 +15,7 @@ pub mod demo;
 pub mod domain;
 pub mod error_chain;
 pub mod fanout;
+pub mod internal_error;
 pub mod keyring;
 pub mod metrics;
 pub mod notices;

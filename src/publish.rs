@@ -19,6 +19,7 @@ use crate::deliver::target::{Target, TargetError};
 use crate::domain::model::{DeliveryFormat, Event, EventType, Trigger};
 use crate::domain::{AccountId, DeliveryId, EventId, EventTypeName, Timestamp, WebhookId, WebhookUrl};
 use crate::fanout;
+use crate::internal_error::InternalError;
 use crate::keyring::Keyring;
 use crate::metrics::Metrics;
 use crate::paypal_identity::{IdentityError, PaypalIdentities};
@@ -73,6 +74,8 @@ pub enum PublishError {
     Target(#[from] TargetError),
     #[error("the installation's PayPal signing key could not be prepared")]
     PaypalIdentity(#[from] IdentityError),
+    #[error(transparent)]
+    Internal(#[from] InternalError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -371,8 +374,8 @@ impl Publisher {
     ) -> Result<(), PublishError> {
         for (index, draft) in drafts.iter().enumerate() {
             let Some(validator) = self.schemas.validator(&catalog[&draft.event_type])? else { continue };
-            let resource: serde_json::Value =
-                serde_json::from_str(draft.resource.get()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let resource: serde_json::Value = serde_json::from_str(draft.resource.get())
+                .map_err(|e| InternalError(format!("a checked resource: {e}")))?;
             let violations = crate::resource_schema::violations(&validator, &resource, MAX_VIOLATIONS);
             if !violations.is_empty() {
                 return Err(PublishError::SchemaViolation { index: position(index), violations });

@@ -243,9 +243,10 @@ impl From<PublishError> for ApiError {
                 }
                 answer
             }
-            PublishError::Target(_) | PublishError::PaypalIdentity(_) | PublishError::BrokenSchema(_) => {
-                Self::internal(error)
-            }
+            PublishError::Target(_)
+            | PublishError::PaypalIdentity(_)
+            | PublishError::BrokenSchema(_)
+            | PublishError::Internal(_) => Self::internal(error),
             PublishError::Store(store) => store.into(),
         }
     }

@@ -19,6 +19,7 @@ use crate::domain::delivery_policy::{
 use crate::domain::event_type::Subscription;
 use crate::domain::model::{DeliveryFormat, SigningAlgorithm, Webhook, WebhookStatus};
 use crate::domain::{Timestamp, WebhookId, WebhookUrl};
+use crate::internal_error::InternalError;
 use crate::store::{NewWebhook, WebhookChanges};
 
 const MAX_DESCRIPTION_LEN: usize = 500;
@@ -225,9 +226,9 @@ async fn shown(state: &AppState, signing: SigningAlgorithm, key: Vec<u8>) -> Res
             ..VerificationKey::default()
         },
         SigningAlgorithm::Ed25519 => {
-            let seed: [u8; 32] = key.try_into().map_err(|_| {
-                ApiError::internal(crate::store::StoreError::Corrupt("an Ed25519 seed is not 32 bytes".into()))
-            })?;
+            let seed: [u8; 32] = key
+                .try_into()
+                .map_err(|_| ApiError::internal(InternalError::new("an Ed25519 seed is not 32 bytes")))?;
             VerificationKey {
                 public_key: Some(AsymmetricKey::from_seed(seed).public_key()),
                 ..VerificationKey::default()
@@ -588,7 +589,7 @@ async fn secrets_view(state: &AppState, webhook: &Webhook) -> Result<SecretView,
     let open = |sealed: &[u8]| state.keyring.open(sealed).map_err(ApiError::internal);
     let Some((current, older)) = stored.split_first() else {
         let message = format!("webhook {} has no secret", webhook.id);
-        return Err(ApiError::internal(crate::store::StoreError::Corrupt(message)));
+        return Err(ApiError::internal(InternalError(message)));
     };
     let mut previous = Vec::with_capacity(older.len());
     for secret in older {

@@ -15,6 +15,7 @@ mod listeners;
 mod meta;
 mod queue;
 mod schema;
+mod sqlite_writer;
 mod webhooks;
 
 pub use std::collections::HashSet;

@@ -18,8 +18,9 @@ use crate::store::{StoreError, StoreResult};
 /// The most writes gathered into one transaction; bounds the latency one commit can add.
 const MAX_GROUP: usize = 1024;
 
-/// A write runs inside the open transaction and returns what to tell its caller once the commit is known.
-type Job = Box<dyn FnOnce(&Connection) -> Reply + Send>;
+/// A write runs inside the open transaction and returns what to tell its caller once the commit is known;
+/// when the transaction could not even begin, it is given that error instead of the connection.
+type Job = Box<dyn FnOnce(Result<&Connection, &rusqlite::Error>) -> Reply + Send>;
 type Reply = Box<dyn FnOnce(Result<(), &str>) + Send>;
 
 /// The handle the store uses to hand writes to the writer thread.
@@ -44,7 +45,12 @@ impl Writer {
     {
         let (answer, answered) = oneshot::channel();
         let job: Job = Box::new(move |conn| {
-            let result = in_savepoint(conn, op);
+            let result = match conn {
+                Ok(conn) => in_savepoint(conn, op),
+                // The database could not start a transaction (locked by another program, or its disk is
+                // failing): nothing was written, and the caller may try again later.
+                Err(error) => Err(StoreError::Unavailable(error.to_string().into())),
+            };
             Box::new(move |commit: Result<(), &str>| {
                 let outcome = match commit {
                     Ok(()) => result,
@@ -84,11 +90,12 @@ fn commit_group(conn: &Connection, group: Vec<Job>) {
     let writes = group.len();
     if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
         tracing::error!(error = %e, writes = group.len(), "sqlite writer could not begin a transaction");
-        // Dropping a job drops its answer channel, so each caller sees its write fail; nothing was written.
-        drop(group);
+        for job in group {
+            job(Err(&e))(Ok(()));
+        }
         return;
     }
-    let replies: Vec<Reply> = group.into_iter().map(|job| job(conn)).collect();
+    let replies: Vec<Reply> = group.into_iter().map(|job| job(Ok(conn))).collect();
     let commit = conn.execute_batch("COMMIT");
     tracing::trace!(writes, micros = started.elapsed().as_micros() as u64, "group committed");
     let failure = commit.as_ref().err().map(|e| {
