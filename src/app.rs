@@ -19,6 +19,7 @@ use crate::metrics::Metrics;
 use crate::notices::{self, NoticeReceiver, NoticeSetupError, Notices};
 use crate::paypal_identity::PaypalIdentities;
 use crate::publish::{Publisher, PublisherParts};
+use crate::service::{Services, WebhookRules};
 use crate::store::postgres::PostgresStore;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{Store, StoreError};
@@ -129,20 +130,25 @@ impl Application {
         };
         let publisher = Arc::new(Publisher::new(store.clone(), parts));
         let streams_stop = CancellationToken::new();
-        let context = ApiContext {
+        let services = Services {
             store: store.clone(),
             keyring,
             paypal,
-            metrics,
             publisher: publisher.clone(),
+            rules: WebhookRules {
+                webhooks_per_account: settings.webhook_limit,
+                https_only: settings.destinations.https_only,
+            },
+        };
+        let context = ApiContext {
+            services,
+            metrics,
             admin_token_digest: api::state::digest(admin_token.value()),
             public_url,
             limits: ApiLimits {
-                webhooks_per_account: settings.webhook_limit,
                 max_body_bytes: settings.max_body_bytes,
                 max_batch_bytes: settings.max_batch_bytes,
                 token_lifetime: settings.token_lifetime,
-                https_only: settings.destinations.https_only,
             },
             shutdown: streams_stop.clone(),
         };

@@ -25,5 +25,6 @@ pub mod publish;
 pub mod resource_schema;
 pub mod retention;
 pub mod retry;
+pub mod service;
 pub mod signals;
 pub mod store;

@@ -598,3 +598,76 @@ async fn the_demo_fills_a_fresh_installation_with_deliveries_some_failing() {
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
+
+/// The `data-issue` code and the text of the field error `id` on a page.
+fn field_error(page: &str, id: &str) -> (String, String) {
+    let start = page.find(&format!("id=\"{id}\"")).unwrap_or_else(|| panic!("no #{id} on the page"));
+    let issue = page[start..].split("data-issue=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let text = element_text(page, id).replace("&quot;", "\"").replace("&#34;", "\"").replace("&#39;", "'");
+    (issue, text)
+}
+
+/// The dashboard's form and the API call one operation: the same bad input gets the same code and the
+/// same words, next to the form's field on the page and under the field's pointer in the API's answer,
+/// and neither creates anything.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_form_and_the_api_refuse_a_webhook_with_the_same_field_and_code() {
+    let data = tempfile::tempdir().unwrap();
+    let herald = HeraldProcess::start(data.path(), TOKEN, &[], &[]);
+    let http = reqwest::Client::new();
+    let account = create_account(&http, &herald.base, "Forms").await;
+    let (client_id, client_secret) = (account["client_id"].as_str().unwrap(), account["client_secret"].as_str());
+    let api_create = |body: Value| {
+        http.post(format!("{}/v1/notifications/webhooks", herald.base)).basic_auth(client_id, client_secret).json(&body)
+    };
+    let taken = "http://127.0.0.1:9/taken";
+    let created = api_create(json!({ "url": taken, "event_types": [{ "name": "*" }] })).send().await.unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+
+    let mut merchant = Visitor::new(&herald.base);
+    let (_, page, _) = merchant.get("/dashboard/login").await;
+    let login_csrf = csrf_of(&page);
+    let form = [("csrf", login_csrf.as_str()), ("client_id", client_id), ("client_secret", client_secret.unwrap())];
+    assert_eq!(merchant.post("/dashboard/login", &form).await.0, StatusCode::SEE_OTHER);
+    let csrf = csrf_of(&merchant.get("/dashboard/webhooks/new").await.1);
+
+    let long = "x".repeat(501);
+    // (form field, its value, the API body's field and value, the code both must give)
+    let cases: [(&str, &str, Value, &str); 5] = [
+        ("url", "ftp://example.com/x", json!({ "url": "ftp://example.com/x" }), "INVALID_URL"),
+        ("url", taken, json!({ "url": taken }), "WEBHOOK_URL_ALREADY_EXISTS"),
+        ("event_types", "", json!({ "event_types": [] }), "MISSING_EVENT_TYPES"),
+        ("format", "xml", json!({ "format": "xml" }), "UNSUPPORTED_FORMAT"),
+        ("description", &long, json!({ "description": long }), "DESCRIPTION_TOO_LONG"),
+    ];
+    for (field, value, api_field, code) in cases {
+        let mut posted = vec![("csrf", csrf.as_str()), ("url", "http://127.0.0.1:9/new"), ("event_types", "*")];
+        posted.retain(|(name, _)| *name != field);
+        if !value.is_empty() {
+            posted.push((field, value));
+        }
+        let (status, page, _) = merchant.post("/dashboard/webhooks", &posted).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{field} = {value}");
+        let (issue, text) = field_error(&page, &format!("{field}-error"));
+
+        let mut body = json!({ "url": "http://127.0.0.1:9/new", "event_types": [{ "name": "*" }] });
+        for (name, value) in api_field.as_object().unwrap() {
+            body[name] = value.clone();
+        }
+        let answer: Value = api_create(body).send().await.unwrap().json().await.unwrap();
+        let detail = &answer["details"][0];
+        assert_eq!(detail["field"], format!("/{field}"), "{field}");
+        assert_eq!((issue.as_str(), text.as_str()), (code, detail["description"].as_str().unwrap()), "{field}");
+        assert_eq!(detail["issue"], code, "{field}");
+    }
+    let listed: Value = http
+        .get(format!("{}/v1/notifications/webhooks", herald.base))
+        .basic_auth(client_id, client_secret)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["webhooks"].as_array().unwrap().len(), 1, "nothing refused was created");
+}

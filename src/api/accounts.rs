@@ -5,17 +5,14 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 
-use super::error::{ApiError, ErrorDetail};
+use super::error::ApiError;
 use super::extract::{JsonBody, Operator, RequestBody};
 use super::openapi::Errors;
 use super::paging::{Link, PageQuery, QueryParams, finish_page};
 use super::state::AppState;
 use crate::domain::model::Account;
 use crate::domain::{AccountId, Timestamp};
-use crate::keyring::random_token;
-use crate::store::NewAccount;
-
-const MAX_NAME_LEN: usize = 200;
+use crate::service::accounts;
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -56,22 +53,8 @@ pub async fn create(
     State(state): State<AppState>,
     JsonBody(body, _): JsonBody<CreateAccount>,
 ) -> Result<(StatusCode, Json<AccountView>), ApiError> {
-    let name = body.name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > MAX_NAME_LEN {
-        let detail =
-            ErrorDetail::body("/name", "INVALID_NAME", format!("the name must be 1 to {MAX_NAME_LEN} characters"));
-        return Err(ApiError::validation(detail));
-    }
-    let client_secret = new_client_secret();
-    let account = Account {
-        id: AccountId::generate(),
-        name,
-        client_id: format!("hcl_{}", random_token(18)),
-        created_at: Timestamp::now(),
-    };
-    let secret_hash = state.keyring.hash_credential(&client_secret);
-    state.store.create_account(NewAccount { account: account.clone(), secret_hash }).await?;
-    let view = AccountView { client_secret: Some(client_secret), ..AccountView::from(account) };
+    let created = accounts::create(&state, &body.name).await?;
+    let view = AccountView { client_secret: Some(created.client_secret), ..AccountView::from(created.account) };
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -104,19 +87,7 @@ pub async fn show(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<AccountView>, ApiError> {
-    Ok(Json(existing_account(&state, &id).await?.into()))
-}
-
-/// The account with this id, or 404.
-async fn existing_account(state: &AppState, id: &str) -> Result<Account, ApiError> {
-    let not_found = || ApiError::not_found("account");
-    let id = AccountId::parse(id).map_err(|_| not_found())?;
-    state.store.get_account(&id).await?.ok_or_else(not_found)
-}
-
-/// A client secret: long and random, so a keyed hash of it is as strong as a slow password hash.
-fn new_client_secret() -> String {
-    format!("hsk_{}", random_token(32))
+    Ok(Json(accounts::existing(&state, &id).await?.into()))
 }
 
 /// A new client secret for the account; the old one and every access token stop working at once.
@@ -126,11 +97,6 @@ pub async fn roll_credentials(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<AccountView>, ApiError> {
-    let account = existing_account(&state, &id).await?;
-    let client_secret = new_client_secret();
-    let hash = state.keyring.hash_credential(&client_secret);
-    if !state.store.roll_client_secret(&account.id, hash, Timestamp::now()).await? {
-        return Err(ApiError::not_found("account"));
-    }
-    Ok(Json(AccountView { client_secret: Some(client_secret), ..AccountView::from(account) }))
+    let rolled = accounts::roll_credentials(&state, &id).await?;
+    Ok(Json(AccountView { client_secret: Some(rolled.client_secret), ..AccountView::from(rolled.account) }))
 }

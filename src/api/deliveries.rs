@@ -171,16 +171,10 @@ pub async fn show(
     State(state): State<AppState>,
     Path((id, delivery_id)): Path<(String, String)>,
 ) -> Result<Json<DeliveryDetail>, ApiError> {
-    let webhook = owned_webhook(&state, &merchant, &id).await?;
-    let not_found = || ApiError::not_found("delivery");
-    let delivery_id = DeliveryId::parse(&delivery_id).map_err(|_| not_found())?;
-    let delivery = state.store.get_delivery(&webhook.id, &delivery_id).await?.ok_or_else(not_found)?;
-    let event = state.store.get_event(&merchant.account_id, &delivery.event_id).await?.ok_or_else(not_found)?;
-    // The bytes this webhook's format sent (for `stripe`, the envelope around the event).
-    let sent = crate::deliver::format::body_for(webhook.format, webhook.api_version.as_deref(), &event.body);
-    let body = String::from_utf8_lossy(&sent);
-    let attempts = state.store.list_attempts(&delivery.id).await?;
-    let attempts = attempts.into_iter().map(|a| attempt_view(a, &body)).collect();
+    let detail = crate::service::deliveries::detail(&state, &merchant.account_id, &id, &delivery_id).await?;
+    let body = String::from_utf8_lossy(&detail.body_sent);
+    let attempts = detail.attempts.into_iter().map(|a| attempt_view(a, &body)).collect();
+    let delivery = detail.delivery;
     Ok(Json(DeliveryDetail { delivery: delivery.into(), attempts }))
 }
 

@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::error_chain::error_chain;
 use crate::paypal_identity::IdentityError;
 use crate::publish::PublishError;
+use crate::service::{Field, Refusal, ServiceError, Severity};
 use crate::store::StoreError;
 
 /// One problem with one part of a request.
@@ -170,6 +171,50 @@ impl ApiError {
         );
         error.cause = Some(Box::new(cause));
         error
+    }
+}
+
+/// A field as a JSON body spells it: `/url`, `/event_types/2/name`; the body as a whole is ``.
+pub fn body_pointer(field: &Field) -> String {
+    match field.name {
+        "" => String::new(),
+        name => format!("/{name}{}", field.within),
+    }
+}
+
+impl ApiError {
+    /// An operation's refusal, its field named by `pointer` (how this request's shape spells the field).
+    pub fn refused(refusal: Refusal, pointer: impl Fn(&Field) -> String) -> Self {
+        let status = match refusal.severity {
+            Severity::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+            Severity::Conflict => StatusCode::CONFLICT,
+            Severity::Missing => StatusCode::NOT_FOUND,
+        };
+        let answer = Self::new(status, refusal.name(), refusal.message());
+        let mut detail = ErrorDetail::body(pointer(&refusal.field), refusal.code, refusal.description);
+        if let Some(value) = refusal.value {
+            detail = detail.with_value(value);
+        }
+        answer.with_detail(detail)
+    }
+
+    /// An operation's failure, with refused fields named by `pointer`.
+    pub fn from_service(error: ServiceError, pointer: impl Fn(&Field) -> String) -> Self {
+        match error {
+            ServiceError::Refused(refusal) => Self::refused(refusal, pointer),
+            ServiceError::NotFound(what) => Self::not_found(what),
+            ServiceError::Publish(error) => error.into(),
+            ServiceError::Identity(error) => error.into(),
+            ServiceError::Internal(error) => Self::internal(error),
+            ServiceError::Store(error) => error.into(),
+        }
+    }
+}
+
+/// An operation's failure for a request whose body has the operation's fields at the top.
+impl From<ServiceError> for ApiError {
+    fn from(error: ServiceError) -> Self {
+        Self::from_service(error, body_pointer)
     }
 }
 

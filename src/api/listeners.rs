@@ -23,16 +23,17 @@ use futures_util::Stream;
 use herald_signature::standard::SigningSecret;
 use serde::{Deserialize, Serialize};
 
-use super::error::{ApiError, ErrorDetail};
+use super::error::{ApiError, ErrorDetail, body_pointer};
 use super::extract::{Merchant, OptionalJsonBody, RequestBody};
 use super::openapi::Errors;
 use super::paging::QueryParams;
 use super::state::AppState;
-use super::webhooks::{EventTypeRef, catalog_descriptions, subscriptions};
+use super::webhooks::{EventTypeRef, catalog_descriptions};
 use crate::deliver::format::{Keys, Parties, body_for, headers_for};
 use crate::domain::event_type::Subscription;
 use crate::domain::model::{DeliveryFormat, Event, Listener};
 use crate::domain::{EventId, ListenerId, Timestamp};
+use crate::service::webhooks::parse_subscriptions;
 use crate::store::StoredListener;
 
 /// A listener not streamed for this long is deleted when the next one is created.
@@ -95,7 +96,11 @@ pub async fn create(
         }
     };
     let event_types = match &body.event_types {
-        Some(refs) => subscriptions(refs, &catalog_descriptions(&state).await?)?,
+        Some(refs) => {
+            let names: Vec<String> = refs.iter().map(|r| r.name.clone()).collect();
+            let catalog = catalog_descriptions(&state).await?;
+            parse_subscriptions(&names, &catalog).map_err(|refusal| ApiError::refused(refusal, body_pointer))?
+        }
         None => vec![Subscription::All],
     };
     let key = rand::random::<[u8; 32]>().to_vec();

@@ -1,10 +1,11 @@
 //! The HTTP API: routes, wire types, authentication and the one error mapping ([`error`]).
 //!
-//! Handlers parse and check input at the edge (into domain newtypes), call the store or the publisher,
-//! and shape the answer. They hold no SQL and no delivery logic. `api` may use `domain`, `store` (the
-//! contract), `publish`, `keyring`, `paypal_identity`, `resource_schema` (to check a schema when it is saved),
-//! `deliver::format` (to show the bytes a format sent, and to lay out a listener's stream) and
-//! `herald-signature` (the verify API). It does not know the dashboard: `app` puts the two routers together.
+//! Handlers turn what arrived into an operation's input (`service`), call it (or, for reads and for
+//! publishing, the store or the publisher), and shape the answer. They hold no SQL and no delivery logic.
+//! `api` may use `service`, `domain`, `store` (the contract), `publish`, `keyring`, `paypal_identity`,
+//! `resource_schema` (to check a schema when it is saved), `deliver::format` (to lay out a listener's
+//! stream) and `herald-signature` (the verify API). It does not know the dashboard: `app` puts the two
+//! routers together.
 
 pub mod accounts;
 pub mod certs;

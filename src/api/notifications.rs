@@ -13,8 +13,8 @@ use super::openapi::Errors;
 use super::paging::{Link, PageQuery, QueryParams, finish_page};
 use super::state::AppState;
 use crate::domain::model::Event;
-use crate::domain::{EventId, EventTypeName, Timestamp, WebhookId};
-use crate::publish::SimulationTarget;
+use crate::domain::{EventId, EventTypeName, Timestamp};
+use crate::service::events::{self, TestTarget};
 use crate::store::EventFilter;
 
 fn event_response(status: StatusCode, event: Event) -> Response {
@@ -135,23 +135,7 @@ pub async fn resend(
     Path(id): Path<String>,
     OptionalJsonBody(body): OptionalJsonBody<Resend>,
 ) -> Result<Response, ApiError> {
-    let id = parse_event_id(&id)?;
-    let only = match body.webhook_ids {
-        Some(ids) => Some(
-            ids.iter()
-                .enumerate()
-                .map(|(index, text)| {
-                    WebhookId::parse(text).map_err(|_| {
-                        let detail =
-                            ErrorDetail::body(format!("/webhook_ids/{index}"), "WEBHOOK_NOT_FOUND", "no such webhook");
-                        ApiError::not_found("webhook").with_only_detail(detail.with_value(text.as_str()))
-                    })
-                })
-                .collect::<Result<Vec<_>, _>>()?,
-        ),
-        None => None,
-    };
-    let event = state.publisher.resend(&merchant.account_id, &id, only).await?;
+    let event = events::resend(&state, &merchant.account_id, &id, body.webhook_ids.as_deref()).await?;
     Ok(event_response(StatusCode::ACCEPTED, event))
 }
 
@@ -174,39 +158,15 @@ pub async fn simulate(
     JsonBody(body, _): JsonBody<Simulate>,
 ) -> Result<Response, ApiError> {
     let target = match (&body.webhook_id, &body.url) {
-        (Some(id), None) => {
-            SimulationTarget::Webhook(WebhookId::parse(id).map_err(|_| ApiError::not_found("webhook"))?)
-        }
-        (None, Some(url)) => SimulationTarget::Url(super::webhooks::webhook_url(url, state.limits.https_only, "/url")?),
+        (Some(id), None) => TestTarget::Webhook(id),
+        (None, Some(url)) => TestTarget::Url(url),
         _ => {
             let detail =
                 ErrorDetail::body("/webhook_id", "MISSING_OR_CONFLICTING", "give exactly one of webhook_id and url");
             return Err(ApiError::validation(detail));
         }
     };
-    let unknown = || {
-        ApiError::unprocessable(
-            "UNKNOWN_EVENT_TYPE",
-            format!("the event type \"{}\" is not in the catalog", body.event_type),
-        )
-        .with_detail(ErrorDetail::body(
-            "/event_type",
-            "UNKNOWN_EVENT_TYPE",
-            "see the list of available events",
-        ))
-    };
-    let name = EventTypeName::parse(&body.event_type).map_err(|_| unknown())?;
-    let entry = state.store.get_event_type(&name).await?.ok_or_else(unknown)?;
-    if let Some(version) = &body.resource_version
-        && entry.resource_version.as_ref() != Some(version)
-    {
-        let detail = ErrorDetail::body(
-            "/resource_version",
-            "UNKNOWN_RESOURCE_VERSION",
-            "the catalog has no sample of that version",
-        );
-        return Err(ApiError::validation(detail.with_value(version.as_str())));
-    }
-    let event = state.publisher.simulate(&merchant.account_id, &entry, target).await?;
+    let version = body.resource_version.as_deref();
+    let event = events::send_test(&state, &merchant.account_id, target, &body.event_type, version).await?;
     Ok(event_response(StatusCode::ACCEPTED, event))
 }

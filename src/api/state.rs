@@ -1,24 +1,19 @@
-//! What every handler can reach: the store, the publisher, the keyring and the API's own limits.
+//! What every handler can reach: the operations ([`Services`]: the store, the publisher, the keyring),
+//! and what only the API needs (its limits, the admin token's digest, the public URL).
 
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
-use crate::keyring::Keyring;
 use crate::metrics::Metrics;
-use crate::paypal_identity::PaypalIdentities;
-use crate::publish::Publisher;
-use crate::store::Store;
+use crate::service::Services;
 
-/// Shared by all handlers behind an `Arc`.
+/// Shared by all handlers behind an `Arc`. It dereferences to its [`Services`], so a handler reaches the
+/// store as `state.store`.
 pub struct ApiContext {
-    pub store: Arc<dyn Store>,
-    pub keyring: Arc<Keyring>,
-    /// The installation's PayPal signing key and certificate, made on first need.
-    pub paypal: Arc<PaypalIdentities>,
+    pub services: Services,
     /// What `GET /metrics` shows.
     pub metrics: Arc<Metrics>,
-    pub publisher: Arc<Publisher>,
     /// SHA-256 of the admin token: compared in constant time, and the token itself is not kept around.
     pub admin_token_digest: [u8; 32],
     /// Base of the `links[]` hrefs.
@@ -28,16 +23,21 @@ pub struct ApiContext {
     pub shutdown: tokio_util::sync::CancellationToken,
 }
 
-/// Sizes and counts the API enforces.
+impl std::ops::Deref for ApiContext {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.services
+    }
+}
+
+/// Sizes the API enforces on requests.
 #[derive(Clone, Copy, Debug)]
 pub struct ApiLimits {
-    pub webhooks_per_account: u32,
     pub max_body_bytes: usize,
     pub max_batch_bytes: usize,
     /// How long an OAuth access token lives.
     pub token_lifetime: std::time::Duration,
-    /// Webhook URLs must be https://.
-    pub https_only: bool,
 }
 
 pub type AppState = Arc<ApiContext>;

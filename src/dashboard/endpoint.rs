@@ -2,23 +2,21 @@
 //! on request, rolled with a grace period), enable / disable / delete, a test event, and the attempts with
 //! their All / Succeeded / Failed / Pending tabs and the detail of one delivery.
 
-use std::collections::BTreeMap;
-
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use serde_json::{Value, json};
 
-use super::frame::{Chrome, MerchantPage, Moment, PageError, PageQuery, Posted, api_answer, api_request, html, moment};
+use super::frame::{Chrome, MerchantPage, Moment, PageError, PageQuery, Posted, html, moment};
 use super::i18n::Text;
 use super::pretty::pretty_json;
 use super::webhooks::{PAGE_SIZE, STATS_WINDOW, failure_rate, notice, owned, subscriptions};
 use crate::api::AppState;
-use crate::api::extract::{JsonBody, OptionalJsonBody};
 use crate::domain::model::{DeliveryState, Webhook, WebhookStatus};
 use crate::domain::{DeliveryId, Timestamp};
+use crate::service::events::TestTarget;
+use crate::service::webhooks::{self as operations, Secrets, VerificationKey, WebhookInput};
+use crate::service::{deliveries, events};
 use crate::store::PageRequest;
 
 #[derive(Deserialize, Default)]
@@ -49,47 +47,6 @@ pub struct DeliveryRow {
     pub selected: bool,
 }
 
-/// The delivery detail as the merchant API shows it (`GET …/deliveries/{id}`).
-#[derive(Deserialize)]
-struct ApiDelivery {
-    id: String,
-    event_id: String,
-    event_type: String,
-    status: String,
-    next_attempt_at: Option<String>,
-    attempts: Vec<ApiAttempt>,
-}
-
-#[derive(Deserialize)]
-struct ApiAttempt {
-    number: u32,
-    started_at: String,
-    duration_ms: u64,
-    request: ApiRequest,
-    response: Option<ApiResponse>,
-    error: Option<ApiAttemptError>,
-}
-
-#[derive(Deserialize)]
-struct ApiRequest {
-    url: String,
-    headers: BTreeMap<String, String>,
-    body: String,
-}
-
-#[derive(Deserialize)]
-struct ApiResponse {
-    status: u16,
-    body: String,
-    truncated: bool,
-}
-
-#[derive(Deserialize)]
-struct ApiAttemptError {
-    code: String,
-    message: String,
-}
-
 /// One delivery opened in the side panel.
 pub struct DetailPanel {
     pub id: String,
@@ -114,10 +71,6 @@ pub struct ShownAttempt {
     pub response_body: String,
     pub truncated: bool,
     pub error: Option<String>,
-}
-
-fn when(text: &str) -> Option<Moment> {
-    Timestamp::parse_rfc3339(text).map(moment)
 }
 
 /// The secret shown after "reveal" or "roll".
@@ -243,12 +196,11 @@ async fn detail_panel(
     base: &str,
     page_query: &str,
 ) -> Result<DetailPanel, PageError> {
-    let path = Path((webhook.id.to_string(), delivery.to_owned()));
-    let found = crate::api::deliveries::show(page.merchant(), State(state.clone()), path).await?;
-    let delivery: ApiDelivery = api_request(api_answer(found))?;
-    let chosen = attempt.or(delivery.attempts.last().map(|a| a.number));
+    let detail = deliveries::detail(state, &page.me.account_id, webhook.id.as_str(), delivery).await?;
+    let delivery = detail.delivery;
+    let chosen = attempt.or(detail.attempts.last().map(|a| a.number));
     let href = |n: u32| format!("{base}?{page_query}&delivery={}&attempt={n}", delivery.id);
-    let attempts = delivery
+    let attempts = detail
         .attempts
         .iter()
         .map(|a| {
@@ -260,26 +212,34 @@ async fn detail_panel(
             (a.number, outcome, href(a.number), Some(a.number) == chosen)
         })
         .collect();
-    let shown = delivery.attempts.iter().find(|a| Some(a.number) == chosen);
-    let body = shown.map(|a| a.request.body.as_str()).unwrap_or_default();
-    let body_lines = pretty_json(body).unwrap_or_else(|| body.to_owned()).lines().map(str::to_owned).collect();
+    let body = String::from_utf8_lossy(&detail.body_sent);
+    let shown = detail.attempts.into_iter().find(|a| Some(a.number) == chosen);
+    let body_lines = match &shown {
+        Some(_) => pretty_json(&body).unwrap_or_else(|| body.to_string()).lines().map(str::to_owned).collect(),
+        None => Vec::new(),
+    };
     let shown = shown.map(|a| ShownAttempt {
         number: a.number,
-        started: when(&a.started_at).unwrap_or_else(|| moment(Timestamp::from_millis(0))),
+        started: moment(a.started_at),
         duration_ms: a.duration_ms,
-        url: a.request.url.clone(),
-        request_headers: a.request.headers.clone().into_iter().collect(),
+        url: a.request_url,
+        request_headers: a
+            .request_headers
+            .into_iter()
+            .collect::<std::collections::BTreeMap<_, _>>()
+            .into_iter()
+            .collect(),
         status: a.response.as_ref().map(|r| r.status),
-        response_body: a.response.as_ref().map(|r| r.body.clone()).unwrap_or_default(),
+        response_body: a.response.as_ref().map(|r| String::from_utf8_lossy(&r.body).into_owned()).unwrap_or_default(),
         truncated: a.response.as_ref().is_some_and(|r| r.truncated),
-        error: a.error.as_ref().map(|e| format!("{}: {}", e.code, e.message)),
+        error: a.error.as_ref().map(|e| format!("{}: {}", e.code.as_str(), e.message)),
     });
     Ok(DetailPanel {
-        id: delivery.id,
-        event_id: delivery.event_id,
-        event_type: delivery.event_type,
-        status: status_label(page.t, &delivery.status),
-        next_attempt: delivery.next_attempt_at.as_deref().and_then(when),
+        id: delivery.id.to_string(),
+        event_id: delivery.event_id.to_string(),
+        event_type: delivery.event_type.to_string(),
+        status: status_label(page.t, delivery.state.as_str()),
+        next_attempt: delivery.next_attempt_at.map(moment),
         attempts,
         shown,
         body_lines,
@@ -295,36 +255,19 @@ pub async fn show(
     details_page(&state, &page, &id, query, None).await
 }
 
-#[derive(Deserialize)]
-struct ApiSecrets {
-    secret: Option<String>,
-    public_key: Option<String>,
-    cert_url: Option<String>,
-    #[serde(default)]
-    previous: Vec<ApiPreviousSecret>,
-}
-
-#[derive(Deserialize)]
-struct ApiPreviousSecret {
-    secret: Option<String>,
-    public_key: Option<String>,
-    cert_url: Option<String>,
-    expires_at: String,
-}
-
-fn secret_shown(value: Value) -> Result<SecretShown, PageError> {
-    let secrets: ApiSecrets = api_request(value)?;
-    let (label, current) = match (secrets.secret, secrets.public_key, secrets.cert_url) {
-        (Some(secret), ..) => ("secret_signing", secret),
-        (None, Some(key), _) => ("secret_public_key", key),
-        (None, None, cert) => ("secret_cert_url", cert.unwrap_or_default()),
+/// What the page shows of a webhook's secrets: the kind of key, the current one, and those in their grace
+/// period with when they stop.
+fn secret_shown(secrets: Secrets) -> SecretShown {
+    let text = |key: VerificationKey| match key {
+        VerificationKey::Secret(text) | VerificationKey::PublicKey(text) | VerificationKey::CertUrl(text) => text,
     };
-    let previous = secrets
-        .previous
-        .into_iter()
-        .filter_map(|p| Some((p.secret.or(p.public_key).or(p.cert_url)?, when(&p.expires_at)?)))
-        .collect();
-    Ok(SecretShown { label, current, previous })
+    let label = match &secrets.current {
+        VerificationKey::Secret(_) => "secret_signing",
+        VerificationKey::PublicKey(_) => "secret_public_key",
+        VerificationKey::CertUrl(_) => "secret_cert_url",
+    };
+    let previous = secrets.previous.into_iter().map(|(key, expires_at)| (text(key), moment(expires_at))).collect();
+    SecretShown { label, current: text(secrets.current), previous }
 }
 
 pub async fn reveal_secret(
@@ -333,8 +276,7 @@ pub async fn reveal_secret(
     posted: Posted<MerchantPage>,
 ) -> Result<Response, PageError> {
     let page = posted.page;
-    let found = crate::api::webhooks::reveal_secret(page.merchant(), State(state.clone()), Path(id.clone())).await?;
-    let secret = secret_shown(api_answer(found))?;
+    let secret = secret_shown(operations::secrets(&state, &page.me.account_id, &id).await?);
     details_page(&state, &page, &id, DetailsQuery::default(), Some(secret)).await
 }
 
@@ -348,15 +290,8 @@ pub async fn roll_secret(
 ) -> Result<Response, PageError> {
     let Posted { page, form } = posted;
     let hours = form.get("grace_hours").and_then(|h| h.parse::<u64>().ok()).filter(|h| GRACE_HOURS.contains(h));
-    let body = api_request(json!({ "expire_previous_in_seconds": hours.unwrap_or(24) * 3600 }))?;
-    let rolled = crate::api::webhooks::roll_secret(
-        page.merchant(),
-        State(state.clone()),
-        Path(id.clone()),
-        OptionalJsonBody(body),
-    )
-    .await?;
-    let secret = secret_shown(api_answer(rolled))?;
+    let grace = Some(hours.unwrap_or(24) * 3600);
+    let secret = secret_shown(operations::roll_secret(&state, &page.me.account_id, &id, grace).await?);
     details_page(&state, &page, &id, DetailsQuery::default(), Some(secret)).await
 }
 
@@ -368,10 +303,8 @@ pub async fn set_status(
     let Posted { page, form } = posted;
     let enable = form.get("status") == Some("enabled");
     let status = if enable { "ENABLED" } else { "DISABLED" };
-    let patch = api_request(json!([{ "op": "replace", "path": "/status", "value": status }]))?;
-    let _updated =
-        crate::api::webhooks::update(page.merchant(), State(state), Path(id.clone()), JsonBody(patch, Bytes::new()))
-            .await?;
+    let input = WebhookInput { status: Some(status.to_owned()), ..WebhookInput::default() };
+    operations::update(&state, &page.me.account_id, &id, input).await?;
     let notice = if enable { "enabled" } else { "disabled" };
     Ok(Redirect::to(&format!("/dashboard/webhooks/{id}?notice={notice}")).into_response())
 }
@@ -381,7 +314,7 @@ pub async fn delete(
     Path(id): Path<String>,
     posted: Posted<MerchantPage>,
 ) -> Result<Response, PageError> {
-    crate::api::webhooks::delete(posted.page.merchant(), State(state), Path(id)).await?;
+    operations::delete(&state, &posted.page.me.account_id, &id).await?;
     Ok(Redirect::to("/dashboard/webhooks?notice=deleted").into_response())
 }
 
@@ -391,7 +324,7 @@ pub async fn send_test(
     posted: Posted<MerchantPage>,
 ) -> Result<Response, PageError> {
     let Posted { page, form } = posted;
-    let body = api_request(json!({ "webhook_id": id, "event_type": form.get("event_type").unwrap_or_default() }))?;
-    crate::api::notifications::simulate(page.merchant(), State(state), JsonBody(body, Bytes::new())).await?;
+    let event_type = form.get("event_type").unwrap_or_default();
+    events::send_test(&state, &page.me.account_id, TestTarget::Webhook(&id), event_type, None).await?;
     Ok(Redirect::to(&format!("/dashboard/webhooks/{id}?notice=test_sent")).into_response())
 }

@@ -7,12 +7,10 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use serde_json::json;
 
-use super::frame::{Chrome, MerchantPage, Moment, PageError, PageQuery, Posted, api_request, html, moment};
+use super::frame::{Chrome, MerchantPage, Moment, PageError, PageQuery, Posted, html, moment};
 use super::pretty::pretty_json;
 use crate::api::AppState;
-use crate::api::extract::OptionalJsonBody;
 use crate::domain::{EventId, EventTypeName};
 use crate::store::{EventFilter, PageRequest};
 
@@ -149,12 +147,8 @@ pub async fn resend(
     posted: Posted<MerchantPage>,
 ) -> Result<Response, PageError> {
     let Posted { page, form } = posted;
-    let body = match form.get("webhook_id") {
-        Some(webhook) => json!({ "webhook_ids": [webhook] }),
-        None => json!({}),
-    };
-    let body = api_request(body)?;
-    crate::api::notifications::resend(page.merchant(), State(state), Path(id.clone()), OptionalJsonBody(body)).await?;
+    let only: Option<Vec<String>> = form.get("webhook_id").map(|webhook| vec![webhook.to_owned()]);
+    crate::service::events::resend(&state, &page.me.account_id, &id, only.as_deref()).await?;
     let back = form.get("back").filter(|b| b.starts_with("/dashboard/") && !b.contains("//"));
     let to = match back {
         Some(back) => format!("{back}?notice=resent"),

@@ -49,16 +49,6 @@ pub fn moment(at: Timestamp) -> Moment {
     Moment { iso, text }
 }
 
-/// An API handler's answer as JSON, for a page to read the fields it shows.
-pub fn api_answer<T: serde::Serialize>(answer: axum::Json<T>) -> serde_json::Value {
-    serde_json::to_value(answer.0).unwrap_or(serde_json::Value::Null)
-}
-
-/// An API handler's request body, built from what a form posted.
-pub fn api_request<T: serde::de::DeserializeOwned>(body: serde_json::Value) -> Result<T, PageError> {
-    serde_json::from_value(body).map_err(|e| PageError::from(ApiError::internal(e)))
-}
-
 /// A rendered page.
 pub fn html(page: impl Template) -> Response {
     match page.render() {
@@ -117,10 +107,6 @@ impl MerchantPage {
             section,
             ..Chrome::anonymous(self.t, self.back.clone())
         }
-    }
-
-    pub fn merchant(&self) -> crate::api::extract::Merchant {
-        crate::api::extract::Merchant { account_id: self.me.account_id.clone() }
     }
 }
 
@@ -325,6 +311,13 @@ impl From<ApiError> for PageError {
         };
         let debug_id = status.is_server_error().then(|| error.log_cause());
         Self { status, message, debug_id }
+    }
+}
+
+/// An operation's failure, with the status the API would answer (one mapping for both faces).
+impl From<crate::service::ServiceError> for PageError {
+    fn from(error: crate::service::ServiceError) -> Self {
+        ApiError::from(error).into()
     }
 }
 

@@ -3,9 +3,10 @@
 //!
 //! Templates (`templates/dashboard/`), the catalogs of each language (`locales/`) and the static assets
 //! (`assets/`, Pico CSS vendored from the npm registry) are compiled in. Pages work without JavaScript; the
-//! one small script only shows times in the viewer's zone. Every change goes through the merchant API's own
-//! handlers, so the dashboard and the API accept and refuse exactly the same things; reads come from the
-//! store directly. `dashboard` may use `api`, `domain`, `store` (the contract) and `keyring`.
+//! one small script only shows times in the viewer's zone. Every change is an operation of `service`, the
+//! same the API's handlers call, so the dashboard and the API accept and refuse exactly the same things;
+//! reads come from the store directly. `dashboard` may use `service`, `api` (the shared state and the one
+//! error mapping), `domain`, `store` (the contract) and `keyring`.
 
 mod assets;
 mod auth;

@@ -2,18 +2,17 @@
 //! samples and schemas, and the installation's health.
 
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use serde::Deserialize;
-use serde_json::{Value, json};
 
-use super::frame::{Chrome, Moment, OperatorPage, PageError, PageQuery, Posted, api_answer, api_request, html, moment};
+use super::frame::{Chrome, Moment, OperatorPage, PageError, PageQuery, Posted, html, moment};
 use super::pretty::pretty_json;
 use crate::api::AppState;
-use crate::api::extract::{JsonBody, Operator};
 use crate::domain::model::{EventType, Webhook};
 use crate::domain::{AccountId, Timestamp};
+use crate::service::ServiceError;
+use crate::service::accounts::{self, WithSecret};
 use crate::store::PageRequest;
 
 const PAGE_SIZE: u32 = 50;
@@ -82,11 +81,11 @@ pub async fn accounts(
     accounts_page(&state, &page, query.cursor, None, String::new(), None).await
 }
 
-fn credentials(value: Value) -> Option<NewCredentials> {
+fn credentials(shown: WithSecret) -> Option<NewCredentials> {
     Some(NewCredentials {
-        name: value["name"].as_str()?.to_owned(),
-        client_id: value["client_id"].as_str()?.to_owned(),
-        client_secret: value["client_secret"].as_str()?.to_owned(),
+        name: shown.account.name,
+        client_id: shown.account.client_id,
+        client_secret: shown.client_secret,
     })
 }
 
@@ -96,15 +95,10 @@ pub async fn create_account(
 ) -> Result<Response, PageError> {
     let Posted { page, form } = posted;
     let name = form.get("name").unwrap_or_default().to_owned();
-    let body = api_request(json!({ "name": name }))?;
-    match crate::api::accounts::create(Operator, State(state.clone()), JsonBody(body, Bytes::new())).await {
-        Ok((_, created)) => {
-            let shown = credentials(api_answer(created));
-            accounts_page(&state, &page, None, shown, String::new(), None).await
-        }
-        Err(error) if error.status().is_client_error() => {
-            let text = error.details().first().map_or_else(|| error.message().to_owned(), |d| d.description.clone());
-            accounts_page(&state, &page, None, None, name, Some(text)).await
+    match accounts::create(&state, &name).await {
+        Ok(created) => accounts_page(&state, &page, None, credentials(created), String::new(), None).await,
+        Err(ServiceError::Refused(refusal)) => {
+            accounts_page(&state, &page, None, None, name, Some(refusal.description)).await
         }
         Err(error) => Err(error.into()),
     }
@@ -116,9 +110,8 @@ pub async fn roll_credentials(
     posted: Posted<OperatorPage>,
 ) -> Result<Response, PageError> {
     let page = posted.page;
-    let rolled = crate::api::accounts::roll_credentials(Operator, State(state.clone()), Path(id)).await?;
-    let shown = credentials(api_answer(rolled));
-    accounts_page(&state, &page, None, shown, String::new(), None).await
+    let rolled = accounts::roll_credentials(&state, &id).await?;
+    accounts_page(&state, &page, None, credentials(rolled), String::new(), None).await
 }
 
 pub struct CatalogEntry {

@@ -4,19 +4,17 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use serde_json::{Value, json};
 
-use super::frame::{Chrome, FormData, MerchantPage, PageError, PageQuery, Posted, api_answer, api_request, html};
+use super::frame::{Chrome, FormData, MerchantPage, PageError, PageQuery, Posted, html};
 use super::i18n::Text;
 use crate::api::AppState;
-use crate::api::error::ApiError;
-use crate::api::extract::JsonBody;
+use crate::domain::Timestamp;
 use crate::domain::model::{EventType, Webhook, WebhookStatus};
-use crate::domain::{Timestamp, WebhookId};
+use crate::service::ServiceError;
+use crate::service::webhooks::{self as operations, WebhookInput};
 use crate::store::DeliveryStats;
 
 /// Rows per page of attempts.
@@ -25,8 +23,7 @@ pub(super) const PAGE_SIZE: u32 = 25;
 pub(super) const STATS_WINDOW: std::time::Duration = std::time::Duration::from_secs(86_400);
 
 pub(super) async fn owned(state: &AppState, page: &MerchantPage, id: &str) -> Result<Webhook, PageError> {
-    let id = WebhookId::parse(id).map_err(|_| PageError::not_found())?;
-    state.store.get_webhook(&page.me.account_id, &id).await?.ok_or_else(PageError::not_found)
+    Ok(operations::owned(state, &page.me.account_id, id).await?)
 }
 
 /// "12.5 %" of the day's deliveries failed or retrying, or "—" when there were none.
@@ -116,11 +113,14 @@ pub struct WebhookForm {
     pub event_types: Vec<String>,
     pub format: String,
     pub signing: String,
-    /// By field name (`url`, `event_types`, …).
-    pub errors: HashMap<&'static str, String>,
-    /// A problem no single field is to blame for.
-    pub general: Option<String>,
+    /// By field name (`url`, `event_types`, …): the refusal's code and what to tell the person.
+    pub errors: HashMap<&'static str, (&'static str, String)>,
+    /// A problem no single field is to blame for, with its code.
+    pub general: Option<(&'static str, String)>,
 }
+
+/// The fields the forms have, by the names the operations give them.
+const FORM_FIELDS: [&str; 5] = ["url", "description", "event_types", "format", "signing"];
 
 impl WebhookForm {
     fn empty() -> Self {
@@ -147,38 +147,43 @@ impl WebhookForm {
         }
     }
 
+    /// The operation's input: what the form has, as typed. An empty signing keeps (or defaults) the
+    /// algorithm; an empty description clears it.
+    fn input(&self) -> WebhookInput {
+        WebhookInput {
+            url: Some(self.url.clone()),
+            event_types: Some(self.event_types.clone()),
+            format: Some(self.format.clone()),
+            signing: (!self.signing.is_empty()).then(|| self.signing.clone()),
+            description: Some((!self.description.is_empty()).then(|| self.description.clone())),
+            ..WebhookInput::default()
+        }
+    }
+
     pub fn selected(&self, name: &str) -> bool {
         self.event_types.iter().any(|n| n == name)
     }
 
     pub fn error(&self, field: &str) -> Option<&str> {
-        self.errors.get(field).map(String::as_str)
+        self.errors.get(field).map(|(_, text)| text.as_str())
     }
 
-    /// Files the API's refusal under the fields it names (`field_of` maps a JSON pointer to a field).
-    fn refused(mut self, error: ApiError, field_of: impl Fn(&str) -> Option<&'static str>) -> Result<Self, PageError> {
-        if error.status().is_server_error() || error.status() == axum::http::StatusCode::NOT_FOUND {
-            return Err(error.into());
-        }
-        for detail in error.details() {
-            match detail.field.as_deref().and_then(&field_of) {
-                Some(field) => {
-                    self.errors.entry(field).or_insert_with(|| detail.description.clone());
-                }
-                None => self.general = Some(detail.description.clone()),
+    /// The code of the field's refusal, for programs reading the page.
+    pub fn issue(&self, field: &str) -> &str {
+        self.errors.get(field).map_or("", |(code, _)| code)
+    }
+
+    /// Files a refusal under the field it names; anything else is an error page.
+    fn refused(mut self, error: ServiceError) -> Result<Self, PageError> {
+        let ServiceError::Refused(refusal) = error else { return Err(error.into()) };
+        match FORM_FIELDS.into_iter().find(|f| *f == refusal.field.name) {
+            Some(field) => {
+                self.errors.insert(field, (refusal.code, refusal.description));
             }
-        }
-        if self.errors.is_empty() && self.general.is_none() {
-            self.general = Some(error.message().to_owned());
+            None => self.general = Some((refusal.code, refusal.description)),
         }
         Ok(self)
     }
-}
-
-/// The form field a create request's JSON pointer is about.
-fn create_field(pointer: &str) -> Option<&'static str> {
-    let top = pointer.trim_start_matches('/').split('/').next()?;
-    ["url", "description", "event_types", "format", "signing"].into_iter().find(|f| *f == top)
 }
 
 #[derive(Template)]
@@ -199,25 +204,12 @@ pub async fn new_form(page: MerchantPage, State(state): State<AppState>) -> Resu
 pub async fn create(State(state): State<AppState>, posted: Posted<MerchantPage>) -> Result<Response, PageError> {
     let Posted { page, form } = posted;
     let typed = WebhookForm::from_posted(&form);
-    let mut body = json!({
-        "url": typed.url,
-        "event_types": typed.event_types.iter().map(|name| json!({ "name": name })).collect::<Vec<_>>(),
-        "format": typed.format,
-    });
-    if !typed.description.is_empty() {
-        body["description"] = json!(typed.description);
-    }
-    if !typed.signing.is_empty() {
-        body["signing"] = json!(typed.signing);
-    }
-    let request = api_request(body)?;
-    match crate::api::webhooks::create(page.merchant(), State(state.clone()), JsonBody(request, Bytes::new())).await {
-        Ok((_, created)) => {
-            let id = api_answer(created)["id"].as_str().unwrap_or_default().to_owned();
-            Ok(Redirect::to(&format!("/dashboard/webhooks/{id}?notice=created")).into_response())
+    match operations::create(&state, &page.me.account_id, typed.input()).await {
+        Ok(saved) => {
+            Ok(Redirect::to(&format!("/dashboard/webhooks/{}?notice=created", saved.webhook.id)).into_response())
         }
         Err(error) => {
-            let form = typed.refused(error, create_field)?;
+            let form = typed.refused(error)?;
             let catalog = state.store.list_event_types().await?;
             let page = FormPage { chrome: page.chrome("webhooks"), form, catalog, editing: None };
             Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, html(page)).into_response())
@@ -243,48 +235,17 @@ pub async fn edit_form(
     Ok(html(FormPage { chrome: page.chrome("webhooks"), form, catalog, editing: Some(webhook.id.to_string()) }))
 }
 
-/// The edit form's fields, in the order of the patch operations it sends.
-const EDITED: [&str; 5] = ["url", "description", "event_types", "format", "signing"];
-
 pub async fn edit(
     State(state): State<AppState>,
     Path(id): Path<String>,
     posted: Posted<MerchantPage>,
 ) -> Result<Response, PageError> {
     let Posted { page, form } = posted;
-    let webhook = owned(&state, &page, &id).await?;
     let typed = WebhookForm::from_posted(&form);
-    let signing = if typed.signing.is_empty() { webhook.signing.as_str().to_owned() } else { typed.signing.clone() };
-    let description = if typed.description.is_empty() { Value::Null } else { json!(typed.description) };
-    let values = [
-        json!(typed.url),
-        description,
-        json!(typed.event_types.iter().map(|name| json!({ "name": name })).collect::<Vec<_>>()),
-        json!(typed.format),
-        json!(signing),
-    ];
-    let operations: Vec<Value> = EDITED
-        .iter()
-        .zip(values)
-        .map(|(field, value)| json!({ "op": "replace", "path": format!("/{field}"), "value": value }))
-        .collect();
-    let patch = api_request(Value::Array(operations))?;
-    let answer = crate::api::webhooks::update(
-        page.merchant(),
-        State(state.clone()),
-        Path(id.clone()),
-        JsonBody(patch, Bytes::new()),
-    )
-    .await;
-    match answer {
+    match operations::update(&state, &page.me.account_id, &id, typed.input()).await {
         Ok(_) => Ok(Redirect::to(&format!("/dashboard/webhooks/{id}?notice=updated")).into_response()),
         Err(error) => {
-            // A patch's pointers name the operation (`/2/value`), which names the field.
-            let field_of = |pointer: &str| {
-                let index: usize = pointer.trim_start_matches('/').split('/').next()?.parse().ok()?;
-                EDITED.get(index).copied()
-            };
-            let form = typed.refused(error, field_of)?;
+            let form = typed.refused(error)?;
             let catalog = state.store.list_event_types().await?;
             let page = FormPage { chrome: page.chrome("webhooks"), form, catalog, editing: Some(id) };
             Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, html(page)).into_response())

@@ -719,3 +719,56 @@ async fn the_openapi_document_covers_the_contract_and_the_reference_page_renders
     assert!(page.contains("<code>/v1/notifications/webhooks/{id}/secret/roll</code>"));
     assert!(!page.contains("<script"), "the page works without JavaScript");
 }
+
+/// Create and PATCH check each field with the same function: the same bad value gets the same status and
+/// code both ways (the pointer says where it was: `/url` in a create body, `/0/value` in a patch), and
+/// neither writes anything.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_and_patch_refuse_the_same_bad_field_with_the_same_code() {
+    let app = spawn_app().await;
+    app.put_event_type("charge.succeeded").await;
+    let merchant = app.create_account("Acme").await;
+    let webhook = app.create_webhook(&merchant, "http://127.0.0.1:9/base", &["*"]).await;
+    let path = format!("/v1/notifications/webhooks/{}", webhook["id"].as_str().unwrap());
+    let (_, before) = get(&app, &merchant, &path).await;
+    let cases = [
+        ("url", json!("ftp://example.com/x"), 422, "INVALID_URL", ""),
+        ("url", json!(5), 400, "INVALID_PARAMETER", ""),
+        ("event_types", json!([]), 422, "MISSING_EVENT_TYPES", ""),
+        ("event_types", json!([{"name": "no.such.type"}]), 422, "UNKNOWN_EVENT_TYPE", "/0/name"),
+        ("event_types", json!([{"name": "*"}, {"name": "not a name"}]), 422, "INVALID_EVENT_TYPE", "/1/name"),
+        ("event_types", json!("charge.succeeded"), 400, "INVALID_PARAMETER", ""),
+        ("format", json!("xml"), 422, "UNSUPPORTED_FORMAT", ""),
+        ("signing", json!("md5"), 422, "UNSUPPORTED_SIGNING", ""),
+        ("signing", json!("rsa-sha256"), 422, "UNSUPPORTED_SIGNING", ""),
+        ("api_version", json!("not a version!"), 422, "INVALID_API_VERSION", ""),
+        ("description", json!("x".repeat(501)), 422, "DESCRIPTION_TOO_LONG", ""),
+        ("description", json!(5), 400, "INVALID_PARAMETER", ""),
+        ("rate_limit", json!(0), 422, "INVALID_PARAMETER_VALUE", ""),
+        ("rate_limit", json!("fast"), 400, "INVALID_PARAMETER", ""),
+        ("max_in_flight", json!(100_000), 422, "INVALID_PARAMETER_VALUE", ""),
+        ("ordering", json!("lifo"), 422, "INVALID_PARAMETER_VALUE", ""),
+        ("headers", json!({"Host": "example.com"}), 422, "INVALID_HEADER", ""),
+        ("headers", json!({"X-Tenant": 5}), 400, "INVALID_PARAMETER", ""),
+    ];
+    for (field, value, status, code, within) in cases {
+        let mut body = json!({"url": "http://127.0.0.1:9/new", "event_types": [{"name": "*"}]});
+        body[field] = value.clone();
+        let (created, refusal) = send(&app, &merchant, Method::POST, "/v1/notifications/webhooks", body).await;
+        let patch = json!([{"op": "replace", "path": format!("/{field}"), "value": value}]);
+        let (patched, patch_refusal) = send(&app, &merchant, Method::PATCH, &path, patch).await;
+        let case = format!("{field} = {value}");
+        assert_eq!((created, refusal["details"][0]["issue"].as_str()), (status, Some(code)), "create, {case}");
+        assert_eq!((patched, patch_refusal["details"][0]["issue"].as_str()), (status, Some(code)), "patch, {case}");
+        // Type errors name the field as serde reads it; the rest name the exact place.
+        if status == 422 {
+            assert_eq!(refusal["details"][0]["field"], format!("/{field}{within}"), "create, {case}");
+            assert_eq!(patch_refusal["details"][0]["field"], format!("/0/value{within}"), "patch, {case}");
+            assert_eq!(refusal["name"], patch_refusal["name"], "{case}");
+        }
+    }
+    let (_, listed) = get(&app, &merchant, "/v1/notifications/webhooks").await;
+    assert_eq!(listed["webhooks"].as_array().unwrap().len(), 1, "no create wrote anything");
+    let (_, after) = get(&app, &merchant, &path).await;
+    assert_eq!(after, before, "no patch changed anything");
+}

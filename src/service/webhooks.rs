@@ -1,0 +1,374 @@
+//! A merchant's webhooks: create, change, delete, show and roll the signing key.
+//!
+//! Create and update take the same [`WebhookInput`] and check every field with the same function, so a bad
+//! value gets the same code whichever way it came.
+
+use std::collections::{BTreeSet, HashMap};
+
+use herald_signature::standard::{AsymmetricKey, SigningSecret};
+
+use super::{Field, Refusal, ServiceError, ServiceResult, Services};
+use crate::domain::delivery_policy::{
+    DeliveryOrder, DeliveryPolicy, MAX_IN_FLIGHT_RANGE, RATE_LIMIT_RANGE, check_headers,
+};
+use crate::domain::event_type::Subscription;
+use crate::domain::model::{DeliveryFormat, SigningAlgorithm, Webhook, WebhookStatus};
+use crate::domain::{AccountId, Timestamp, WebhookId, WebhookUrl};
+use crate::internal_error::InternalError;
+use crate::store::{NewWebhook, WebhookChanges};
+
+pub const MAX_DESCRIPTION_LEN: usize = 500;
+/// Bytes of randomness in a new signing key (the Standard Webhooks range is 24 to 64).
+const SECRET_BYTES: usize = 32;
+/// The longest grace period of a rolled secret: one week.
+pub const MAX_GRACE_SECONDS: u64 = 604_800;
+pub const DEFAULT_GRACE_SECONDS: u64 = 86_400;
+
+/// A webhook's settings as a caller gives them, each as typed. For [`create`] an unset field takes its
+/// default (`url` and `event_types` must be set); for [`update`] an unset field stays as it is. An inner
+/// `None` clears a field that may be empty.
+#[derive(Clone, Debug, Default)]
+pub struct WebhookInput {
+    pub url: Option<String>,
+    pub event_types: Option<Vec<String>>,
+    /// `standard`, `stripe` or `paypal`.
+    pub format: Option<String>,
+    /// `hmac-sha256`, `ed25519` or `rsa-sha256`.
+    pub signing: Option<String>,
+    pub api_version: Option<Option<String>>,
+    pub description: Option<Option<String>>,
+    pub rate_limit: Option<Option<u32>>,
+    pub max_in_flight: Option<Option<u32>>,
+    /// `none` or `fifo`.
+    pub ordering: Option<String>,
+    pub headers: Option<Vec<(String, String)>>,
+    /// `ENABLED` or `DISABLED`; only an update changes it.
+    pub status: Option<String>,
+}
+
+/// What a merchant verifies deliveries with: the shared secret, the public half of the key, or where the
+/// installation's certificate is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VerificationKey {
+    /// `hmac-sha256`: the `whsec_` secret.
+    Secret(String),
+    /// `ed25519`: the `whpk_` public key.
+    PublicKey(String),
+    /// `rsa-sha256`: the installation's certificate (also sent as `PAYPAL-CERT-URL`).
+    CertUrl(String),
+}
+
+/// A webhook as saved, with its new key when this call made one (create, or a change of algorithm).
+pub struct Saved {
+    pub webhook: Webhook,
+    pub new_key: Option<VerificationKey>,
+}
+
+/// The current verification key and those still in their grace period after a roll.
+pub struct Secrets {
+    pub current: VerificationKey,
+    pub previous: Vec<(VerificationKey, Timestamp)>,
+}
+
+/// The catalog's descriptions by event-type name.
+pub async fn catalog_descriptions(services: &Services) -> ServiceResult<HashMap<String, String>> {
+    let entries = services.store.list_event_types().await?;
+    Ok(entries.into_iter().map(|e| (e.name.to_string(), e.description)).collect())
+}
+
+/// The account's webhook with this id; another account's is not found either.
+pub async fn owned(services: &Services, account: &AccountId, id: &str) -> ServiceResult<Webhook> {
+    let id = WebhookId::parse(id).map_err(|_| ServiceError::NotFound("webhook"))?;
+    services.store.get_webhook(account, &id).await?.ok_or(ServiceError::NotFound("webhook"))
+}
+
+pub async fn create(services: &Services, account: &AccountId, input: WebhookInput) -> ServiceResult<Saved> {
+    let missing =
+        |name| Refusal::invalid(Field::named(name), "MISSING_REQUIRED_PARAMETER", format!("{name} is required"));
+    let url = parse_url(input.url.as_deref().ok_or_else(|| missing("url"))?, services.rules.https_only)?;
+    let catalog = catalog_descriptions(services).await?;
+    let event_types =
+        parse_subscriptions(input.event_types.as_deref().ok_or_else(|| missing("event_types"))?, &catalog)?;
+    let format = input.format.as_deref().map(parse_format).transpose()?.unwrap_or(DeliveryFormat::Standard);
+    let signing = input.signing.as_deref().map(parse_signing).transpose()?.unwrap_or(format.default_signing());
+    check_combination(format, signing)?;
+    let policy = parse_policy(&input, DeliveryPolicy::default())?;
+    let now = Timestamp::now();
+    let webhook = Webhook {
+        id: WebhookId::generate(),
+        account_id: account.clone(),
+        url,
+        event_types,
+        status: WebhookStatus::Enabled,
+        format,
+        signing,
+        api_version: input.api_version.flatten().map(|v| parse_api_version(&v)).transpose()?,
+        policy,
+        description: input.description.flatten().map(parse_description).transpose()?,
+        disabled_reason: None,
+        created_at: now,
+        updated_at: now,
+    };
+    // An rsa-sha256 webhook keeps a key too, unused while it signs with the installation's, so that every
+    // webhook has one and changing its algorithm is a key swap like any other.
+    let key = new_key();
+    // Shown before the write: making the installation's PayPal key can fail, and then nothing is created.
+    let shown = verification_key(services, signing, key.clone()).await?;
+    let sealed_secret = services.keyring.seal(&key);
+    let limit = services.rules.webhooks_per_account;
+    services.store.create_webhook(NewWebhook { webhook: webhook.clone(), sealed_secret, limit }).await?;
+    Ok(Saved { webhook, new_key: Some(shown) })
+}
+
+pub async fn update(services: &Services, account: &AccountId, id: &str, input: WebhookInput) -> ServiceResult<Saved> {
+    let current = owned(services, account, id).await?;
+    let catalog = catalog_descriptions(services).await?;
+    let mut changes = WebhookChanges {
+        url: input.url.as_deref().map(|u| parse_url(u, services.rules.https_only)).transpose()?,
+        event_types: input.event_types.as_deref().map(|names| parse_subscriptions(names, &catalog)).transpose()?,
+        status: input.status.as_deref().map(parse_status).transpose()?,
+        description: input.description.clone().map(|d| d.map(parse_description).transpose()).transpose()?,
+        format: input.format.as_deref().map(parse_format).transpose()?,
+        signing: input.signing.as_deref().map(parse_signing).transpose()?,
+        api_version: input.api_version.clone().map(|v| v.map(|v| parse_api_version(&v)).transpose()).transpose()?,
+        ..WebhookChanges::default()
+    };
+    let policy = parse_policy(&input, current.policy.clone())?;
+    changes.policy = (policy != current.policy).then_some(policy);
+    let format = changes.format.unwrap_or(current.format);
+    // A new format that cannot use the current algorithm gets its own default unless one is asked for.
+    let kept = if format.supports(current.signing) { current.signing } else { format.default_signing() };
+    let signing = *changes.signing.get_or_insert(kept);
+    check_combination(format, signing)?;
+    let enabling = changes.status == Some(WebhookStatus::Enabled);
+    // A key of the old kind cannot sign for a new algorithm, so a new key replaces it in the same write,
+    // and the answer shows it (as the create answer does).
+    let key = (signing != current.signing).then(new_key);
+    let new_key = match &key {
+        Some(key) => Some(verification_key(services, signing, key.clone()).await?),
+        None => None,
+    };
+    changes.replace_secret = key.as_ref().map(|key| services.keyring.seal(key));
+    let updated = services.store.update_webhook(account, &current.id, changes, Timestamp::now()).await?;
+    let webhook = updated.ok_or(ServiceError::NotFound("webhook"))?;
+    if enabling {
+        services.publisher.wake_delivery();
+    }
+    Ok(Saved { webhook, new_key })
+}
+
+/// Deletes the webhook; its pending deliveries are cancelled.
+pub async fn delete(services: &Services, account: &AccountId, id: &str) -> ServiceResult<()> {
+    let id = WebhookId::parse(id).map_err(|_| ServiceError::NotFound("webhook"))?;
+    match services.store.delete_webhook(account, &id, Timestamp::now()).await? {
+        true => Ok(()),
+        false => Err(ServiceError::NotFound("webhook")),
+    }
+}
+
+pub async fn secrets(services: &Services, account: &AccountId, id: &str) -> ServiceResult<Secrets> {
+    let webhook = owned(services, account, id).await?;
+    live_secrets(services, &webhook).await
+}
+
+/// A new key signs from now on; the previous ones keep signing too until `grace_seconds` (default a day)
+/// have passed.
+pub async fn roll_secret(
+    services: &Services,
+    account: &AccountId,
+    id: &str,
+    grace_seconds: Option<u64>,
+) -> ServiceResult<Secrets> {
+    let grace = grace_seconds.unwrap_or(DEFAULT_GRACE_SECONDS);
+    if grace > MAX_GRACE_SECONDS {
+        let text = format!("expire_previous_in_seconds must be 0 to {MAX_GRACE_SECONDS}");
+        return Err(
+            Refusal::invalid(Field::named("expire_previous_in_seconds"), "INVALID_PARAMETER_VALUE", text).into()
+        );
+    }
+    let webhook = owned(services, account, id).await?;
+    if webhook.signing == SigningAlgorithm::RsaSha256 {
+        let message = "this webhook is signed with the installation's certificate; it has no secret of its own to roll";
+        let description = "switch the webhook to hmac-sha256 or ed25519 first";
+        return Err(Refusal::invalid(Field::whole(), "NO_WEBHOOK_SECRET", description)
+            .named("UNPROCESSABLE_ENTITY", message)
+            .into());
+    }
+    let now = Timestamp::now();
+    let previous_expire_at = now.plus(std::time::Duration::from_secs(grace));
+    let sealed = services.keyring.seal(&new_key());
+    services.store.roll_webhook_secret(&webhook.id, sealed, now, previous_expire_at).await?;
+    live_secrets(services, &webhook).await
+}
+
+async fn live_secrets(services: &Services, webhook: &Webhook) -> ServiceResult<Secrets> {
+    let stored = services.store.webhook_secrets(&webhook.id, Timestamp::now()).await?;
+    let open = |sealed: &[u8]| {
+        services
+            .keyring
+            .open(sealed)
+            .map_err(|e| InternalError(format!("a secret of {} cannot be opened: {e}", webhook.id)))
+    };
+    let Some((current, older)) = stored.split_first() else {
+        return Err(InternalError(format!("webhook {} has no secret", webhook.id)).into());
+    };
+    let mut previous = Vec::with_capacity(older.len());
+    for secret in older {
+        let key = verification_key(services, webhook.signing, open(&secret.sealed)?).await?;
+        previous.push((key, secret.expires_at.unwrap_or(secret.created_at)));
+    }
+    let current = verification_key(services, webhook.signing, open(&current.sealed)?).await?;
+    Ok(Secrets { current, previous })
+}
+
+/// What a merchant is shown of a key: the shared secret, the public half, or (for the installation's RSA
+/// key) where its certificate is.
+async fn verification_key(
+    services: &Services,
+    signing: SigningAlgorithm,
+    key: Vec<u8>,
+) -> ServiceResult<VerificationKey> {
+    Ok(match signing {
+        SigningAlgorithm::HmacSha256 => {
+            let secret = SigningSecret::from_key(key).map_err(|e| InternalError(format!("a signing key: {e}")))?;
+            VerificationKey::Secret(secret.to_whsec())
+        }
+        SigningAlgorithm::Ed25519 => {
+            let seed: [u8; 32] = key.try_into().map_err(|_| InternalError::new("an Ed25519 seed is not 32 bytes"))?;
+            VerificationKey::PublicKey(AsymmetricKey::from_seed(seed).public_key())
+        }
+        SigningAlgorithm::RsaSha256 => {
+            let identity = services.paypal.get_or_create().await?;
+            VerificationKey::CertUrl(identity.cert_url().to_owned())
+        }
+    })
+}
+
+/// New key material: an HMAC key or an Ed25519 seed, both 32 random bytes.
+fn new_key() -> Vec<u8> {
+    rand::random::<[u8; SECRET_BYTES]>().to_vec()
+}
+
+/// A webhook URL; an installation that delivers over HTTPS only refuses `http://` up front.
+pub fn parse_url(text: &str, https_only: bool) -> Result<WebhookUrl, Refusal> {
+    let invalid = |why: String| Refusal::invalid(Field::named("url"), "INVALID_URL", why).with_value(text);
+    let url = WebhookUrl::parse(text).map_err(|e| invalid(e.to_string()))?;
+    if https_only && !url.as_str().starts_with("https://") {
+        return Err(invalid("this installation delivers to https:// URLs only".into()));
+    }
+    Ok(url)
+}
+
+/// The subscription list: known catalog names or `*`, at least one, duplicates folded.
+pub fn parse_subscriptions(names: &[String], catalog: &HashMap<String, String>) -> Result<Vec<Subscription>, Refusal> {
+    if names.is_empty() {
+        let text = "subscribe to at least one event type, or \"*\"";
+        return Err(Refusal::invalid(Field::named("event_types"), "MISSING_EVENT_TYPES", text));
+    }
+    let mut unique = BTreeSet::new();
+    for (index, name) in names.iter().enumerate() {
+        let field = Field::item("event_types", index, "/name");
+        let subscription = Subscription::parse(name)
+            .map_err(|e| Refusal::invalid(field.clone(), "INVALID_EVENT_TYPE", e.to_string()).with_value(name))?;
+        if let Subscription::One(known) = &subscription
+            && !catalog.contains_key(known.as_str())
+        {
+            let message = format!("the event type \"{known}\" is not in the catalog");
+            return Err(Refusal::invalid(field, "UNKNOWN_EVENT_TYPE", "see the list of available events")
+                .named("UNKNOWN_EVENT_TYPE", message)
+                .with_value(known.as_str()));
+        }
+        unique.insert(subscription);
+    }
+    Ok(unique.into_iter().collect())
+}
+
+pub fn parse_format(text: &str) -> Result<DeliveryFormat, Refusal> {
+    DeliveryFormat::parse(text).ok_or_else(|| {
+        let text_ok = "the formats are \"standard\", \"stripe\" and \"paypal\"";
+        Refusal::invalid(Field::named("format"), "UNSUPPORTED_FORMAT", text_ok).with_value(text)
+    })
+}
+
+pub fn parse_signing(text: &str) -> Result<SigningAlgorithm, Refusal> {
+    SigningAlgorithm::parse(text).ok_or_else(|| {
+        let text_ok = "signing is \"hmac-sha256\", \"ed25519\" or \"rsa-sha256\"";
+        Refusal::invalid(Field::named("signing"), "UNSUPPORTED_SIGNING", text_ok).with_value(text)
+    })
+}
+
+fn check_combination(format: DeliveryFormat, signing: SigningAlgorithm) -> Result<(), Refusal> {
+    if format.supports(signing) {
+        return Ok(());
+    }
+    let text = match format {
+        DeliveryFormat::Standard => "the standard format is signed with hmac-sha256 or ed25519",
+        DeliveryFormat::Stripe => "the stripe format is signed with hmac-sha256 only",
+        DeliveryFormat::Paypal => "the paypal format is signed with rsa-sha256 (the installation's key) only",
+    };
+    Err(Refusal::invalid(Field::named("signing"), "UNSUPPORTED_SIGNING", text).with_value(signing.as_str()))
+}
+
+pub fn parse_status(text: &str) -> Result<WebhookStatus, Refusal> {
+    WebhookStatus::parse(text).ok_or_else(|| {
+        let text_ok = "the value must be \"ENABLED\" or \"DISABLED\"";
+        Refusal::invalid(Field::named("status"), "INVALID_PARAMETER_SYNTAX", text_ok).with_value(text)
+    })
+}
+
+pub fn parse_description(text: String) -> Result<String, Refusal> {
+    if text.chars().count() <= MAX_DESCRIPTION_LEN {
+        return Ok(text);
+    }
+    let description = format!("the description is longer than {MAX_DESCRIPTION_LEN} characters");
+    Err(Refusal::invalid(Field::named("description"), "DESCRIPTION_TOO_LONG", description))
+}
+
+pub fn parse_api_version(text: &str) -> Result<String, Refusal> {
+    let valid = !text.is_empty()
+        && text.len() <= 32
+        && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+    if valid {
+        return Ok(text.to_owned());
+    }
+    let description = "an API version such as 2024-06-20";
+    Err(Refusal::invalid(Field::named("api_version"), "INVALID_API_VERSION", description).with_value(text))
+}
+
+/// The delivery rules the input sets, over `base` (the defaults, or the webhook's current rules).
+fn parse_policy(input: &WebhookInput, base: DeliveryPolicy) -> Result<DeliveryPolicy, Refusal> {
+    let mut policy = base;
+    if let Some(rate) = input.rate_limit {
+        policy.rate_limit = rate.map(|n| in_range(n, &RATE_LIMIT_RANGE, "rate_limit")).transpose()?;
+    }
+    if let Some(cap) = input.max_in_flight {
+        policy.max_in_flight = cap.map(|n| in_range(n, &MAX_IN_FLIGHT_RANGE, "max_in_flight")).transpose()?;
+    }
+    if let Some(ordering) = &input.ordering {
+        policy.ordering = DeliveryOrder::parse(ordering).ok_or_else(|| {
+            Refusal::invalid(Field::named("ordering"), "INVALID_PARAMETER_VALUE", "ordering is \"none\" or \"fifo\"")
+                .with_value(ordering)
+        })?;
+    }
+    if let Some(headers) = &input.headers {
+        policy.headers = custom_headers(headers.clone())?;
+    }
+    Ok(policy)
+}
+
+fn in_range(value: u32, range: &std::ops::RangeInclusive<u32>, field: &'static str) -> Result<u32, Refusal> {
+    if range.contains(&value) {
+        return Ok(value);
+    }
+    let text = format!("a whole number from {} to {}, or null", range.start(), range.end());
+    Err(Refusal::invalid(Field::named(field), "INVALID_PARAMETER_VALUE", text).with_value(value.to_string()))
+}
+
+/// Checks custom headers and keeps them sorted by name, so that what is stored does not depend on the
+/// order they were given in.
+fn custom_headers(mut headers: Vec<(String, String)>) -> Result<Vec<(String, String)>, Refusal> {
+    headers.sort();
+    check_headers(&headers)
+        .map_err(|refusal| Refusal::invalid(Field::named("headers"), "INVALID_HEADER", refusal.to_string()))?;
+    Ok(headers)
+}
