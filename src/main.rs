@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use herald::app::Application;
 use herald::config::{ServeArgs, Settings};
 use herald::error_chain::error_chain;
@@ -62,7 +62,10 @@ enum Command {
 
 fn main() -> ExitCode {
     init_logs();
-    let cli = Cli::parse();
+    let cli = match parse_command_line() {
+        Ok(cli) => cli,
+        Err(error) => return fail(&error),
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => return fail(&error),
@@ -98,13 +101,31 @@ fn init_logs() {
     }
 }
 
+/// The command line; for `serve`, `demo` and `migrate` with `--config`, parsed again with the file's
+/// values as the defaults of the settings it names, so flags and variables still win over it.
+fn parse_command_line() -> Result<Cli, herald::config::ConfigError> {
+    let cli = Cli::parse();
+    let (name, config) = match &cli.command {
+        Command::Serve(args) => ("serve", &args.config),
+        Command::Demo(args) => ("demo", &args.config),
+        Command::Migrate(args) => ("migrate", &args.config),
+        _ => return Ok(cli),
+    };
+    let Some(path) = config.clone() else { return Ok(cli) };
+    let mut command = Cli::command();
+    let subcommand = command.find_subcommand(name).expect("the subcommand exists").clone();
+    let with_file = herald::config::with_file_defaults(subcommand, &path)?;
+    command = command.mut_subcommand(name, |_| with_file);
+    Ok(Cli::from_arg_matches(&command.get_matches()).unwrap_or_else(|error| error.exit()))
+}
+
 fn fail(error: &(dyn std::error::Error + 'static)) -> ExitCode {
     eprintln!("herald: {}", error_chain(error));
     ExitCode::FAILURE
 }
 
 async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
-    let settings = Settings::resolve(args)?;
+    let settings = Settings::resolve(args);
     let listener = tokio::net::TcpListener::bind(settings.bind_address()).await?;
     let data_dir = settings.data_dir.clone();
     let app = Application::build(settings, listener).await?;
@@ -134,7 +155,7 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 async fn migrate(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
-    let settings = Settings::resolve(args)?;
+    let settings = Settings::resolve(args);
     std::fs::create_dir_all(&settings.data_dir)?;
     herald::app::open_store(&settings).await?;
     println!("the database schema is up to date");
