@@ -180,11 +180,14 @@ pub async fn start_slow_receiver(arrivals: Arrivals, concurrency: usize, delay: 
         move |State(arrivals): State<Arrivals>, headers: axum::http::HeaderMap, body: bytes::Bytes| {
             let limit = limit.clone();
             async move {
+                // A request counts as arrived when it reaches the receiver, not when its turn comes: one
+                // sent before a node was killed is then seen as sent before, however long it queued here.
+                let reached = std::time::Instant::now();
                 let _permit = limit.acquire().await.unwrap();
                 tokio::time::sleep(delay).await;
                 let id_header = headers["webhook-id"].to_str().unwrap().to_owned();
                 let body: Value = serde_json::from_slice(&body).unwrap();
-                let arrived = (id_header, body["id"].as_str().unwrap().to_owned(), std::time::Instant::now());
+                let arrived = (id_header, body["id"].as_str().unwrap().to_owned(), reached);
                 arrivals.lock().unwrap().push(arrived);
                 "ok"
             }
