@@ -171,7 +171,13 @@ impl Setup {
     }
 
     async fn publish(&self, n: usize) -> String {
-        let body = json!({ "account_id": self.account["id"], "event_type": "test.ping", "resource": { "id": format!("ping_{n}") } });
+        let published = self.publish_resource(json!({ "id": format!("ping_{n}") })).await;
+        serde_json::from_slice::<Value>(&published).unwrap()["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Publishes a `test.ping` with `resource`; returns the answer's bytes (the event as delivered).
+    async fn publish_resource(&self, resource: Value) -> bytes::Bytes {
+        let body = json!({ "account_id": self.account["id"], "event_type": "test.ping", "resource": resource });
         let answer = self
             .http
             .post(format!("{}/v1/events", self.herald.base))
@@ -181,7 +187,18 @@ impl Setup {
             .await
             .unwrap();
         assert_eq!(answer.status(), 202);
-        answer.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned()
+        answer.bytes().await.unwrap()
+    }
+
+    /// `herald listen` forwarding to `receiver`, reaching Herald at `url`, with its state in `state`.
+    fn listen_args(&self, receiver: &str, state: &std::path::Path, url: &str) -> Vec<String> {
+        let mut args: Vec<String> =
+            vec!["listen".into(), "--forward-to".into(), receiver.into(), "--state-file".into()];
+        args.push(state.join("listen.json").display().to_string());
+        args.extend(self.merchant_flags());
+        let at = args.iter().position(|a| a == "--url").unwrap() + 1;
+        args[at] = url.to_owned();
+        args
     }
 }
 
@@ -291,11 +308,7 @@ async fn listen_reconnects_after_a_network_blip_and_loses_nothing() {
     // The listener reaches Herald through a proxy that the test cuts and restores.
     let proxy = common::Proxy::start(setup.herald.base.trim_start_matches("http://").to_owned()).await;
     let state = tempfile::tempdir().unwrap();
-    let mut args: Vec<String> = vec!["listen".into(), "--forward-to".into(), receiver, "--state-file".into()];
-    args.push(state.path().join("listen.json").display().to_string());
-    args.extend(setup.merchant_flags());
-    let url = args.iter().position(|a| a == "--url").unwrap() + 1;
-    args[url] = format!("http://{}", proxy.address);
+    let args = setup.listen_args(&receiver, state.path(), &format!("http://{}", proxy.address));
     let listen = Client::start(&args.iter().map(String::as_str).collect::<Vec<_>>());
     listen.line_with("Ready!", Duration::from_secs(20));
 
@@ -397,28 +410,13 @@ async fn listen_keeps_split_characters_whole_and_tries_a_failed_forward_again() 
     let receiver = start_recording_receiver(arrivals.clone(), fail_marked_once).await;
     let proxy = common::Proxy::start_trickling(setup.herald.base.trim_start_matches("http://").to_owned(), 3).await;
     let state = tempfile::tempdir().unwrap();
-    let mut args: Vec<String> = vec!["listen".into(), "--forward-to".into(), receiver.clone(), "--state-file".into()];
-    args.push(state.path().join("listen.json").display().to_string());
-    args.extend(setup.merchant_flags());
-    let url = args.iter().position(|a| a == "--url").unwrap() + 1;
-    args[url] = format!("http://{}", proxy.address);
+    let args = setup.listen_args(&receiver, state.path(), &format!("http://{}", proxy.address));
     let listen = Client::start(&args.iter().map(String::as_str).collect::<Vec<_>>());
     let ready = listen.line_with("Ready!", Duration::from_secs(20));
     let secret = ready.split_whitespace().find(|w| w.starts_with("whsec_")).unwrap().to_owned();
 
     let note = "Grüße aus Zürich — 東京 €5 🎉 ".repeat(20);
-    let body = json!({ "account_id": setup.account["id"], "event_type": "test.ping",
-                       "resource": { "id": "ping_utf8", "note": note, "marker": "fail-once" } });
-    let answer = setup
-        .http
-        .post(format!("{}/v1/events", setup.herald.base))
-        .bearer_auth(TOKEN)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(answer.status(), 202);
-    let published = answer.bytes().await.unwrap();
+    let published = setup.publish_resource(json!({ "id": "ping_utf8", "note": note, "marker": "fail-once" })).await;
     let deadline = Instant::now() + Duration::from_secs(20);
     while arrivals.lock().unwrap().len() < 2 {
         assert!(Instant::now() < deadline, "the failed forward was not tried again");

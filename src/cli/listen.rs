@@ -322,16 +322,20 @@ async fn forward(api: &Api, forward_to: &str, delivery: &Value) -> Result<(), St
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_resume_point_only_moves_forward_and_recent_ids_are_bounded() {
-        let mut state = ListenState {
+    fn blank_state() -> ListenState {
+        ListenState {
             base: String::new(),
             client_id: String::new(),
             listener_id: String::new(),
             secret: String::new(),
             last_event_id: None,
             recent: VecDeque::new(),
-        };
+        }
+    }
+
+    #[test]
+    fn the_resume_point_only_moves_forward_and_recent_ids_are_bounded() {
+        let mut state = blank_state();
         state.forwarded("evt_02".into());
         state.forwarded("evt_01".into());
         assert_eq!(state.last_event_id.as_deref(), Some("evt_02"), "a late event does not move it back");
@@ -375,14 +379,7 @@ mod tests {
 
     #[test]
     fn an_event_not_forwarded_moves_the_resume_point_back_before_it() {
-        let mut state = ListenState {
-            base: String::new(),
-            client_id: String::new(),
-            listener_id: String::new(),
-            secret: String::new(),
-            last_event_id: None,
-            recent: VecDeque::new(),
-        };
+        let mut state = blank_state();
         state.not_forwarded("evt_01");
         assert_eq!(state.last_event_id, None, "nothing forwarded yet: from the start");
         state.forwarded("evt_01".into());
