@@ -8,6 +8,7 @@
 //!
 //! Example: cargo build --release && target/release/herald-bench --events 20000 --concurrency 32 --runs 3
 
+mod cost;
 mod dashboard;
 mod receiver;
 mod stats;
@@ -20,6 +21,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use clap::Parser;
+use cost::{Cost, Meter, Storage};
 use serde_json::{Value, json};
 use stats::{Latency, median, ms};
 
@@ -78,6 +80,8 @@ struct Figures {
     publish_per_s: f64,
     deliveries_per_s: f64,
     latency: Latency,
+    /// What the run cost (runs through a Herald this bench started).
+    cost: Option<Cost>,
 }
 
 fn main() -> BenchResult<()> {
@@ -144,6 +148,9 @@ fn report(label: &str, figures: &Figures) {
         ms(l.p99),
         ms(l.max)
     );
+    if let Some(cost) = &figures.cost {
+        println!("  {}", cost.line());
+    }
 }
 
 fn summarize(label: &str, runs: &[Figures]) -> Option<f64> {
@@ -160,9 +167,30 @@ fn summarize(label: &str, runs: &[Figures]) -> Option<f64> {
             p99: Duration::from_secs_f64(pick(|f| f.latency.p99.as_secs_f64())),
             max: Duration::from_secs_f64(pick(|f| f.latency.max.as_secs_f64())),
         },
+        cost: median_cost(runs),
     };
     report(label, &figures);
     Some(figures.deliveries_per_s)
+}
+
+/// The median of each cost figure over the runs that have one.
+fn median_cost(runs: &[Figures]) -> Option<Cost> {
+    let costs: Vec<Cost> = runs.iter().filter_map(|f| f.cost).collect();
+    if costs.is_empty() {
+        return None;
+    }
+    let pick = |f: fn(&Cost) -> f64| median(costs.iter().map(f).collect());
+    let optional = |f: fn(&Cost) -> Option<f64>| {
+        let values: Vec<f64> = costs.iter().filter_map(f).collect();
+        (!values.is_empty()).then(|| median(values))
+    };
+    Some(Cost {
+        herald_cpu_ms: pick(|c| c.herald_cpu_ms),
+        postgres_cpu_ms: optional(|c| c.postgres_cpu_ms),
+        commits: optional(|c| c.commits),
+        wal_bytes: optional(|c| c.wal_bytes),
+        stored_bytes: pick(|c| c.stored_bytes),
+    })
 }
 
 /// Waits for the slot of event `index` under the offered rate (none when the rate is 0).
@@ -203,13 +231,13 @@ async fn direct(args: &Args, http: &reqwest::Client, url: &str, resource: &Value
     let elapsed = start.elapsed().as_secs_f64();
     let rate = args.events as f64 / elapsed;
     let samples = std::mem::take(&mut *latencies.lock().unwrap());
-    Ok(Figures { publish_per_s: rate, deliveries_per_s: rate, latency: Latency::of(samples) })
+    Ok(Figures { publish_per_s: rate, deliveries_per_s: rate, latency: Latency::of(samples), cost: None })
 }
 
 /// A Herald started for one run, stopped when dropped.
 struct Spawned {
     child: Child,
-    _data_dir: tempfile::TempDir,
+    data_dir: tempfile::TempDir,
 }
 
 impl Drop for Spawned {
@@ -254,7 +282,7 @@ fn spawn_herald(database_url: Option<&str>, node: usize, extra: &[(&str, &str)])
         }
     };
     std::thread::spawn(move || for _ in lines {});
-    Ok((base, Spawned { child, _data_dir: data_dir }))
+    Ok((base, Spawned { child, data_dir }))
 }
 
 /// A schema of its own for one run on PostgreSQL.
@@ -284,8 +312,22 @@ impl BenchSchema {
 /// The nodes to publish to, and what keeps them running for the run.
 struct Cluster {
     bases: Vec<String>,
-    _nodes: Vec<Spawned>,
+    nodes: Vec<Spawned>,
     schema: Option<BenchSchema>,
+}
+
+impl Cluster {
+    /// What the run's cost is read from: the nodes' processes, and the database or their data directories.
+    fn meter(&self) -> Meter<'_> {
+        let pids = self.nodes.iter().map(|node| node.child.id()).collect();
+        match &self.schema {
+            Some(schema) => Meter::new(pids, Some(&schema.client), Storage::Schema(schema.name.clone())),
+            None => {
+                let dirs = self.nodes.iter().map(|node| node.data_dir.path().to_owned()).collect();
+                Meter::new(pids, None, Storage::Directories(dirs))
+            }
+        }
+    }
 }
 
 async fn start_cluster(args: &Args) -> BenchResult<Cluster> {
@@ -301,7 +343,7 @@ async fn start_cluster(args: &Args) -> BenchResult<Cluster> {
         bases.push(base);
         nodes.push(spawned);
     }
-    Ok(Cluster { bases, _nodes: nodes, schema })
+    Ok(Cluster { bases, nodes, schema })
 }
 
 /// Creates the event type, an account and a webhook to the receiver; returns the account id.
@@ -343,6 +385,11 @@ async fn through_herald(
         }
     };
     let account = prepare(args, http, &bases[0], &token, receiver).await?;
+    let meter = cluster.as_ref().map(Cluster::meter);
+    let metered = match &meter {
+        Some(meter) => Some(meter.start().await?),
+        None => None,
+    };
     let body = bytes::Bytes::from(serde_json::to_vec(
         &json!({"account_id": account, "event_type": "charge.succeeded", "resource": resource}),
     )?);
@@ -400,7 +447,12 @@ async fn through_herald(
     if arrivals.requests() > args.events {
         println!("  note: {} requests for {} events", arrivals.requests(), args.events);
     }
-    if let Some(Cluster { schema, _nodes: nodes, .. }) = cluster {
+    let cost = match (&meter, metered) {
+        (Some(meter), Some(started)) => Some(meter.finish(started, args.events).await?),
+        _ => None,
+    };
+    drop(meter);
+    if let Some(Cluster { schema, nodes, .. }) = cluster {
         drop(nodes); // stop the nodes before their schema goes
         if let Some(schema) = schema {
             schema.drop_schema().await?;
@@ -410,6 +462,7 @@ async fn through_herald(
         publish_per_s: args.events as f64 / published_in.as_secs_f64(),
         deliveries_per_s: args.events as f64 / last_arrival.duration_since(start).as_secs_f64(),
         latency: Latency::of(latencies),
+        cost,
     })
 }
 
