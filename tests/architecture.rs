@@ -54,25 +54,40 @@ fn sources(dir: &Path, found: &mut Vec<PathBuf>) {
     }
 }
 
-/// The top-level modules a file refers to through `crate::…`, comments left out.
+/// The top-level modules a file refers to through `crate::…` (a group such as `crate::{a, b::{c, d}}` may
+/// span lines), comments left out.
 fn references(text: &str) -> BTreeSet<String> {
+    let code: String = text.lines().filter(|l| !l.trim_start().starts_with("//")).collect::<Vec<_>>().join("\n");
+    let identifier =
+        |s: &str| -> String { s.trim_start().chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect() };
     let mut found = BTreeSet::new();
-    for line in text.lines().filter(|l| !l.trim_start().starts_with("//")) {
-        for (at, _) in line.match_indices("crate::") {
-            let before = line[..at].chars().last();
-            if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '$') {
-                continue; // `herald_crate::` or a macro's `$crate::`
-            }
-            let rest = &line[at + "crate::".len()..];
-            let group = rest.strip_prefix('{').map(|g| g.split('}').next().unwrap());
-            for path in group.map_or_else(|| vec![rest], |g| g.split(',').collect()) {
-                let name: String = path.trim().chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
-                if !name.is_empty() {
-                    found.insert(name);
+    for (at, _) in code.match_indices("crate::") {
+        let before = code[..at].chars().last();
+        if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '$') {
+            continue; // `herald_crate::` or a macro's `$crate::`
+        }
+        let rest = &code[at + "crate::".len()..];
+        let Some(group) = rest.strip_prefix('{') else {
+            found.insert(identifier(rest));
+            continue;
+        };
+        // The group's items at its own depth: each one's first segment is a module.
+        let (mut depth, mut item_start) = (0usize, true);
+        for (i, c) in group.char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' if depth == 0 => break,
+                '}' => depth -= 1,
+                ',' if depth == 0 => item_start = true,
+                c if item_start && !c.is_whitespace() => {
+                    found.insert(identifier(&group[i..]));
+                    item_start = false;
                 }
+                _ => {}
             }
         }
     }
+    found.remove("");
     found
 }
 
@@ -166,7 +181,8 @@ fn a_circle_is_found_where_there_is_one() {
 
 #[test]
 fn references_are_read_from_code_not_comments() {
-    let text = "use crate::store::{A, B};\nuse crate::{retry, domain::Timestamp};\n// crate::api\nlet x = $crate::y;\n";
+    let text = "use crate::store::{A, B};\nuse crate::{retry, domain::Timestamp};\n// crate::api\nlet x = $crate::y;\n\
+                use crate::{\n    deliver::{queue, send},\n    fanout,\n};\n";
     let found: Vec<String> = references(text).into_iter().collect();
-    assert_eq!(found, ["domain", "retry", "store"]);
+    assert_eq!(found, ["deliver", "domain", "fanout", "retry", "store"]);
 }

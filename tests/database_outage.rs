@@ -1,7 +1,7 @@
 //! PostgreSQL goes away mid-run: publish answers 503 (never a 2xx that was not committed), nothing
 //! accepted is lost, and delivery resumes by itself when the database is back. The outage is made by a TCP
 //! proxy between Herald and PostgreSQL that this test cuts and restores, so the shared server is untouched.
-//! Runs when `HERALD_TEST_DATABASE_URL` is set, and always under `CI=true`.
+//! Ignored unless asked for (`--include-ignored`, as CI does); then it needs PostgreSQL.
 
 mod common;
 

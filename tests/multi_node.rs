@@ -1,5 +1,5 @@
 //! Several Herald nodes on one PostgreSQL database: every node takes API traffic and delivers, and losing
-//! a node loses nothing. Runs when `HERALD_TEST_DATABASE_URL` is set, and always under `CI=true`.
+//! a node loses nothing. Ignored unless asked for (`--include-ignored`, as CI does); then it needs PostgreSQL.
 
 mod common;
 

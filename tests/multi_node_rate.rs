@@ -1,7 +1,7 @@
 //! A webhook's rate limit holds for the whole cluster: two Herald nodes on one PostgreSQL database publish
 //! and deliver, and the receiver still sees the configured rate. A test binary of its own, so that it does
-//! not share the machine's two cores with the heavy multi-node test. Runs when `HERALD_TEST_DATABASE_URL`
-//! is set, and always under `CI=true`.
+//! not share the machine's two cores with the heavy multi-node test. Ignored unless asked for
+//! (`--include-ignored`, as CI does); then it needs PostgreSQL.
 
 mod common;
 

@@ -221,16 +221,8 @@ impl From<ServiceError> for ApiError {
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
-            StoreError::WebhookLimitReached { .. } => {
-                Self::unprocessable("WEBHOOK_NUMBER_LIMIT_EXCEEDED", error.to_string()).with_detail(ErrorDetail::body(
-                    "",
-                    "WEBHOOK_NUMBER_LIMIT_EXCEEDED",
-                    format!("{error}; delete one first"),
-                ))
-            }
-            StoreError::WebhookUrlTaken => Self::conflict("WEBHOOK_URL_ALREADY_EXISTS", error.to_string()).with_detail(
-                ErrorDetail::body("/url", "WEBHOOK_URL_ALREADY_EXISTS", "update the existing webhook instead"),
-            ),
+            // Refusals of a webhook: the operations' own words for them.
+            StoreError::WebhookLimitReached { .. } | StoreError::WebhookUrlTaken => ServiceError::from(error).into(),
             StoreError::IdempotencyKeyReused => {
                 Self::conflict("RESOURCE_CONFLICT", error.to_string()).with_detail(ErrorDetail {
                     field: Some("Idempotency-Key".into()),

@@ -1,7 +1,8 @@
 //! The HTTP API: routes, wire types, authentication and the one error mapping ([`error`]).
 //!
-//! Handlers turn what arrived into an operation's input (`service`), call it (or, for reads and for
-//! publishing, the store or the publisher), and shape the answer. They hold no SQL and no delivery logic.
+//! Handlers turn what arrived into an operation's input and call it: `service` for what the dashboard
+//! offers too (webhooks, resend, test events, accounts); the publisher or the store for the API's own
+//! (publishing, the catalog, listeners, recover, tokens) and for reads. Then they shape the answer. They hold no SQL and no delivery logic.
 //! `api` may use `service`, `domain`, `store` (the contract), `publish`, `keyring`, `paypal_identity`,
 //! `resource_schema` (to check a schema when it is saved), `deliver::format` (to lay out a listener's
 //! stream) and `herald-signature` (the verify API). It does not know the dashboard: `app` puts the two

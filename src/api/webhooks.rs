@@ -259,7 +259,13 @@ pub async fn update(
     let mut positions: HashMap<&'static str, usize> = HashMap::new();
     for (index, operation) in operations_given.into_iter().enumerate() {
         let field = patch_into(&mut input, index, operation)?;
-        positions.insert(field, index);
+        // Each field is checked once, so a patch may set each once.
+        if positions.insert(field, index).is_some() {
+            let text = "each path may appear in one operation only";
+            let detail = ErrorDetail::body(format!("/{index}/path"), "DUPLICATE_PATCH_PATH", text)
+                .with_value(format!("/{field}"));
+            return Err(ApiError::validation(detail));
+        }
     }
     // The operation's refusals name a field; the patch names it by the operation that set it.
     let pointer = |field: &Field| match positions.get(field.name) {
@@ -319,7 +325,7 @@ fn patch_into(input: &mut WebhookInput, index: usize, operation: PatchOperation)
             input.headers = Some(headers.into_iter().collect());
         }
     }
-    Ok(PATCHABLE.iter().find(|path| &path[1..] == field).map(|path| &path[1..]).unwrap_or(field))
+    Ok(field)
 }
 
 /// `GET /v1/notifications/webhooks/{id}/event-types`: what the webhook subscribes to.

@@ -205,46 +205,62 @@ struct Message {
     data: String,
 }
 
-/// Splits complete messages off the front of `buffer` (SSE: fields on lines, a blank line ends a message).
-/// The buffer holds raw bytes: a message is decoded only when its blank line has arrived, so a multibyte
-/// character that a network read split in two is whole again by then.
-fn take_messages(buffer: &mut Vec<u8>) -> Vec<Message> {
-    let mut messages = Vec::new();
-    normalise_line_ends(buffer);
-    while let Some(end) = buffer.windows(2).position(|pair| pair == b"\n\n") {
-        let block: Vec<u8> = buffer.drain(..end + 2).take(end).collect();
-        let block = String::from_utf8_lossy(&block);
-        let mut message = Message::default();
-        for line in block.lines().filter(|l| !l.starts_with(':')) {
-            let (name, value) = line.split_once(':').unwrap_or((line, ""));
-            let value = value.strip_prefix(' ').unwrap_or(value);
-            match name {
-                "id" => message.id = Some(value.to_owned()),
-                "event" => message.event = Some(value.to_owned()),
-                "data" if message.data.is_empty() => message.data = value.to_owned(),
-                "data" => message.data = format!("{}\n{value}", message.data),
-                _ => {}
-            }
-        }
-        if message.id.is_some() || !message.data.is_empty() {
-            messages.push(message);
-        }
-    }
-    messages
+/// The stream's bytes not yet split into messages. A message is decoded only when its blank line has
+/// arrived, so a multibyte character that a network read split in two is whole again by then; each read is
+/// looked at once, so a large message costs no more than its size.
+#[derive(Default)]
+struct StreamBuffer {
+    /// CRLF already made LF, but for a CR at the very end.
+    bytes: Vec<u8>,
 }
 
-/// CRLF to LF. A CR at the very end stays: its LF may be in the next read.
-fn normalise_line_ends(buffer: &mut Vec<u8>) {
-    if !buffer.contains(&b'\r') {
-        return;
+impl StreamBuffer {
+    /// Adds a read and splits off the messages it completes (SSE: fields on lines, a blank line ends one).
+    fn push(&mut self, read: &[u8]) -> Vec<Message> {
+        let before = self.bytes.len();
+        self.bytes.extend_from_slice(read);
+        // A CR at the end of the previous read may be the first half of a CRLF.
+        normalise_line_ends(&mut self.bytes, before.saturating_sub(1));
+        // A blank line may straddle the two reads: look from two bytes before the new ones.
+        let mut start = before.saturating_sub(2);
+        let mut messages = Vec::new();
+        while let Some(at) = self.bytes[start..].windows(2).position(|pair| pair == b"\n\n") {
+            let end = start + at;
+            let block: Vec<u8> = self.bytes.drain(..end + 2).take(end).collect();
+            messages.extend(parse_message(&String::from_utf8_lossy(&block)));
+            start = 0;
+        }
+        messages
     }
-    let mut kept = Vec::with_capacity(buffer.len());
-    for (i, &byte) in buffer.iter().enumerate() {
-        if byte != b'\r' || buffer.get(i + 1).is_none_or(|next| *next != b'\n') {
-            kept.push(byte);
+}
+
+fn parse_message(block: &str) -> Option<Message> {
+    let mut message = Message::default();
+    for line in block.lines().filter(|l| !l.starts_with(':')) {
+        let (name, value) = line.split_once(':').unwrap_or((line, ""));
+        let value = value.strip_prefix(' ').unwrap_or(value);
+        match name {
+            "id" => message.id = Some(value.to_owned()),
+            "event" => message.event = Some(value.to_owned()),
+            "data" if message.data.is_empty() => message.data = value.to_owned(),
+            "data" => message.data = format!("{}\n{value}", message.data),
+            _ => {}
         }
     }
-    *buffer = kept;
+    (message.id.is_some() || !message.data.is_empty()).then_some(message)
+}
+
+/// CRLF to LF from `from` on. A CR at the very end stays: its LF may be in the next read.
+fn normalise_line_ends(bytes: &mut Vec<u8>, from: usize) {
+    if !bytes[from..].contains(&b'\r') {
+        return;
+    }
+    let tail: Vec<u8> = bytes.split_off(from);
+    for (i, &byte) in tail.iter().enumerate() {
+        if byte != b'\r' || tail.get(i + 1).is_none_or(|next| *next != b'\n') {
+            bytes.push(byte);
+        }
+    }
 }
 
 async fn read_stream(
@@ -254,10 +270,9 @@ async fn read_stream(
     path: &Path,
     state: &mut ListenState,
 ) -> Result<(), CliError> {
-    let mut buffer = Vec::new();
+    let mut buffer = StreamBuffer::default();
     while let Some(chunk) = response.chunk().await.map_err(CliError::Unexpected)? {
-        buffer.extend_from_slice(&chunk);
-        for message in take_messages(&mut buffer) {
+        for message in buffer.push(&chunk) {
             if message.event.as_deref() != Some("delivery") {
                 continue;
             }
@@ -348,30 +363,27 @@ mod tests {
 
     #[test]
     fn messages_are_split_on_blank_lines_and_comments_skipped() {
-        let mut buffer =
-            b": keep-alive\n\nid: evt_1\nevent: delivery\ndata: {\"a\":1}\n\nid: evt_2\r\nevent: deliv".to_vec();
-        let messages = take_messages(&mut buffer);
+        let mut buffer = StreamBuffer::default();
+        let messages =
+            buffer.push(b": keep-alive\n\nid: evt_1\nevent: delivery\ndata: {\"a\":1}\n\nid: evt_2\r\nevent: deliv");
         assert_eq!(
             messages,
             vec![Message { id: Some("evt_1".into()), event: Some("delivery".into()), data: "{\"a\":1}".into() }]
         );
-        buffer.extend_from_slice(b"ery\r\ndata: x\r\ndata: y\r");
-        assert!(take_messages(&mut buffer).is_empty(), "a CR whose LF has not arrived");
-        buffer.extend_from_slice(b"\n\r\n");
-        let messages = take_messages(&mut buffer);
+        assert!(buffer.push(b"ery\r\ndata: x\r\ndata: y\r").is_empty(), "a CR whose LF has not arrived");
+        let messages = buffer.push(b"\n\r\n");
         assert_eq!(messages[0].data, "x\ny");
         assert_eq!(messages[0].event.as_deref(), Some("delivery"));
-        assert!(buffer.is_empty());
+        assert!(buffer.bytes.is_empty());
     }
 
     #[test]
     fn a_character_split_across_reads_is_decoded_whole() {
         let text = "data: Grüße aus Zürich — 東京 €5 🎉\n\n".as_bytes();
         for cut in 1..text.len() {
-            let mut buffer = text[..cut].to_vec();
-            let mut messages = take_messages(&mut buffer);
-            buffer.extend_from_slice(&text[cut..]);
-            messages.extend(take_messages(&mut buffer));
+            let mut buffer = StreamBuffer::default();
+            let mut messages = buffer.push(&text[..cut]);
+            messages.extend(buffer.push(&text[cut..]));
             assert_eq!(messages.len(), 1, "cut at {cut}");
             assert_eq!(messages[0].data, "Grüße aus Zürich — 東京 €5 🎉", "cut at {cut}");
         }

@@ -160,6 +160,10 @@ impl WebhookForm {
         }
     }
 
+    fn signing_or(&self, current: &str) -> String {
+        if self.signing.is_empty() { current.to_owned() } else { self.signing.clone() }
+    }
+
     pub fn selected(&self, name: &str) -> bool {
         self.event_types.iter().any(|n| n == name)
     }
@@ -241,8 +245,12 @@ pub async fn edit(
     posted: Posted<MerchantPage>,
 ) -> Result<Response, PageError> {
     let Posted { page, form } = posted;
+    let webhook = owned(&state, &page, &id).await?;
     let typed = WebhookForm::from_posted(&form);
-    match operations::update(&state, &page.me.account_id, &id, typed.input()).await {
+    // "The format's default" on the edit form means the webhook's current algorithm: a format that cannot
+    // use it is refused rather than given a new key the page would not show.
+    let input = WebhookInput { signing: Some(typed.signing_or(webhook.signing.as_str())), ..typed.input() };
+    match operations::update(&state, &page.me.account_id, &id, input).await {
         Ok(_) => Ok(Redirect::to(&format!("/dashboard/webhooks/{id}?notice=updated")).into_response()),
         Err(error) => {
             let form = typed.refused(error)?;

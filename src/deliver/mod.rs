@@ -6,8 +6,10 @@
 //! sleeps until the earliest due time it knows of, at most one poll interval, or until woken; nothing
 //! depends on a wake-up arriving. Concurrency is bounded by a semaphore of `max_in_flight` permits.
 //!
-//! `deliver` uses `store` (the contract, never SQL), the pure policy modules (`retry`, `attempt_log`) and
-//! `herald-signature`. It knows nothing of the HTTP API.
+//! `deliver` uses `store` (the contract, never SQL), the pure policy modules (`retry`, `attempt_log`,
+//! `fanout` for what a target subscribes to), `keyring` and `paypal_identity` (to open targets' keys),
+//! `notices` (to report health changes), `metrics`, `error_chain` and `herald-signature`. It knows nothing
+//! of the HTTP API.
 
 pub mod destination;
 pub mod format;

@@ -17,12 +17,12 @@ use crate::domain::{AccountId, Timestamp, WebhookId, WebhookUrl};
 use crate::internal_error::InternalError;
 use crate::store::{NewWebhook, WebhookChanges};
 
-pub const MAX_DESCRIPTION_LEN: usize = 500;
+const MAX_DESCRIPTION_LEN: usize = 500;
 /// Bytes of randomness in a new signing key (the Standard Webhooks range is 24 to 64).
 const SECRET_BYTES: usize = 32;
 /// The longest grace period of a rolled secret: one week.
-pub const MAX_GRACE_SECONDS: u64 = 604_800;
-pub const DEFAULT_GRACE_SECONDS: u64 = 86_400;
+const MAX_GRACE_SECONDS: u64 = 604_800;
+const DEFAULT_GRACE_SECONDS: u64 = 86_400;
 
 /// A webhook's settings as a caller gives them, each as typed. For [`create`] an unset field takes its
 /// default (`url` and `event_types` must be set); for [`update`] an unset field stays as it is. An inner
@@ -283,14 +283,14 @@ pub fn parse_subscriptions(names: &[String], catalog: &HashMap<String, String>) 
     Ok(unique.into_iter().collect())
 }
 
-pub fn parse_format(text: &str) -> Result<DeliveryFormat, Refusal> {
+fn parse_format(text: &str) -> Result<DeliveryFormat, Refusal> {
     DeliveryFormat::parse(text).ok_or_else(|| {
         let text_ok = "the formats are \"standard\", \"stripe\" and \"paypal\"";
         Refusal::invalid(Field::named("format"), "UNSUPPORTED_FORMAT", text_ok).with_value(text)
     })
 }
 
-pub fn parse_signing(text: &str) -> Result<SigningAlgorithm, Refusal> {
+fn parse_signing(text: &str) -> Result<SigningAlgorithm, Refusal> {
     SigningAlgorithm::parse(text).ok_or_else(|| {
         let text_ok = "signing is \"hmac-sha256\", \"ed25519\" or \"rsa-sha256\"";
         Refusal::invalid(Field::named("signing"), "UNSUPPORTED_SIGNING", text_ok).with_value(text)
@@ -309,14 +309,14 @@ fn check_combination(format: DeliveryFormat, signing: SigningAlgorithm) -> Resul
     Err(Refusal::invalid(Field::named("signing"), "UNSUPPORTED_SIGNING", text).with_value(signing.as_str()))
 }
 
-pub fn parse_status(text: &str) -> Result<WebhookStatus, Refusal> {
+fn parse_status(text: &str) -> Result<WebhookStatus, Refusal> {
     WebhookStatus::parse(text).ok_or_else(|| {
         let text_ok = "the value must be \"ENABLED\" or \"DISABLED\"";
         Refusal::invalid(Field::named("status"), "INVALID_PARAMETER_SYNTAX", text_ok).with_value(text)
     })
 }
 
-pub fn parse_description(text: String) -> Result<String, Refusal> {
+fn parse_description(text: String) -> Result<String, Refusal> {
     if text.chars().count() <= MAX_DESCRIPTION_LEN {
         return Ok(text);
     }
@@ -324,7 +324,7 @@ pub fn parse_description(text: String) -> Result<String, Refusal> {
     Err(Refusal::invalid(Field::named("description"), "DESCRIPTION_TOO_LONG", description))
 }
 
-pub fn parse_api_version(text: &str) -> Result<String, Refusal> {
+fn parse_api_version(text: &str) -> Result<String, Refusal> {
     let valid = !text.is_empty()
         && text.len() <= 32
         && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');

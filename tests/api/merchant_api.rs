@@ -217,6 +217,14 @@ async fn a_webhook_is_updated_with_json_patch() {
             "INVALID_PARAMETER",
         ),
         (json!([]), 422, "EMPTY_PATCH"),
+        (
+            json!([
+                {"op": "replace", "path": "/url", "value": "ftp://x"},
+                {"op": "replace", "path": "/url", "value": "http://127.0.0.1:9/y"}
+            ]),
+            422,
+            "DUPLICATE_PATCH_PATH",
+        ),
     ] {
         let response = patch(ops.clone()).await.unwrap();
         assert_eq!(response.status(), status, "{ops}");
