@@ -22,6 +22,7 @@ pub mod notices;
 pub mod pacing;
 pub mod paypal_identity;
 pub mod publish;
+pub mod publish_cache;
 pub mod resource_schema;
 pub mod retention;
 pub mod retry;

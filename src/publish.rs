@@ -23,6 +23,7 @@ use crate::internal_error::InternalError;
 use crate::keyring::Keyring;
 use crate::metrics::Metrics;
 use crate::paypal_identity::{IdentityError, PaypalIdentities};
+use crate::publish_cache::{PublishCache, Targets};
 use crate::resource_schema::{SchemaCache, Violation};
 use crate::store::{IdempotencyRecord, Lease, NewDelivery, PublishBatch, PublishOutcome, Store, StoreError};
 
@@ -111,6 +112,8 @@ pub struct Publisher {
     lease_duration: std::time::Duration,
     schemas: SchemaCache,
     metrics: Arc<Metrics>,
+    /// The catalog's entries and the accounts' targets this node read lately.
+    cache: Arc<PublishCache>,
 }
 
 /// The most schema violations reported for one resource.
@@ -140,7 +143,8 @@ impl Publisher {
     pub fn new(store: Arc<dyn Store>, parts: PublisherParts) -> Self {
         let PublisherParts { metrics, keyring, paypal, queue, sender, public_url, lease_duration } = parts;
         let schemas = SchemaCache::default();
-        Self { store, keyring, paypal, queue, sender, public_url, lease_duration, schemas, metrics }
+        let cache = PublishCache::following(store.changes());
+        Self { store, keyring, paypal, queue, sender, public_url, lease_duration, schemas, metrics, cache }
     }
 
     /// Tells the worker to look for due deliveries now (after re-enabling a webhook or re-queueing).
@@ -226,7 +230,7 @@ impl Publisher {
         let target = match target {
             SimulationTarget::Webhook(id) => {
                 let targets = self.open_targets(account, now).await?;
-                let found = targets.into_iter().find(|t| t.webhook_id == id);
+                let found = targets.iter().find(|t| t.webhook_id == id).cloned();
                 Resolved::Webhook(found.ok_or_else(|| PublishError::WebhookNotFound(id.to_string()))?)
             }
             SimulationTarget::Url(url) => Resolved::Url(url),
@@ -355,12 +359,18 @@ impl Publisher {
             if found.contains_key(&draft.event_type) {
                 continue;
             }
+            if let Some(entry) = self.cache.event_type(&draft.event_type) {
+                found.insert(draft.event_type.clone(), entry);
+                continue;
+            }
+            let since = self.cache.generation();
             let Some(entry) = self.store.get_event_type(&draft.event_type).await? else {
                 return Err(PublishError::UnknownEventType {
                     index: position(index),
                     name: draft.event_type.to_string(),
                 });
             };
+            self.cache.keep_event_type(since, entry.clone());
             found.insert(draft.event_type.clone(), entry);
         }
         Ok(found)
@@ -389,25 +399,45 @@ impl Publisher {
         drafts: &[EventDraft],
         now: Timestamp,
         position: impl Fn(usize) -> Option<usize>,
-    ) -> Result<HashMap<AccountId, Vec<Arc<Target>>>, PublishError> {
+    ) -> Result<HashMap<AccountId, Targets>, PublishError> {
         let mut found = HashMap::new();
         for (index, draft) in drafts.iter().enumerate() {
-            if found.contains_key(&draft.account_id) {
+            let account = &draft.account_id;
+            if found.contains_key(account) {
                 continue;
             }
-            if self.store.get_account(&draft.account_id).await?.is_none() {
-                return Err(PublishError::UnknownAccount { index: position(index), id: draft.account_id.to_string() });
+            // A copy means the account was there: accounts are never deleted.
+            if let Some(targets) = self.cache.targets(account, now) {
+                found.insert(account.clone(), targets);
+                continue;
             }
-            found.insert(draft.account_id.clone(), self.open_targets(&draft.account_id, now).await?);
+            let since = self.cache.generation();
+            if self.store.get_account(account).await?.is_none() {
+                return Err(PublishError::UnknownAccount { index: position(index), id: account.to_string() });
+            }
+            let (targets, stale_at) = self.load_targets(account, now).await?;
+            self.cache.keep_targets(since, account, targets.clone(), stale_at);
+            found.insert(account.clone(), targets);
         }
         Ok(found)
     }
 
-    async fn open_targets(&self, account: &AccountId, now: Timestamp) -> Result<Vec<Arc<Target>>, PublishError> {
+    /// The account's targets read afresh (resends and tests use them as the store has them now).
+    async fn open_targets(&self, account: &AccountId, now: Timestamp) -> Result<Targets, PublishError> {
+        Ok(self.load_targets(account, now).await?.0)
+    }
+
+    /// The account's targets with their keys opened, and when one of their secrets stops signing.
+    async fn load_targets(
+        &self,
+        account: &AccountId,
+        now: Timestamp,
+    ) -> Result<(Targets, Option<Timestamp>), PublishError> {
         let stored = self.store.delivery_targets(account, now).await?;
         let paypal = self.paypal.for_targets(stored.iter()).await?;
         let open = |t| Target::open(t, &self.keyring, paypal.as_ref()).map(Arc::new);
-        Ok(stored.iter().map(open).collect::<Result<_, _>>()?)
+        let targets = stored.iter().map(open).collect::<Result<Vec<_>, _>>()?;
+        Ok((Targets::from(targets), stored.iter().filter_map(|t| t.secrets_change_at).min()))
     }
 
     fn build_event(&self, draft: &EventDraft, entry: &EventType, now: Timestamp, simulated: bool) -> Event {

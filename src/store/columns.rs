@@ -4,7 +4,7 @@
 use crate::domain::delivery_policy::DeliveryPolicy;
 use crate::domain::event_type::Subscription;
 use crate::domain::model::{DeliveryFormat, SigningAlgorithm};
-use crate::domain::{AccountId, WebhookId, WebhookUrl};
+use crate::domain::{AccountId, Timestamp, WebhookId, WebhookUrl};
 use crate::store::{StoreError, StoreResult, StoredTarget};
 
 pub const ACCOUNT_COLUMNS: &str = "id, name, client_id, created_at";
@@ -66,13 +66,17 @@ pub struct TargetRow {
 
 impl TargetRow {
     /// Parses the row into a target carrying the given (still sealed) secrets.
-    pub fn into_target(self, sealed_secrets: Vec<Vec<u8>>) -> StoreResult<StoredTarget> {
+    /// `secrets` are the live ones, newest first, each with when it stops signing.
+    pub fn into_target(self, secrets: Vec<(Vec<u8>, Option<Timestamp>)>) -> StoreResult<StoredTarget> {
+        let secrets_change_at = secrets.iter().filter_map(|(_, expires_at)| *expires_at).min();
+        let sealed_secrets = secrets.into_iter().map(|(sealed, _)| sealed).collect();
         let corrupt = |what: &str| StoreError::Corrupt(format!("webhook {}: {what}", self.id));
         Ok(StoredTarget {
             format: DeliveryFormat::parse(&self.format).ok_or_else(|| corrupt("format"))?,
             signing: SigningAlgorithm::parse(&self.signing).ok_or_else(|| corrupt("signing"))?,
             subscriptions: subscriptions_from_json(&self.event_types).ok_or_else(|| corrupt("event types"))?,
             sealed_secrets,
+            secrets_change_at,
             policy: policy_from_json(&self.policy).ok_or_else(|| corrupt("policy"))?,
             api_version: self.api_version,
             url: WebhookUrl::from_trusted(self.url),

@@ -12,6 +12,7 @@
 
 mod accounts;
 mod catalog;
+mod changes;
 pub mod columns;
 mod deliveries;
 mod events;
@@ -25,6 +26,7 @@ mod webhooks;
 
 pub use accounts::*;
 pub use catalog::*;
+pub use changes::{Change, ChangeFeed};
 pub use deliveries::*;
 pub use events::*;
 pub use listeners::*;

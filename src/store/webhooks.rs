@@ -28,6 +28,9 @@ pub struct StoredTarget {
     pub policy: DeliveryPolicy,
     pub subscriptions: Vec<Subscription>,
     pub sealed_secrets: Vec<Vec<u8>>,
+    /// When the first of those secrets stops signing (the end of a roll's grace period): a copy of the
+    /// target kept in memory is stale from then on.
+    pub secrets_change_at: Option<Timestamp>,
 }
 
 /// The fields a webhook update may change; `None` leaves a field as it is.

@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
 
-use super::sql::{Params, all, query, query_opt};
-use super::{PostgresStore, rows};
+use super::sql::{Params, all, notify_change, query, query_opt};
+use super::{PostgresStore, pg, rows};
 use crate::domain::model::*;
 use crate::domain::*;
 use crate::store::columns::*;
@@ -13,7 +13,13 @@ use crate::store::*;
 #[async_trait]
 impl CatalogStore for PostgresStore {
     async fn put_event_type(&self, draft: EventTypeDraft) -> StoreResult<(EventType, bool)> {
-        put_event_type(&self.client().await?, &draft).await
+        let mut client = self.client().await?;
+        let transaction = client.transaction().await.map_err(pg)?;
+        let put = put_event_type(&transaction, &draft).await?;
+        notify_change(&transaction, &Change::Catalog).await?;
+        transaction.commit().await.map_err(pg)?;
+        self.changes.announce(Change::Catalog);
+        Ok(put)
     }
 
     async fn list_event_types(&self) -> StoreResult<Vec<EventType>> {

@@ -1,6 +1,7 @@
 //! LISTEN/NOTIFY: one dedicated connection per node that turns `NOTIFY herald_work` into a wake-up of the
-//! local poller. Polling remains the fallback, so a lost connection costs latency, never a delivery; the
-//! listener reconnects with a growing pause.
+//! local poller, and `NOTIFY herald_changes` into the same change on this node's [`ChangeFeed`]. Polling
+//! remains the fallback, so a lost connection costs latency, never a delivery; the listener reconnects with
+//! a growing pause, and says `Everything` changed when it is back, since it may have missed some.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,11 +10,13 @@ use futures_util::StreamExt;
 use tokio::sync::Notify;
 use tokio_postgres::{AsyncMessage, NoTls};
 
-pub fn spawn(config: tokio_postgres::Config, work: Arc<Notify>) {
+use crate::store::{Change, ChangeFeed};
+
+pub fn spawn(config: tokio_postgres::Config, work: Arc<Notify>, changes: ChangeFeed) {
     tokio::spawn(async move {
         let mut pause = Duration::from_millis(100);
         loop {
-            match listen(&config, &work).await {
+            match listen(&config, &work, &changes).await {
                 Ok(()) => pause = Duration::from_millis(100),
                 Err(error) => tracing::warn!(error = %error, "lost the LISTEN connection; polling until it is back"),
             }
@@ -23,11 +26,15 @@ pub fn spawn(config: tokio_postgres::Config, work: Arc<Notify>) {
     });
 }
 
-async fn listen(config: &tokio_postgres::Config, work: &Notify) -> Result<(), tokio_postgres::Error> {
+async fn listen(
+    config: &tokio_postgres::Config,
+    work: &Notify,
+    changes: &ChangeFeed,
+) -> Result<(), tokio_postgres::Error> {
     let (client, mut connection) = config.connect(NoTls).await?;
     let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
     // The LISTEN statement only progresses while the connection is polled, so both run in one loop.
-    let subscribe = client.batch_execute("LISTEN herald_work");
+    let subscribe = client.batch_execute("LISTEN herald_work; LISTEN herald_changes");
     tokio::pin!(subscribe);
     let mut subscribed = false;
     loop {
@@ -35,10 +42,14 @@ async fn listen(config: &tokio_postgres::Config, work: &Notify) -> Result<(), to
             result = &mut subscribe, if !subscribed => {
                 result?;
                 subscribed = true;
-                // Work may have been announced while this node was not listening.
+                // Work, and changes, may have been announced while this node was not listening.
                 work.notify_one();
+                changes.announce(Change::Everything);
             }
             message = messages.next() => match message {
+                Some(Ok(AsyncMessage::Notification(note))) if note.channel() == "herald_changes" => {
+                    changes.announce(Change::from_payload(note.payload()));
+                }
                 Some(Ok(AsyncMessage::Notification(_))) => work.notify_one(),
                 Some(Ok(_)) => {}
                 Some(Err(error)) => return Err(error),

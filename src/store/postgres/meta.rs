@@ -18,6 +18,10 @@ impl InstallationStore for PostgresStore {
         get_meta(&self.client().await?, key).await
     }
 
+    fn changes(&self) -> tokio::sync::broadcast::Receiver<Change> {
+        self.changes.subscribe()
+    }
+
     async fn insert_meta_if_absent(&self, key: &'static str, value: Vec<u8>) -> StoreResult<Vec<u8>> {
         insert_meta_if_absent(&self.client().await?, key, &value).await
     }

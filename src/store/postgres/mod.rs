@@ -62,6 +62,8 @@ impl Default for PoolSettings {
 pub struct PostgresStore {
     pool: Pool,
     work: Arc<Notify>,
+    /// Where this node's writes, and through `NOTIFY herald_changes` every other node's, are announced.
+    changes: ChangeFeed,
 }
 
 /// A connection failure (the database is away) or an error the database reported.
@@ -92,8 +94,9 @@ impl PostgresStore {
             .map_err(|e| StoreError::Backend(Box::new(e)))?;
         migrate(&pool).await?;
         let work = Arc::new(Notify::new());
-        listener::spawn(config, work.clone());
-        Ok(Self { pool, work })
+        let changes = ChangeFeed::default();
+        listener::spawn(config, work.clone(), changes.clone());
+        Ok(Self { pool, work, changes })
     }
 
     async fn client(&self) -> StoreResult<deadpool_postgres::Object> {

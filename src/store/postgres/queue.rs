@@ -8,7 +8,7 @@ use bytes::Bytes;
 use deadpool_postgres::GenericClient;
 use tokio::sync::Notify;
 
-use super::sql::{Params, execute, query, query_opt};
+use super::sql::{Params, execute, notify_change, query, query_opt};
 use super::{PostgresStore, pg};
 use crate::domain::delivery_policy::DeliveryOrder;
 use crate::domain::model::*;
@@ -50,7 +50,14 @@ impl DeliveryQueue for PostgresStore {
         let mut client = self.client().await?;
         let transaction = client.transaction().await.map_err(pg)?;
         let outcome = record_attempt(&transaction, &record).await?;
+        let disabled = matches!(&outcome, RecordOutcome::Applied(HealthChange::Disabled(_)));
+        if disabled {
+            notify_change(&transaction, &Change::Everything).await?;
+        }
         transaction.commit().await.map_err(pg)?;
+        if disabled {
+            self.changes.announce(Change::Everything);
+        }
         Ok(outcome)
     }
 

@@ -8,6 +8,11 @@ use tokio_postgres::types::ToSql;
 use super::pg;
 use crate::store::*;
 
+/// Tells every node, when the transaction `c` belongs to commits, that `change` happened.
+pub async fn notify_change(c: &impl GenericClient, change: &crate::store::Change) -> StoreResult<()> {
+    execute(c, "SELECT pg_notify('herald_changes', $1)", &[&change.payload()]).await.map(|_| ())
+}
+
 pub type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 
 pub async fn query(c: &impl GenericClient, sql: &str, params: Params<'_>) -> StoreResult<Vec<Row>> {

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
 
-use super::sql::{Params, all, execute, query, query_opt};
+use super::sql::{Params, all, execute, notify_change, query, query_opt};
 use super::{PostgresStore, pg, rows};
 use crate::domain::model::*;
 use crate::domain::*;
@@ -17,7 +17,11 @@ impl WebhookStore for PostgresStore {
         let mut client = self.client().await?;
         let transaction = client.transaction().await.map_err(pg)?;
         insert_webhook(&transaction, &new).await?;
-        transaction.commit().await.map_err(pg)
+        let change = Change::Targets(new.webhook.account_id.clone());
+        notify_change(&transaction, &change).await?;
+        transaction.commit().await.map_err(pg)?;
+        self.changes.announce(change);
+        Ok(())
     }
 
     async fn list_webhooks(&self, account: &AccountId) -> StoreResult<Vec<Webhook>> {
@@ -32,7 +36,10 @@ impl WebhookStore for PostgresStore {
         let mut client = self.client().await?;
         let transaction = client.transaction().await.map_err(pg)?;
         let deleted = delete_webhook(&transaction, account, id, now).await?;
+        let change = Change::Targets(account.clone());
+        notify_change(&transaction, &change).await?;
         transaction.commit().await.map_err(pg)?;
+        self.changes.announce(change);
         Ok(deleted)
     }
 
@@ -46,7 +53,10 @@ impl WebhookStore for PostgresStore {
         let mut client = self.client().await?;
         let transaction = client.transaction().await.map_err(pg)?;
         let updated = update_webhook(&transaction, account, id, &changes, now).await?;
+        let change = Change::Targets(account.clone());
+        notify_change(&transaction, &change).await?;
         transaction.commit().await.map_err(pg)?;
+        self.changes.announce(change);
         if changes.status == Some(crate::domain::model::WebhookStatus::Enabled) {
             self.client().await?.execute("SELECT pg_notify('herald_work', '')", &[]).await.map_err(pg)?;
         }
@@ -67,7 +77,11 @@ impl WebhookStore for PostgresStore {
         let mut client = self.client().await?;
         let transaction = client.transaction().await.map_err(pg)?;
         roll_webhook_secret(&transaction, id, &sealed, now, previous_expire_at).await?;
-        transaction.commit().await.map_err(pg)
+        // The store does not know the account here; a roll is rare enough to drop every copy.
+        notify_change(&transaction, &Change::Everything).await?;
+        transaction.commit().await.map_err(pg)?;
+        self.changes.announce(Change::Everything);
+        Ok(())
     }
 
     async fn delivery_targets(&self, account: &AccountId, now: Timestamp) -> StoreResult<Vec<StoredTarget>> {
@@ -222,7 +236,7 @@ pub fn target_row(row: &Row, first: usize) -> TargetRow {
 
 pub async fn target(c: &impl GenericClient, row: TargetRow, now: Timestamp) -> StoreResult<StoredTarget> {
     let secrets = webhook_secrets(c, &WebhookId::from_trusted(row.id.clone()), now).await?;
-    row.into_target(secrets.into_iter().map(|s| s.sealed).collect())
+    row.into_target(secrets.into_iter().map(|s| (s.sealed, s.expires_at)).collect())
 }
 
 pub async fn delivery_targets(

@@ -11,7 +11,9 @@ use crate::store::*;
 #[async_trait]
 impl CatalogStore for SqliteStore {
     async fn put_event_type(&self, draft: EventTypeDraft) -> StoreResult<(EventType, bool)> {
-        self.writer.write(move |conn| put_event_type(conn, draft)).await
+        let put = self.writer.write(move |conn| put_event_type(conn, draft)).await?;
+        self.changes.announce(Change::Catalog);
+        Ok(put)
     }
 
     async fn list_event_types(&self) -> StoreResult<Vec<EventType>> {

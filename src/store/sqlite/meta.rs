@@ -19,6 +19,10 @@ impl InstallationStore for SqliteStore {
     async fn insert_meta_if_absent(&self, key: &'static str, value: Vec<u8>) -> StoreResult<Vec<u8>> {
         self.writer.write(move |conn| insert_meta_if_absent(conn, key, &value)).await
     }
+
+    fn changes(&self) -> tokio::sync::broadcast::Receiver<Change> {
+        self.changes.subscribe()
+    }
 }
 
 pub fn get_meta(conn: &Connection, key: &str) -> StoreResult<Option<Vec<u8>>> {

@@ -47,6 +47,8 @@ pub struct SqliteStore {
     path: PathBuf,
     writer: Writer,
     readers: Mutex<Vec<Connection>>,
+    /// Where this store's writes announce what they changed (one process owns the file, so no one else).
+    changes: ChangeFeed,
     /// Held open for the life of the store: the data directory belongs to one process at a time.
     _lock: std::fs::File,
 }
@@ -64,7 +66,7 @@ impl SqliteStore {
         migrate(&conn)?;
         queue::release_all_leases(&conn)?;
         let writer = Writer::spawn(conn).map_err(backend)?;
-        Ok(Self { path, writer, readers: Mutex::new(Vec::new()), _lock: lock })
+        Ok(Self { path, writer, readers: Mutex::new(Vec::new()), changes: ChangeFeed::default(), _lock: lock })
     }
 
     fn read<T>(&self, query: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {

@@ -30,7 +30,11 @@ impl DeliveryQueue for SqliteStore {
     }
 
     async fn record_attempt(&self, record: AttemptRecord) -> StoreResult<RecordOutcome> {
-        self.writer.write(move |conn| record_attempt(conn, &record)).await
+        let outcome = self.writer.write(move |conn| record_attempt(conn, &record)).await?;
+        if let RecordOutcome::Applied(HealthChange::Disabled(_)) = &outcome {
+            self.changes.announce(Change::Everything);
+        }
+        Ok(outcome)
     }
 
     async fn requeue_failed(

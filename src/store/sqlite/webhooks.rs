@@ -11,7 +11,10 @@ use crate::store::*;
 #[async_trait]
 impl WebhookStore for SqliteStore {
     async fn create_webhook(&self, new: NewWebhook) -> StoreResult<()> {
-        self.writer.write(move |conn| insert_webhook(conn, &new)).await
+        let account = new.webhook.account_id.clone();
+        self.writer.write(move |conn| insert_webhook(conn, &new)).await?;
+        self.changes.announce(Change::Targets(account));
+        Ok(())
     }
 
     async fn list_webhooks(&self, account: &AccountId) -> StoreResult<Vec<Webhook>> {
@@ -24,7 +27,10 @@ impl WebhookStore for SqliteStore {
 
     async fn delete_webhook(&self, account: &AccountId, id: &WebhookId, now: Timestamp) -> StoreResult<bool> {
         let (account, id) = (account.clone(), id.clone());
-        self.writer.write(move |conn| delete_webhook(conn, &account, &id, now)).await
+        let announced = account.clone();
+        let deleted = self.writer.write(move |conn| delete_webhook(conn, &account, &id, now)).await?;
+        self.changes.announce(Change::Targets(announced));
+        Ok(deleted)
     }
 
     async fn update_webhook(
@@ -35,7 +41,10 @@ impl WebhookStore for SqliteStore {
         now: Timestamp,
     ) -> StoreResult<Option<Webhook>> {
         let (account, id) = (account.clone(), id.clone());
-        self.writer.write(move |conn| update_webhook(conn, &account, &id, &changes, now)).await
+        let announced = account.clone();
+        let updated = self.writer.write(move |conn| update_webhook(conn, &account, &id, &changes, now)).await?;
+        self.changes.announce(Change::Targets(announced));
+        Ok(updated)
     }
 
     async fn webhook_secrets(&self, id: &WebhookId, now: Timestamp) -> StoreResult<Vec<StoredSecret>> {
@@ -50,7 +59,10 @@ impl WebhookStore for SqliteStore {
         previous_expire_at: Timestamp,
     ) -> StoreResult<()> {
         let id = id.clone();
-        self.writer.write(move |conn| roll_webhook_secret(conn, &id, &sealed, now, previous_expire_at)).await
+        self.writer.write(move |conn| roll_webhook_secret(conn, &id, &sealed, now, previous_expire_at)).await?;
+        // The store does not know the account here; a roll is rare enough to drop every copy.
+        self.changes.announce(Change::Everything);
+        Ok(())
     }
 
     async fn delivery_targets(&self, account: &AccountId, now: Timestamp) -> StoreResult<Vec<StoredTarget>> {
@@ -79,14 +91,20 @@ pub fn get_webhook(conn: &Connection, account: &AccountId, id: &WebhookId) -> St
 }
 
 /// The live secrets of a webhook, newest first (the newest signs first in the header).
-pub fn sealed_secrets(conn: &Connection, webhook: &str, now: Timestamp) -> StoreResult<Vec<Vec<u8>>> {
+/// The webhook's live secrets at `now`, newest first, each with when it stops signing.
+pub fn sealed_secrets(
+    conn: &Connection,
+    webhook: &str,
+    now: Timestamp,
+) -> StoreResult<Vec<(Vec<u8>, Option<Timestamp>)>> {
     let mut stmt = conn
         .prepare_cached(
-            "SELECT sealed FROM webhook_secrets WHERE webhook_id = ?1 AND (expires_at IS NULL OR expires_at > ?2) \
-             ORDER BY created_at DESC",
+            "SELECT sealed, expires_at FROM webhook_secrets WHERE webhook_id = ?1 \
+             AND (expires_at IS NULL OR expires_at > ?2) ORDER BY created_at DESC",
         )
         .map_err(backend)?;
-    let found = stmt.query_map(params![webhook, now.as_millis()], |row| row.get(0)).map_err(backend)?;
+    let read = |row: &rusqlite::Row| Ok((row.get(0)?, row.get::<_, Option<i64>>(1)?.map(Timestamp::from_millis)));
+    let found = stmt.query_map(params![webhook, now.as_millis()], read).map_err(backend)?;
     found.collect::<Result<_, _>>().map_err(backend)
 }
 
