@@ -208,10 +208,61 @@ pub async fn attempts_move_their_webhooks_health(backend: Backend) {
     let recovered = store.record_attempt(record(&ids[3], DeliveryTransition::Succeeded, None)).await.unwrap();
     assert_eq!(recovered, applied(HealthChange::Recovered), "{name}: a success ends the streak");
 }
+
+/// Attempts recorded at once (as a node's workers do, and as the backends then group them) each get their
+/// own outcome: the stale ones change nothing, the others move their deliveries on, and all are logged.
+pub async fn many_attempts_recorded_at_once_each_get_their_own_outcome(backend: Backend) {
+    let (store, name) = (backend.store.clone(), backend.name);
+    let (account, webhook) = tenant(store.as_ref()).await;
+    let now = Timestamp::now();
+    let ids = pending(store.as_ref(), &account, &webhook, 24, now).await;
+    assert_eq!(store.claim_due_deliveries(claim(now, 7, Duration::from_secs(60), 100)).await.unwrap().len(), 24);
+    let later = now.plus(Duration::from_secs(300));
+    let kind = |i: usize| i % 4; // 0: fails and retries, 3: stale, else succeeds
+    let tasks: Vec<_> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            let (store, id) = (store.clone(), id.clone());
+            let (transition, token) = match kind(i) {
+                0 => (DeliveryTransition::RetryAt(later), 7),
+                3 => (DeliveryTransition::Succeeded, 999),
+                _ => (DeliveryTransition::Succeeded, 7),
+            };
+            let record = AttemptRecord {
+                attempt: attempt_for(&id, 1),
+                status_code: Some(if kind(i) == 0 { 500 } else { 200 }),
+                lease_token: token,
+                transition,
+                disable_webhook: None,
+                failing_limit: None,
+            };
+            tokio::spawn(async move { store.record_attempt(record).await.unwrap() })
+        })
+        .collect();
+    for (i, task) in tasks.into_iter().enumerate() {
+        let outcome = task.await.unwrap();
+        assert_eq!(kind(i) == 3, outcome == RecordOutcome::Stale, "{name}: attempt {i}: {outcome:?}");
+    }
+    let page = PageRequest { after: None, limit: 100 };
+    let deliveries = store.list_deliveries(&webhook, None, page).await.unwrap();
+    for (i, id) in ids.iter().enumerate() {
+        let delivery = deliveries.iter().find(|d| &d.id == id).unwrap();
+        let expected = match kind(i) {
+            0 => (DeliveryState::Pending, 1, Some(later)),
+            3 => (DeliveryState::Pending, 0, Some(now)),
+            _ => (DeliveryState::Succeeded, 1, None),
+        };
+        assert_eq!((delivery.state, delivery.attempt_count, delivery.next_attempt_at), expected, "{name}: {i}");
+        assert_eq!(store.list_attempts(id).await.unwrap().len(), 1, "{name}: every attempt is logged");
+    }
+}
+
 contract!(
     concurrent_claims_never_hand_out_the_same_delivery,
     an_expired_lease_is_claimed_again_and_the_old_holder_cannot_overwrite_it,
     idempotency_keys_replay_or_refuse,
     paced_webhooks_are_claimed_by_their_rules_and_do_not_hold_back_the_others,
-    attempts_move_their_webhooks_health
+    attempts_move_their_webhooks_health,
+    many_attempts_recorded_at_once_each_get_their_own_outcome
 );

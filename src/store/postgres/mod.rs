@@ -9,6 +9,7 @@
 //! [`StoreError::Unavailable`], which the API answers with 503.
 
 mod accounts;
+mod attempt_writer;
 mod catalog;
 mod deliveries;
 mod events;
@@ -64,6 +65,8 @@ pub struct PostgresStore {
     work: Arc<Notify>,
     /// Where this node's writes, and through `NOTIFY herald_changes` every other node's, are announced.
     changes: ChangeFeed,
+    /// Records attempts in groups, one transaction for many.
+    attempts: attempt_writer::AttemptWriter,
 }
 
 /// A connection failure (the database is away) or an error the database reported.
@@ -96,7 +99,8 @@ impl PostgresStore {
         let work = Arc::new(Notify::new());
         let changes = ChangeFeed::default();
         listener::spawn(config, work.clone(), changes.clone());
-        Ok(Self { pool, work, changes })
+        let attempts = attempt_writer::AttemptWriter::spawn(pool.clone(), changes.clone());
+        Ok(Self { pool, work, changes, attempts })
     }
 
     async fn client(&self) -> StoreResult<deadpool_postgres::Object> {

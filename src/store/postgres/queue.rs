@@ -1,6 +1,6 @@
 //! PostgreSQL: the delivery queue: publishing, adding deliveries, claims under a lease, recording attempts.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -8,7 +8,7 @@ use bytes::Bytes;
 use deadpool_postgres::GenericClient;
 use tokio::sync::Notify;
 
-use super::sql::{Params, execute, notify_change, query, query_opt};
+use super::sql::{Params, execute, query, query_opt};
 use super::{PostgresStore, pg};
 use crate::domain::delivery_policy::DeliveryOrder;
 use crate::domain::model::*;
@@ -47,18 +47,7 @@ impl DeliveryQueue for PostgresStore {
     }
 
     async fn record_attempt(&self, record: AttemptRecord) -> StoreResult<RecordOutcome> {
-        let mut client = self.client().await?;
-        let transaction = client.transaction().await.map_err(pg)?;
-        let outcome = record_attempt(&transaction, &record).await?;
-        let disabled = matches!(&outcome, RecordOutcome::Applied(HealthChange::Disabled(_)));
-        if disabled {
-            notify_change(&transaction, &Change::Everything).await?;
-        }
-        transaction.commit().await.map_err(pg)?;
-        if disabled {
-            self.changes.announce(Change::Everything);
-        }
-        Ok(outcome)
+        self.attempts.record(record).await
     }
 
     async fn requeue_failed(
@@ -250,49 +239,112 @@ pub async fn next_due_at(c: &impl GenericClient, now: Timestamp) -> StoreResult<
     Ok(row.and_then(|row| row.get::<_, Option<i64>>(0)).map(Timestamp::from_millis))
 }
 
-pub async fn record_attempt(c: &impl GenericClient, record: &AttemptRecord) -> StoreResult<RecordOutcome> {
-    let a = &record.attempt;
-    let response = a.response.as_ref();
-    let error = a.error.as_ref();
+/// Records a group of attempts (no two of the same delivery): the attempts in one multi-row insert and the
+/// deliveries' new states in one update that says which leases held. When every applied attempt succeeded
+/// (the common case) one more update ends the streaks of their webhooks; when some failed, the health of
+/// each is applied in the group's order (a failure reads its webhook's streak under a lock), so that a
+/// success after a failure still ends the streak the failure began.
+pub async fn record_attempts(c: &impl GenericClient, records: &[AttemptRecord]) -> StoreResult<Vec<RecordOutcome>> {
+    insert_attempts(c, records).await?;
+    let now = Timestamp::now().as_millis();
+    let applied = apply_transitions(c, records, now).await?;
+    let held = |r: &&AttemptRecord| applied.contains_key(r.attempt.delivery_id.as_str());
+    let all_succeeded = records.iter().filter(held).all(|r| r.transition == DeliveryTransition::Succeeded);
+    let mut recovered: HashSet<String> = HashSet::new();
+    if all_succeeded {
+        let webhooks: Vec<&str> =
+            records.iter().filter_map(|r| applied.get(r.attempt.delivery_id.as_str()).map(String::as_str)).collect();
+        let sql =
+            "UPDATE webhooks SET failing_since = NULL WHERE id = ANY($1) AND failing_since IS NOT NULL RETURNING id";
+        recovered = query(c, sql, &[&webhooks]).await?.iter().map(|row| row.get(0)).collect();
+    }
+    let mut outcomes = Vec::with_capacity(records.len());
+    for record in records {
+        let Some(webhook) = applied.get(record.attempt.delivery_id.as_str()) else {
+            outcomes.push(RecordOutcome::Stale);
+            continue;
+        };
+        let health = match all_succeeded {
+            // The first success of a recovered webhook reports it; the others found nothing to change.
+            true if recovered.remove(webhook) => HealthChange::Recovered,
+            true => HealthChange::Unchanged,
+            false => update_health(c, record, now).await?,
+        };
+        outcomes.push(RecordOutcome::Applied(health));
+    }
+    Ok(outcomes)
+}
+
+async fn insert_attempts(c: &impl GenericClient, records: &[AttemptRecord]) -> StoreResult<()> {
+    let attempts: Vec<&Attempt> = records.iter().map(|r| &r.attempt).collect();
+    let column = |f: fn(&Attempt) -> String| attempts.iter().map(|a| f(a)).collect::<Vec<String>>();
+    let optional = |f: fn(&Attempt) -> Option<String>| attempts.iter().map(|a| f(a)).collect::<Vec<Option<String>>>();
+    let ids = column(|a| a.id.to_string());
+    let deliveries = column(|a| a.delivery_id.to_string());
+    let numbers: Vec<i32> = attempts.iter().map(|a| a.number as i32).collect();
+    let started: Vec<i64> = attempts.iter().map(|a| a.started_at.as_millis()).collect();
+    let durations: Vec<i64> = attempts.iter().map(|a| a.duration_ms as i64).collect();
+    let triggers = column(|a| a.trigger.as_str().to_owned());
+    let urls = column(|a| a.request_url.clone());
+    let request_headers = column(|a| headers_to_json(&a.request_headers));
+    let statuses: Vec<Option<i32>> =
+        attempts.iter().map(|a| a.response.as_ref().map(|r| i32::from(r.status))).collect();
+    let response_headers = optional(|a| a.response.as_ref().map(|r| headers_to_json(&r.headers)));
+    let bodies: Vec<Option<&[u8]>> = attempts.iter().map(|a| a.response.as_ref().map(|r| r.body.as_slice())).collect();
+    let truncated: Vec<bool> = attempts.iter().map(|a| a.response.as_ref().is_some_and(|r| r.truncated)).collect();
+    let codes = optional(|a| a.error.as_ref().map(|e| e.code.clone()));
+    let messages = optional(|a| a.error.as_ref().map(|e| e.message.clone()));
+    let nodes = optional(|a| a.node.clone());
     let sql = format!(
-        "INSERT INTO attempts ({ATTEMPT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+        "INSERT INTO attempts ({ATTEMPT_COLUMNS}) SELECT * FROM UNNEST($1::TEXT[], $2::TEXT[], $3::INTEGER[], \
+         $4::BIGINT[], $5::BIGINT[], $6::TEXT[], $7::TEXT[], $8::TEXT[], $9::INTEGER[], $10::TEXT[], $11::BYTEA[], \
+         $12::BOOLEAN[], $13::TEXT[], $14::TEXT[], $15::TEXT[])"
     );
     let params: Params = &[
-        &a.id.as_str(),
-        &a.delivery_id.as_str(),
-        &(a.number as i32),
-        &a.started_at.as_millis(),
-        &(a.duration_ms as i64),
-        &a.trigger.as_str(),
-        &a.request_url,
-        &headers_to_json(&a.request_headers),
-        &response.map(|r| i32::from(r.status)),
-        &response.map(|r| headers_to_json(&r.headers)),
-        &response.map(|r| r.body.as_slice()),
-        &response.is_some_and(|r| r.truncated),
-        &error.map(|e| e.code.as_str()),
-        &error.map(|e| e.message.as_str()),
-        &a.node,
+        &ids,
+        &deliveries,
+        &numbers,
+        &started,
+        &durations,
+        &triggers,
+        &urls,
+        &request_headers,
+        &statuses,
+        &response_headers,
+        &bodies,
+        &truncated,
+        &codes,
+        &messages,
+        &nodes,
     ];
     execute(c, &sql, params).await?;
-    let (state, next_attempt_at) = rules::state_after(record.transition);
-    let next_attempt_at = next_attempt_at.map(Timestamp::as_millis);
-    let now = Timestamp::now().as_millis();
-    let sql = "UPDATE deliveries SET state = $3, next_attempt_at = $4, attempt_count = attempt_count + 1, \
-               last_status_code = $5, leased_until = NULL, lease_token = NULL, updated_at = $6 \
-               WHERE id = $1 AND lease_token = $2 AND state = 'pending'";
-    let params: Params = &[
-        &a.delivery_id.as_str(),
-        &record.lease_token,
-        &state.as_str(),
-        &next_attempt_at,
-        &record.status_code.map(i32::from),
-        &now,
-    ];
-    if execute(c, sql, params).await? == 0 {
-        return Ok(RecordOutcome::Stale);
-    }
-    Ok(RecordOutcome::Applied(update_health(c, record, now).await?))
+    Ok(())
+}
+
+/// Moves on every delivery whose lease still holds; returns those delivery ids with their webhooks.
+async fn apply_transitions(
+    c: &impl GenericClient,
+    records: &[AttemptRecord],
+    now: i64,
+) -> StoreResult<HashMap<String, String>> {
+    let ids: Vec<&str> = records.iter().map(|r| r.attempt.delivery_id.as_str()).collect();
+    let tokens: Vec<i64> = records.iter().map(|r| r.lease_token).collect();
+    let (states, nexts): (Vec<&str>, Vec<Option<i64>>) = records
+        .iter()
+        .map(|r| {
+            let (state, next) = rules::state_after(r.transition);
+            (state.as_str(), next.map(Timestamp::as_millis))
+        })
+        .unzip();
+    let statuses: Vec<Option<i32>> = records.iter().map(|r| r.status_code.map(i32::from)).collect();
+    let sql = "UPDATE deliveries d SET state = u.state, next_attempt_at = u.next, attempt_count = d.attempt_count + 1, \
+               last_status_code = u.status, leased_until = NULL, lease_token = NULL, updated_at = $6 \
+               FROM UNNEST($1::TEXT[], $2::BIGINT[], $3::TEXT[], $4::BIGINT[], $5::INTEGER[]) \
+                 AS u(id, token, state, next, status) \
+               WHERE d.id = u.id AND d.lease_token = u.token AND d.state = 'pending' \
+               RETURNING d.id, d.webhook_id";
+    let rows = query(c, sql, &[&ids, &tokens, &states, &nexts, &statuses, &now]).await?;
+    Ok(rows.iter().map(|row| (row.get(0), row.get(1))).collect())
 }
 
 /// Applies [`rules::health_after`] to the delivery's webhook. A success on a webhook that is not failing,
