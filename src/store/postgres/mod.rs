@@ -9,10 +9,10 @@
 //! [`StoreError::Unavailable`], which the API answers with 503.
 
 mod accounts;
-mod attempt_writer;
 mod catalog;
 mod deliveries;
 mod events;
+mod group_commit;
 mod listener;
 mod listeners;
 mod meta;
@@ -66,7 +66,9 @@ pub struct PostgresStore {
     /// Where this node's writes, and through `NOTIFY herald_changes` every other node's, are announced.
     changes: ChangeFeed,
     /// Records attempts in groups, one transaction for many.
-    attempts: attempt_writer::AttemptWriter,
+    attempts: group_commit::GroupWriter<group_commit::Attempts>,
+    /// Publishes without an idempotency key, likewise.
+    publishes: group_commit::GroupWriter<group_commit::Publishes>,
 }
 
 /// A connection failure (the database is away) or an error the database reported.
@@ -99,8 +101,9 @@ impl PostgresStore {
         let work = Arc::new(Notify::new());
         let changes = ChangeFeed::default();
         listener::spawn(config, work.clone(), changes.clone());
-        let attempts = attempt_writer::AttemptWriter::spawn(pool.clone(), changes.clone());
-        Ok(Self { pool, work, changes, attempts })
+        let attempts = group_commit::GroupWriter::spawn(pool.clone(), changes.clone());
+        let publishes = group_commit::GroupWriter::spawn(pool.clone(), changes.clone());
+        Ok(Self { pool, work, changes, attempts, publishes })
     }
 
     async fn client(&self) -> StoreResult<deadpool_postgres::Object> {

@@ -20,6 +20,10 @@ use crate::store::*;
 #[async_trait]
 impl DeliveryQueue for PostgresStore {
     async fn publish(&self, batch: PublishBatch) -> StoreResult<PublishOutcome> {
+        // Without an idempotency key a publish only adds fresh rows, so it can share a commit with others.
+        if batch.idempotency.is_none() {
+            return self.publishes.write(batch).await;
+        }
         let mut client = self.client().await?;
         let transaction = client.transaction().await.map_err(pg)?;
         let outcome = publish(&transaction, &batch).await?;
@@ -47,7 +51,7 @@ impl DeliveryQueue for PostgresStore {
     }
 
     async fn record_attempt(&self, record: AttemptRecord) -> StoreResult<RecordOutcome> {
-        self.attempts.record(record).await
+        self.attempts.write(record).await
     }
 
     async fn requeue_failed(
@@ -88,43 +92,58 @@ pub async fn publish(c: &impl GenericClient, batch: &PublishBatch) -> StoreResul
             return Ok(PublishOutcome::Replayed { response: Bytes::from(row.get::<_, Vec<u8>>(1)) });
         }
     }
-    let sql = "INSERT INTO events (id, account_id, event_type, created_at, body, resource_id, simulated) \
-               VALUES ($1, $2, $3, $4, $5, $6, $7)";
-    for e in &batch.events {
-        let params: Params = &[
-            &e.id.as_str(),
-            &e.account_id.as_str(),
-            &e.event_type.as_str(),
-            &e.created_at.as_millis(),
-            &e.body.as_ref(),
-            &e.resource_id,
-            &e.simulated,
-        ];
-        execute(c, sql, params).await?;
-    }
-    add_deliveries(c, &batch.deliveries).await?;
+    insert_events(c, &batch.events.iter().collect::<Vec<_>>()).await?;
+    insert_deliveries(c, &batch.deliveries.iter().collect::<Vec<_>>()).await?;
     Ok(PublishOutcome::Committed)
 }
 
 pub async fn add_deliveries(c: &impl GenericClient, deliveries: &[NewDelivery]) -> StoreResult<()> {
+    insert_deliveries(c, &deliveries.iter().collect::<Vec<_>>()).await
+}
+
+/// The events in one multi-row insert.
+pub async fn insert_events(c: &impl GenericClient, events: &[&Event]) -> StoreResult<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
+    let accounts: Vec<&str> = events.iter().map(|e| e.account_id.as_str()).collect();
+    let types: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
+    let created: Vec<i64> = events.iter().map(|e| e.created_at.as_millis()).collect();
+    let bodies: Vec<&[u8]> = events.iter().map(|e| e.body.as_ref()).collect();
+    let resources: Vec<Option<&str>> = events.iter().map(|e| e.resource_id.as_deref()).collect();
+    let simulated: Vec<bool> = events.iter().map(|e| e.simulated).collect();
+    let sql = "INSERT INTO events (id, account_id, event_type, created_at, body, resource_id, simulated) \
+               SELECT * FROM UNNEST($1::TEXT[], $2::TEXT[], $3::TEXT[], $4::BIGINT[], $5::BYTEA[], $6::TEXT[], \
+               $7::BOOLEAN[])";
+    execute(c, sql, &[&ids, &accounts, &types, &created, &bodies, &resources, &simulated]).await?;
+    Ok(())
+}
+
+/// The deliveries in one multi-row insert; those nobody holds are announced, so an idle node picks them up
+/// at once.
+pub async fn insert_deliveries(c: &impl GenericClient, deliveries: &[&NewDelivery]) -> StoreResult<()> {
+    if deliveries.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<&str> = deliveries.iter().map(|d| d.id.as_str()).collect();
+    let events: Vec<&str> = deliveries.iter().map(|d| d.event_id.as_str()).collect();
+    let webhooks: Vec<&str> = deliveries.iter().map(|d| d.webhook_id.as_str()).collect();
+    let accounts: Vec<&str> = deliveries.iter().map(|d| d.account_id.as_str()).collect();
+    let triggers: Vec<&str> = deliveries.iter().map(|d| d.trigger.as_str()).collect();
+    let due: Vec<i64> = deliveries.iter().map(|d| d.next_attempt_at.as_millis()).collect();
+    let leased_until: Vec<Option<i64>> = deliveries.iter().map(|d| d.lease.map(|l| l.until.as_millis())).collect();
+    let tokens: Vec<Option<i64>> = deliveries.iter().map(|d| d.lease.map(|l| l.token)).collect();
+    let single: Vec<bool> = deliveries.iter().map(|d| d.single_attempt).collect();
     let sql = "INSERT INTO deliveries (id, event_id, webhook_id, account_id, state, trigger, created_at, updated_at, \
                next_attempt_at, leased_until, lease_token, single_attempt) \
-               VALUES ($1, $2, $3, $4, 'pending', $5, $6, $6, $6, $7, $8, $9)";
-    for d in deliveries {
-        let params: Params = &[
-            &d.id.as_str(),
-            &d.event_id.as_str(),
-            &d.webhook_id.as_str(),
-            &d.account_id.as_str(),
-            &d.trigger.as_str(),
-            &d.next_attempt_at.as_millis(),
-            &d.lease.map(|l| l.until.as_millis()),
-            &d.lease.map(|l| l.token),
-            &d.single_attempt,
-        ];
-        execute(c, sql, params).await?;
-    }
-    // Deliveries nobody holds are announced, so an idle node picks them up at once.
+               SELECT u.id, u.event_id, u.webhook_id, u.account_id, 'pending', u.trigger, u.due, u.due, u.due, \
+                 u.leased_until, u.token, u.single \
+               FROM UNNEST($1::TEXT[], $2::TEXT[], $3::TEXT[], $4::TEXT[], $5::TEXT[], $6::BIGINT[], $7::BIGINT[], \
+                 $8::BIGINT[], $9::BOOLEAN[]) \
+                 AS u(id, event_id, webhook_id, account_id, trigger, due, leased_until, token, single)";
+    let params: Params = &[&ids, &events, &webhooks, &accounts, &triggers, &due, &leased_until, &tokens, &single];
+    execute(c, sql, params).await?;
     if deliveries.iter().any(|d| d.lease.is_none()) {
         execute(c, "SELECT pg_notify('herald_work', '')", &[]).await?;
     }
