@@ -422,7 +422,8 @@ impl Publisher {
         Ok(found)
     }
 
-    /// The account's targets read afresh (resends and tests use them as the store has them now).
+    /// The account's targets read afresh, not from the cache: resends and test events use the webhooks as the
+    /// store has them at this moment.
     async fn open_targets(&self, account: &AccountId, now: Timestamp) -> Result<Targets, PublishError> {
         Ok(self.load_targets(account, now).await?.0)
     }

@@ -8,7 +8,7 @@
 //! deliveries; an attempt and its delivery's new state) are single calls, so a backend can make each one
 //! transaction. Decisions that are not SQL (the paced admission, a webhook's health after an attempt, the
 //! webhook limit and URL rule) are pure functions both backends call ([`rules`], `pacing`). `store` uses
-//! `domain` and `pacing`.
+//! `domain`, `pacing` and (for the words of a failed group on PostgreSQL) `error_chain`.
 
 mod accounts;
 mod catalog;
