@@ -29,6 +29,13 @@ fn duration(text: &str) -> Result<Duration, String> {
     humantime::parse_duration(text).map_err(|e| e.to_string())
 }
 
+/// A duration of a second or more: a partition's span (shorter spans would make partitions faster than
+/// the retention job can keep up with).
+fn span(text: &str) -> Result<Duration, String> {
+    let span = duration(text)?;
+    if span < Duration::from_secs(1) { Err("a partition span is at least 1s".into()) } else { Ok(span) }
+}
+
 /// A duration, or `0` for never.
 fn duration_or_never(text: &str) -> Result<Duration, String> {
     if text == "0" { Ok(Duration::ZERO) } else { duration(text) }
@@ -108,6 +115,10 @@ pub struct ServeArgs {
     /// Delete events, deliveries and attempts older than this; "0" keeps everything
     #[arg(long, env = "HERALD_RETENTION", default_value = "30d", value_parser = duration_or_never)]
     pub retention: Duration,
+    /// On PostgreSQL, how much time one partition of events, deliveries and attempts holds; retention
+    /// drops a partition once its span is past the retention period
+    #[arg(long, env = "HERALD_PARTITION_SPAN", default_value = "1d", value_parser = span)]
+    pub partition_span: Duration,
     /// Disable a webhook whose every attempt has failed for this long; "0" never
     #[arg(long, env = "HERALD_DISABLE_AFTER", default_value = "5d", value_parser = duration_or_never)]
     pub disable_after: Duration,
@@ -255,6 +266,7 @@ impl Settings {
             database_pool: crate::store::postgres::PoolSettings {
                 max_connections: args.database_pool_size.max(2),
                 wait_timeout: args.database_timeout,
+                partition_span: args.partition_span,
             },
             lease_duration: args.lease_duration,
             node_id: non_empty(args.node_id).unwrap_or_else(default_node_id),

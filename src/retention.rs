@@ -1,8 +1,10 @@
-//! The retention job: deletes events older than the configured age, with their deliveries and attempts.
+//! The retention job: keeps the stored history within the configured age and, where the store partitions
+//! it by time, its partitions ready before the writes that need them.
 //!
-//! It works in small batches (one short transaction each) so that it never holds locks long or competes
-//! with deliveries for the writer, and pauses between batches. Every node may run it: on PostgreSQL the
-//! batches skip rows another node is already deleting.
+//! Row-by-row deletion works in small batches (one short transaction each) so that it never holds locks
+//! long or competes with deliveries for the writer, and pauses between batches. Whole spans of time go at
+//! once where the store has them. Every node may run it: on PostgreSQL the batches skip rows another node
+//! is already deleting, and one node at a time changes the partitions.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,29 +21,42 @@ const BETWEEN_BATCHES: Duration = Duration::from_millis(200);
 /// Pause once everything old is gone.
 const IDLE: Duration = Duration::from_secs(60);
 
-/// Runs until `shutdown`; a zero `retention` keeps everything and returns at once.
+/// Runs until `shutdown`; a zero `retention` keeps everything (partitions are still made ahead).
 pub async fn run(store: Arc<dyn Store>, retention: Duration, shutdown: CancellationToken) {
-    if retention.is_zero() {
+    // Several rounds per span, so the spans ahead are there long before the clock reaches them.
+    let idle = store.history_span().map_or(IDLE, |span| IDLE.min(span / 4));
+    if retention.is_zero() && store.history_span().is_none() {
         return;
     }
     loop {
-        let cutoff = Timestamp::from_millis(Timestamp::now().as_millis() - retention.as_millis() as i64);
-        let pause = match store.delete_events_before(cutoff, BATCH).await {
-            Ok(deleted) if deleted == u64::from(BATCH) => BETWEEN_BATCHES,
-            Ok(deleted) => {
-                if deleted > 0 {
-                    tracing::info!(events = deleted, "retention deleted old events");
-                }
-                IDLE
-            }
-            Err(error) => {
-                tracing::warn!(error = %error, "retention could not delete old events; will try again");
-                IDLE
-            }
-        };
+        if let Err(error) = store.prepare_history(Timestamp::now()).await {
+            tracing::warn!(error = %error, "could not create the history's next partitions; will try again");
+        }
+        let pause = if retention.is_zero() { idle } else { expire(store.as_ref(), retention, idle).await };
         tokio::select! {
             _ = shutdown.cancelled() => return,
             _ = tokio::time::sleep(pause) => {}
+        }
+    }
+}
+
+/// One round of expiry; returns how long to wait before the next.
+async fn expire(store: &dyn Store, retention: Duration, idle: Duration) -> Duration {
+    let cutoff = Timestamp::from_millis(Timestamp::now().as_millis() - retention.as_millis() as i64);
+    match store.expire_history(cutoff, BATCH).await {
+        Ok(expired) => {
+            if expired.events > 0 || expired.partitions > 0 {
+                tracing::info!(
+                    events = expired.events,
+                    partitions = expired.partitions,
+                    "retention removed old history"
+                );
+            }
+            if expired.events == u64::from(BATCH) { BETWEEN_BATCHES } else { idle }
+        }
+        Err(error) => {
+            tracing::warn!(error = %error, "retention could not remove old history; will try again");
+            idle
         }
     }
 }

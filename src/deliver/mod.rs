@@ -193,7 +193,9 @@ impl Worker {
         // Only a failure can end a failing streak in a disable; a success needs no cutoff.
         let failing_limit = (transition != DeliveryTransition::Succeeded).then(|| self.failing_limit()).flatten();
         let lease_token = job.lease.token;
-        let record = AttemptRecord { attempt, status_code, lease_token, transition, disable_webhook, failing_limit };
+        let event_id = job.event_id.clone();
+        let record =
+            AttemptRecord { attempt, event_id, status_code, lease_token, transition, disable_webhook, failing_limit };
         match self.store.record_attempt(record).await {
             Ok(RecordOutcome::Applied(health)) => {
                 // A paced webhook's next delivery may go now that this one is done.

@@ -1,4 +1,4 @@
-//! Stored events, read by the API, the listener streams and retention.
+//! Stored events, read by the API and the listener streams.
 
 use async_trait::async_trait;
 
@@ -15,7 +15,7 @@ pub struct EventFilter {
     pub resource_id: Option<String>,
 }
 
-/// Stored events, read by the API, the listener streams and retention.
+/// Stored events, read by the API and the listener streams.
 #[async_trait]
 pub trait EventStore: Send + Sync {
     async fn get_event(&self, account: &AccountId, id: &EventId) -> StoreResult<Option<Event>>;
@@ -26,8 +26,4 @@ pub trait EventStore: Send + Sync {
 
     /// The account's events (simulated ones too) with ids after `after`, oldest first.
     async fn events_after(&self, account: &AccountId, after: &EventId, limit: u32) -> StoreResult<Vec<Event>>;
-
-    /// Deletes events (with their deliveries and attempts) created before `cutoff`, at most `limit` events
-    /// in one call; returns how many events went.
-    async fn delete_events_before(&self, cutoff: Timestamp, limit: u32) -> StoreResult<u64>;
 }

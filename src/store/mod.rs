@@ -1,6 +1,6 @@
 //! The storage contract that every backend implements with the same behaviour, split by role: one trait
 //! per kind of record ([`AccountStore`], [`CatalogStore`], [`WebhookStore`], [`EventStore`],
-//! [`DeliveryQueue`], [`DeliveryLog`], [`ListenerStore`], [`InstallationStore`]), each in its own file with
+//! [`DeliveryQueue`], [`DeliveryLog`], [`HistoryStore`], [`ListenerStore`], [`InstallationStore`]), each in its own file with
 //! its request types, and [`Store`], the union that callers hold as `Arc<dyn Store>`.
 //!
 //! All SQL lives below this module. Callers speak in domain records and the small request types defined
@@ -16,6 +16,7 @@ mod changes;
 pub mod columns;
 mod deliveries;
 mod events;
+mod history;
 mod listeners;
 mod meta;
 pub mod postgres;
@@ -29,6 +30,7 @@ pub use catalog::*;
 pub use changes::{Change, ChangeFeed};
 pub use deliveries::*;
 pub use events::*;
+pub use history::*;
 pub use listeners::*;
 pub use meta::*;
 pub use queue::*;
@@ -43,6 +45,7 @@ pub trait Store:
     + EventStore
     + DeliveryQueue
     + DeliveryLog
+    + HistoryStore
     + ListenerStore
     + InstallationStore
     + 'static
@@ -56,6 +59,7 @@ impl<T> Store for T where
         + EventStore
         + DeliveryQueue
         + DeliveryLog
+        + HistoryStore
         + ListenerStore
         + InstallationStore
         + 'static

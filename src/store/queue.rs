@@ -84,6 +84,8 @@ pub enum DeliveryTransition {
 /// One attempt to append to the log, and what it does to its delivery (and perhaps its webhook).
 pub struct AttemptRecord {
     pub attempt: Attempt,
+    /// The event the delivery is of: where the history is partitioned by event, it names the partition.
+    pub event_id: EventId,
     pub status_code: Option<u16>,
     pub lease_token: i64,
     pub transition: DeliveryTransition,

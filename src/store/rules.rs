@@ -83,7 +83,7 @@ mod tests {
     use super::*;
     use crate::domain::delivery_policy::DeliveryPolicy;
     use crate::domain::model::{Attempt, DeliveryFormat, SigningAlgorithm, Trigger};
-    use crate::domain::{AccountId, AttemptId, DeliveryId};
+    use crate::domain::{AccountId, AttemptId, DeliveryId, EventId};
     use crate::store::FailingLimit;
 
     const T: Timestamp = Timestamp::from_millis(1_000_000);
@@ -121,6 +121,7 @@ mod tests {
                 error: None,
                 node: None,
             },
+            event_id: EventId::generate(),
             status_code: None,
             lease_token: 1,
             transition,

@@ -20,6 +20,7 @@ pub async fn dashboard_counts_follow_the_deliveries_outcomes(backend: Backend) {
     for (delivery, (status, transition)) in claimed.iter().zip(outcomes) {
         let record = AttemptRecord {
             attempt: attempt_for(&delivery.delivery_id, 1),
+            event_id: delivery.event_id.clone(),
             status_code: status,
             lease_token: 9,
             transition,

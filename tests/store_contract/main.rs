@@ -10,7 +10,7 @@ mod common;
 mod accounts;
 mod catalog;
 mod deliveries;
-mod events;
+mod history;
 mod listeners;
 mod meta;
 mod queue;
@@ -18,7 +18,7 @@ mod schema;
 mod sqlite_writer;
 mod webhooks;
 
-pub use std::collections::HashSet;
+pub use std::collections::{BTreeMap, HashSet};
 pub use std::sync::Arc;
 pub use std::time::Duration;
 
@@ -115,8 +115,14 @@ pub async fn pending(
     let mut events = Vec::new();
     let mut deliveries = Vec::new();
     for n in 0..count {
+        // Events of the past get ids of their time, as they would have had then.
+        let id = if created.as_millis() < Timestamp::now().as_millis() - 1000 {
+            EventId::generate_at(created)
+        } else {
+            EventId::generate()
+        };
         let event = Event {
-            id: EventId::generate(),
+            id,
             account_id: account.clone(),
             event_type: EventTypeName::parse("payment.created").unwrap(),
             created_at: created,
@@ -137,8 +143,16 @@ pub async fn pending(
         events.push(event);
     }
     let ids = deliveries.iter().map(|d| d.id.clone()).collect();
+    EVENTS.lock().unwrap().extend(deliveries.iter().map(|d| (d.id.clone(), d.event_id.clone())));
     store.publish(PublishBatch { idempotency: None, events, deliveries }).await.unwrap();
     ids
+}
+
+/// The event of each delivery [`pending`] made, for the attempt records that name it.
+static EVENTS: std::sync::Mutex<BTreeMap<DeliveryId, EventId>> = std::sync::Mutex::new(BTreeMap::new());
+
+pub fn event_of(delivery: &DeliveryId) -> EventId {
+    EVENTS.lock().unwrap()[delivery].clone()
 }
 
 pub fn claim(now: Timestamp, token: i64, lease: Duration, limit: u32) -> ClaimRequest {

@@ -59,6 +59,7 @@ pub async fn an_expired_lease_is_claimed_again_and_the_old_holder_cannot_overwri
 
     let stale = AttemptRecord {
         attempt: attempt_for(&id, 1),
+        event_id: event_of(&id),
         status_code: Some(200),
         lease_token: 11,
         transition: DeliveryTransition::Succeeded,
@@ -69,6 +70,7 @@ pub async fn an_expired_lease_is_claimed_again_and_the_old_holder_cannot_overwri
     let retry_at = later.plus(Duration::from_secs(30));
     let current = AttemptRecord {
         attempt: attempt_for(&id, 1),
+        event_id: event_of(&id),
         status_code: Some(500),
         lease_token: 13,
         transition: DeliveryTransition::RetryAt(retry_at),
@@ -148,6 +150,7 @@ pub async fn paced_webhooks_are_claimed_by_their_rules_and_do_not_hold_back_the_
     let head = fifo_claimed[0];
     let record = AttemptRecord {
         attempt: attempt_for(&head.delivery_id, 1),
+        event_id: head.event_id.clone(),
         status_code: Some(500),
         lease_token: 1,
         transition: DeliveryTransition::RetryAt(now.plus(Duration::from_secs(30))),
@@ -160,6 +163,7 @@ pub async fn paced_webhooks_are_claimed_by_their_rules_and_do_not_hold_back_the_
     // Once the head is given up, the next in line goes.
     let record = AttemptRecord {
         attempt: attempt_for(&head.delivery_id, 2),
+        event_id: head.event_id.clone(),
         status_code: Some(500),
         lease_token: 5,
         transition: DeliveryTransition::Exhausted,
@@ -187,6 +191,7 @@ pub async fn attempts_move_their_webhooks_health(backend: Backend) {
     assert_eq!(store.claim_due_deliveries(claim(now, 21, Duration::from_secs(60), 10)).await.unwrap().len(), 4);
     let record = |id: &DeliveryId, transition, limit: Option<Timestamp>| AttemptRecord {
         attempt: attempt_for(id, 1),
+        event_id: event_of(id),
         status_code: Some(500),
         lease_token: 21,
         transition,
@@ -231,6 +236,7 @@ pub async fn many_attempts_recorded_at_once_each_get_their_own_outcome(backend: 
             };
             let record = AttemptRecord {
                 attempt: attempt_for(&id, 1),
+                event_id: event_of(&id),
                 status_code: Some(if kind(i) == 0 { 500 } else { 200 }),
                 lease_token: token,
                 transition,

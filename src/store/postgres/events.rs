@@ -1,10 +1,10 @@
-//! PostgreSQL: stored events: reads, the listener stream's cursor reads, and retention.
+//! PostgreSQL: stored events: reads and the listener stream's cursor reads.
 
 use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
 
-use super::sql::{Params, all, execute, query, query_opt};
-use super::{PostgresStore, pg, rows};
+use super::sql::{Params, all, query, query_opt};
+use super::{PostgresStore, rows};
 use crate::domain::model::*;
 use crate::domain::*;
 use crate::store::columns::*;
@@ -27,14 +27,6 @@ impl EventStore for PostgresStore {
 
     async fn events_after(&self, account: &AccountId, after: &EventId, limit: u32) -> StoreResult<Vec<Event>> {
         events_after(&self.client().await?, account, after, limit).await
-    }
-
-    async fn delete_events_before(&self, cutoff: Timestamp, limit: u32) -> StoreResult<u64> {
-        let mut client = self.client().await?;
-        let transaction = client.transaction().await.map_err(pg)?;
-        let deleted = delete_events_before(&transaction, cutoff, limit).await?;
-        transaction.commit().await.map_err(pg)?;
-        Ok(deleted)
     }
 }
 
@@ -65,19 +57,6 @@ pub async fn list_events(
         &i64::from(page.limit),
     ];
     all(query(c, &sql, params).await?, rows::event)
-}
-
-pub async fn delete_events_before(c: &impl GenericClient, cutoff: Timestamp, limit: u32) -> StoreResult<u64> {
-    let sql = "SELECT id FROM events WHERE created_at < $1 ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED";
-    let ids: Vec<String> =
-        query(c, sql, &[&cutoff.as_millis(), &i64::from(limit)]).await?.iter().map(|row| row.get(0)).collect();
-    if ids.is_empty() {
-        return Ok(0);
-    }
-    let sql = "DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE event_id = ANY($1))";
-    execute(c, sql, &[&ids]).await?;
-    execute(c, "DELETE FROM deliveries WHERE event_id = ANY($1)", &[&ids]).await?;
-    execute(c, "DELETE FROM events WHERE id = ANY($1)", &[&ids]).await
 }
 
 pub async fn events_after(

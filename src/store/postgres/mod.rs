@@ -13,6 +13,7 @@ mod catalog;
 mod deliveries;
 mod events;
 mod group_commit;
+mod history;
 mod listener;
 mod listeners;
 mod meta;
@@ -41,6 +42,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_webhook_health.sql"),
     include_str!("migrations/0007_dashboard.sql"),
     include_str!("migrations/0008_listeners.sql"),
+    include_str!("migrations/0009_history_partitions.sql"),
 ];
 /// Serialises migrations when several nodes start at once.
 const MIGRATION_LOCK: i64 = 0x4845_5241_4c44; // "HERALD"
@@ -51,11 +53,13 @@ pub struct PoolSettings {
     pub max_connections: usize,
     /// How long a call waits for a connection before answering "unavailable".
     pub wait_timeout: Duration,
+    /// How much time one partition of the history holds (see [`history`]).
+    pub partition_span: Duration,
 }
 
 impl Default for PoolSettings {
     fn default() -> Self {
-        Self { max_connections: 16, wait_timeout: Duration::from_secs(5) }
+        Self { max_connections: 16, wait_timeout: Duration::from_secs(5), partition_span: Duration::from_secs(86_400) }
     }
 }
 
@@ -69,6 +73,8 @@ pub struct PostgresStore {
     attempts: group_commit::GroupWriter<group_commit::Attempts>,
     /// Publishes without an idempotency key, likewise.
     publishes: group_commit::GroupWriter<group_commit::Publishes>,
+    /// How much time one partition of the history holds.
+    span: Duration,
 }
 
 /// A connection failure (the database is away) or an error the database reported.
@@ -85,7 +91,8 @@ pub(crate) fn pool_error(error: deadpool_postgres::PoolError) -> StoreError {
 }
 
 impl PostgresStore {
-    /// Connects, applies pending migrations and starts listening for work announced by other nodes.
+    /// Connects, applies pending migrations, makes the history's next partitions and starts listening for
+    /// work announced by other nodes.
     pub async fn connect(url: &str, settings: PoolSettings) -> StoreResult<Self> {
         let config = tokio_postgres::Config::from_str(url).map_err(|e| StoreError::Backend(Box::new(e)))?;
         let manager =
@@ -103,7 +110,9 @@ impl PostgresStore {
         listener::spawn(config, work.clone(), changes.clone());
         let attempts = group_commit::GroupWriter::spawn(pool.clone(), changes.clone());
         let publishes = group_commit::GroupWriter::spawn(pool.clone(), changes.clone());
-        Ok(Self { pool, work, changes, attempts, publishes })
+        let store = Self { pool, work, changes, attempts, publishes, span: settings.partition_span };
+        store.prepare_history(Timestamp::now()).await?;
+        Ok(store)
     }
 
     async fn client(&self) -> StoreResult<deadpool_postgres::Object> {

@@ -154,24 +154,27 @@ pub async fn insert_deliveries(c: &impl GenericClient, deliveries: &[&NewDeliver
 /// admit (see [`crate::pacing`]). A paced webhook's row is locked while its share is decided, so nodes
 /// draw from one schedule; a node that finds it locked leaves it to the node holding it.
 pub async fn claim_due(c: &impl GenericClient, claim: &ClaimRequest) -> StoreResult<Vec<ClaimedDelivery>> {
-    let sql = "UPDATE deliveries SET leased_until = $1, lease_token = $2 WHERE id IN ( \
-                 SELECT d.id FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id \
+    // Every statement names the deliveries by id and event, so PostgreSQL looks in their partitions only.
+    let sql = "UPDATE deliveries SET leased_until = $1, lease_token = $2 WHERE (id, event_id) IN ( \
+                 SELECT d.id, d.event_id FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id \
                  WHERE d.state = 'pending' AND d.next_attempt_at <= $3 \
                    AND (d.leased_until IS NULL OR d.leased_until <= $3) \
                    AND w.status = 'ENABLED' AND w.deleted_at IS NULL AND NOT w.paced \
                  ORDER BY d.next_attempt_at LIMIT $4 FOR UPDATE OF d SKIP LOCKED) \
-               RETURNING id";
+               RETURNING id, event_id";
     let params: Params =
         &[&claim.lease.until.as_millis(), &claim.lease.token, &claim.now.as_millis(), &i64::from(claim.limit)];
-    let mut ids: Vec<String> = query(c, sql, params).await?.iter().map(|row| row.get(0)).collect();
+    let (mut ids, mut events): (Vec<String>, Vec<String>) =
+        query(c, sql, params).await?.iter().map(|row| (row.get(0), row.get(1))).unzip();
     let room = (claim.limit as usize).saturating_sub(ids.len());
     let mut slots: HashMap<String, Timestamp> = HashMap::new();
     if room > 0 {
-        for (id, slot) in claim_paced(c, claim, room).await? {
+        for (id, event, slot) in claim_paced(c, claim, room).await? {
             if let Some(slot) = slot {
                 slots.insert(id.clone(), slot);
             }
             ids.push(id);
+            events.push(event);
         }
     }
     if ids.is_empty() {
@@ -180,10 +183,10 @@ pub async fn claim_due(c: &impl GenericClient, claim: &ClaimRequest) -> StoreRes
     let sql = format!(
         "SELECT d.id, d.event_id, d.trigger, d.attempt_count, e.body, d.single_attempt, {TARGET_COLUMNS} \
          FROM deliveries d JOIN events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id \
-         WHERE d.id = ANY($1)"
+         WHERE d.id = ANY($1) AND d.event_id = ANY($2)"
     );
     let mut claimed = Vec::with_capacity(ids.len());
-    for row in query(c, &sql, &[&ids]).await? {
+    for row in query(c, &sql, &[&ids, &events]).await? {
         let trigger: String = row.get(2);
         claimed.push(ClaimedDelivery {
             delivery_id: DeliveryId::from_trusted(row.get(0)),
@@ -199,12 +202,12 @@ pub async fn claim_due(c: &impl GenericClient, claim: &ClaimRequest) -> StoreRes
     Ok(claimed)
 }
 
-/// The paced webhooks' share of a claim: ids with the time each may send.
+/// The paced webhooks' share of a claim: delivery and event ids with the time each may send.
 async fn claim_paced(
     c: &impl GenericClient,
     claim: &ClaimRequest,
     mut room: usize,
-) -> StoreResult<Vec<(String, Option<Timestamp>)>> {
+) -> StoreResult<Vec<(String, String, Option<Timestamp>)>> {
     let now = claim.now.as_millis();
     let sql = "SELECT w.id, w.policy, w.next_slot_at FROM webhooks w \
                WHERE w.paced AND w.status = 'ENABLED' AND w.deleted_at IS NULL AND EXISTS ( \
@@ -223,21 +226,24 @@ async fn claim_paced(
         let in_flight: i64 = query(c, sql, &[&webhook, &now]).await?.first().map_or(0, |row| row.get(0));
         // FIFO: only the oldest pending delivery may go, and only when it is due; the rest wait behind it.
         let sql = if policy.ordering == DeliveryOrder::Fifo {
-            "SELECT id FROM (SELECT id, next_attempt_at, leased_until FROM deliveries \
+            "SELECT id, event_id FROM (SELECT id, event_id, next_attempt_at, leased_until FROM deliveries \
                WHERE webhook_id = $1 AND state = 'pending' ORDER BY id LIMIT 1) head \
              WHERE next_attempt_at <= $2 AND (leased_until IS NULL OR leased_until <= $2) LIMIT $3"
         } else {
-            "SELECT id FROM deliveries WHERE webhook_id = $1 AND state = 'pending' AND next_attempt_at <= $2 \
+            "SELECT id, event_id FROM deliveries WHERE webhook_id = $1 AND state = 'pending' AND next_attempt_at <= $2 \
                AND (leased_until IS NULL OR leased_until <= $2) ORDER BY next_attempt_at, id LIMIT $3"
         };
-        let candidates: Vec<String> =
-            query(c, sql, &[&webhook, &now, &(room as i64)]).await?.iter().map(|row| row.get(0)).collect();
+        let candidates: Vec<(String, String)> = query(c, sql, &[&webhook, &now, &(room as i64)])
+            .await?
+            .iter()
+            .map(|row| (row.get(0), row.get(1)))
+            .collect();
         let next = next_slot_at.map(Timestamp::from_millis);
         let admission = crate::pacing::admit(&policy, in_flight as u32, next, candidates.len(), claim.now);
-        for (id, slot) in candidates.into_iter().zip(admission.slots) {
-            let sql = "UPDATE deliveries SET leased_until = $2, lease_token = $3 WHERE id = $1";
-            execute(c, sql, &[&id, &claim.lease.until.as_millis(), &claim.lease.token]).await?;
-            claimed.push((id, (slot > claim.now).then_some(slot)));
+        for ((id, event), slot) in candidates.into_iter().zip(admission.slots) {
+            let sql = "UPDATE deliveries SET leased_until = $3, lease_token = $4 WHERE id = $1 AND event_id = $2";
+            execute(c, sql, &[&id, &event, &claim.lease.until.as_millis(), &claim.lease.token]).await?;
+            claimed.push((id, event, (slot > claim.now).then_some(slot)));
             room -= 1;
         }
         if admission.next_slot_at != next {
@@ -314,10 +320,11 @@ async fn insert_attempts(c: &impl GenericClient, records: &[AttemptRecord]) -> S
     let codes = optional(|a| a.error.as_ref().map(|e| e.code.clone()));
     let messages = optional(|a| a.error.as_ref().map(|e| e.message.clone()));
     let nodes = optional(|a| a.node.clone());
+    let events: Vec<&str> = records.iter().map(|r| r.event_id.as_str()).collect();
     let sql = format!(
-        "INSERT INTO attempts ({ATTEMPT_COLUMNS}) SELECT * FROM UNNEST($1::TEXT[], $2::TEXT[], $3::INTEGER[], \
-         $4::BIGINT[], $5::BIGINT[], $6::TEXT[], $7::TEXT[], $8::TEXT[], $9::INTEGER[], $10::TEXT[], $11::BYTEA[], \
-         $12::BOOLEAN[], $13::TEXT[], $14::TEXT[], $15::TEXT[])"
+        "INSERT INTO attempts ({ATTEMPT_COLUMNS}, event_id) SELECT * FROM UNNEST($1::TEXT[], $2::TEXT[], \
+         $3::INTEGER[], $4::BIGINT[], $5::BIGINT[], $6::TEXT[], $7::TEXT[], $8::TEXT[], $9::INTEGER[], $10::TEXT[], \
+         $11::BYTEA[], $12::BOOLEAN[], $13::TEXT[], $14::TEXT[], $15::TEXT[], $16::TEXT[])"
     );
     let params: Params = &[
         &ids,
@@ -335,6 +342,7 @@ async fn insert_attempts(c: &impl GenericClient, records: &[AttemptRecord]) -> S
         &codes,
         &messages,
         &nodes,
+        &events,
     ];
     execute(c, &sql, params).await?;
     Ok(())
@@ -347,6 +355,7 @@ async fn apply_transitions(
     now: i64,
 ) -> StoreResult<HashMap<String, String>> {
     let ids: Vec<&str> = records.iter().map(|r| r.attempt.delivery_id.as_str()).collect();
+    let events: Vec<&str> = records.iter().map(|r| r.event_id.as_str()).collect();
     let tokens: Vec<i64> = records.iter().map(|r| r.lease_token).collect();
     let (states, nexts): (Vec<&str>, Vec<Option<i64>>) = records
         .iter()
@@ -358,11 +367,11 @@ async fn apply_transitions(
     let statuses: Vec<Option<i32>> = records.iter().map(|r| r.status_code.map(i32::from)).collect();
     let sql = "UPDATE deliveries d SET state = u.state, next_attempt_at = u.next, attempt_count = d.attempt_count + 1, \
                last_status_code = u.status, leased_until = NULL, lease_token = NULL, updated_at = $6 \
-               FROM UNNEST($1::TEXT[], $2::BIGINT[], $3::TEXT[], $4::BIGINT[], $5::INTEGER[]) \
-                 AS u(id, token, state, next, status) \
-               WHERE d.id = u.id AND d.lease_token = u.token AND d.state = 'pending' \
+               FROM UNNEST($1::TEXT[], $2::BIGINT[], $3::TEXT[], $4::BIGINT[], $5::INTEGER[], $7::TEXT[]) \
+                 AS u(id, token, state, next, status, event_id) \
+               WHERE d.id = u.id AND d.event_id = u.event_id AND d.lease_token = u.token AND d.state = 'pending' \
                RETURNING d.id, d.webhook_id";
-    let rows = query(c, sql, &[&ids, &tokens, &states, &nexts, &statuses, &now]).await?;
+    let rows = query(c, sql, &[&ids, &tokens, &states, &nexts, &statuses, &now, &events]).await?;
     Ok(rows.iter().map(|row| (row.get(0), row.get(1))).collect())
 }
 
@@ -370,16 +379,16 @@ async fn apply_transitions(
 /// the common case, is one statement (one round trip) that changes nothing. A failure locks the webhook's
 /// row, so that nodes recording failures of one webhook at once read and write its streak in turn.
 async fn update_health(c: &impl GenericClient, record: &AttemptRecord, now: i64) -> StoreResult<HealthChange> {
-    let delivery = record.attempt.delivery_id.as_str();
+    let (delivery, event) = (record.attempt.delivery_id.as_str(), record.event_id.as_str());
     if record.transition == DeliveryTransition::Succeeded {
-        let sql = "UPDATE webhooks SET failing_since = NULL \
-                   WHERE id = (SELECT webhook_id FROM deliveries WHERE id = $1) AND failing_since IS NOT NULL";
-        let recovered = execute(c, sql, &[&delivery]).await? > 0;
+        let sql = "UPDATE webhooks SET failing_since = NULL WHERE failing_since IS NOT NULL \
+                   AND id = (SELECT webhook_id FROM deliveries WHERE id = $1 AND event_id = $2)";
+        let recovered = execute(c, sql, &[&delivery, &event]).await? > 0;
         return Ok(if recovered { HealthChange::Recovered } else { HealthChange::Unchanged });
     }
     let sql = "SELECT w.id, w.status, w.failing_since FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id \
-               WHERE d.id = $1 FOR UPDATE OF w";
-    let row = query_opt(c, sql, &[&delivery]).await?.ok_or_else(|| StoreError::Corrupt("delivery".into()))?;
+               WHERE d.id = $1 AND d.event_id = $2 FOR UPDATE OF w";
+    let row = query_opt(c, sql, &[&delivery, &event]).await?.ok_or_else(|| StoreError::Corrupt("delivery".into()))?;
     let (webhook, status, failing_since): (String, String, Option<i64>) = (row.get(0), row.get(1), row.get(2));
     let status = WebhookStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("status {status:?}")))?;
     let before = rules::Health { status, failing_since: failing_since.map(Timestamp::from_millis) };

@@ -1,4 +1,4 @@
-//! SQLite: stored events: reads, the listener stream's cursor reads, and retention.
+//! SQLite: stored events: reads and the listener stream's cursor reads.
 
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -25,10 +25,6 @@ impl EventStore for SqliteStore {
 
     async fn events_after(&self, account: &AccountId, after: &EventId, limit: u32) -> StoreResult<Vec<Event>> {
         self.read(|conn| events_after(conn, account, after, limit))
-    }
-
-    async fn delete_events_before(&self, cutoff: Timestamp, limit: u32) -> StoreResult<u64> {
-        self.writer.write(move |conn| delete_events_before(conn, cutoff, limit)).await
     }
 }
 
@@ -72,25 +68,4 @@ pub fn events_after(conn: &Connection, account: &AccountId, after: &EventId, lim
     let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
     let found = stmt.query_map(params![account.as_str(), after.as_str(), limit], rows::event).map_err(backend)?;
     found.collect::<Result<_, _>>().map_err(backend)
-}
-
-pub fn delete_events_before(conn: &Connection, cutoff: Timestamp, limit: u32) -> StoreResult<u64> {
-    let ids: Vec<String> = conn
-        .prepare_cached("SELECT id FROM events WHERE created_at < ?1 ORDER BY created_at LIMIT ?2")
-        .and_then(|mut stmt| stmt.query_map(params![cutoff.as_millis(), limit], |row| row.get(0))?.collect())
-        .map_err(backend)?;
-    for id in &ids {
-        conn.prepare_cached(
-            "DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE event_id = ?1)",
-        )
-        .and_then(|mut stmt| stmt.execute([id]))
-        .map_err(backend)?;
-        conn.prepare_cached("DELETE FROM deliveries WHERE event_id = ?1")
-            .and_then(|mut stmt| stmt.execute([id]))
-            .map_err(backend)?;
-        conn.prepare_cached("DELETE FROM events WHERE id = ?1")
-            .and_then(|mut stmt| stmt.execute([id]))
-            .map_err(backend)?;
-    }
-    Ok(ids.len() as u64)
 }

@@ -9,6 +9,7 @@ mod accounts;
 mod catalog;
 mod deliveries;
 mod events;
+mod history;
 mod listeners;
 mod meta;
 mod queue;
