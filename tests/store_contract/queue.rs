@@ -272,3 +272,29 @@ contract!(
     attempts_move_their_webhooks_health,
     many_attempts_recorded_at_once_each_get_their_own_outcome
 );
+
+/// A delivery cancelled while an attempt was in flight (its webhook deleted) stays cancelled: the attempt
+/// is logged, its result is stale.
+pub async fn an_attempt_on_a_cancelled_delivery_is_stale(backend: Backend) {
+    let (store, name) = (backend.store.as_ref(), backend.name);
+    let (account, webhook) = tenant(store).await;
+    let now = Timestamp::now();
+    let id = pending(store, &account, &webhook, 1, now).await.remove(0);
+    assert_eq!(store.claim_due_deliveries(claim(now, 31, Duration::from_secs(60), 10)).await.unwrap().len(), 1);
+    assert!(store.delete_webhook(&account, &webhook, now).await.unwrap());
+    let record = AttemptRecord {
+        attempt: attempt_for(&id, 1),
+        event_id: event_of(&id),
+        status_code: Some(200),
+        lease_token: 31,
+        transition: DeliveryTransition::Succeeded,
+        disable_webhook: None,
+        failing_limit: None,
+    };
+    assert_eq!(store.record_attempt(record).await.unwrap(), RecordOutcome::Stale, "{name}");
+    let stored = store.get_delivery(&webhook, &id).await.unwrap().unwrap();
+    assert_eq!(stored.state, DeliveryState::Cancelled, "{name}");
+    assert_eq!(store.list_attempts(&id).await.unwrap().len(), 1, "{name}: the attempt is logged");
+}
+
+contract!(an_attempt_on_a_cancelled_delivery_is_stale);

@@ -349,6 +349,12 @@ async fn insert_attempts(c: &impl GenericClient, records: &[AttemptRecord]) -> S
 }
 
 /// Moves on every delivery whose lease still holds; returns those delivery ids with their webhooks.
+///
+/// A lease token is only ever held by a pending delivery (every way out of `pending` clears it), so the
+/// token alone says the lease holds. The statement fetches the group's rows by key (`= ANY` on both key
+/// columns); a condition on `state` would offer the planner the partial index of pending deliveries,
+/// which it takes on a young partition whose statistics are not yet gathered — and then reads every
+/// pending delivery for each group.
 async fn apply_transitions(
     c: &impl GenericClient,
     records: &[AttemptRecord],
@@ -369,7 +375,8 @@ async fn apply_transitions(
                last_status_code = u.status, leased_until = NULL, lease_token = NULL, updated_at = $6 \
                FROM UNNEST($1::TEXT[], $2::BIGINT[], $3::TEXT[], $4::BIGINT[], $5::INTEGER[], $7::TEXT[]) \
                  AS u(id, token, state, next, status, event_id) \
-               WHERE d.id = u.id AND d.event_id = u.event_id AND d.lease_token = u.token AND d.state = 'pending' \
+               WHERE d.event_id = ANY($7) AND d.id = ANY($1) \
+                 AND d.id = u.id AND d.event_id = u.event_id AND d.lease_token = u.token \
                RETURNING d.id, d.webhook_id";
     let rows = query(c, sql, &[&ids, &tokens, &states, &nexts, &statuses, &now, &events]).await?;
     Ok(rows.iter().map(|row| (row.get(0), row.get(1))).collect())

@@ -143,8 +143,8 @@ pub async fn delete_webhook(
     if execute(c, sql, &[&id.as_str(), &account.as_str(), &now.as_millis()]).await? == 0 {
         return Ok(false);
     }
-    let sql = "UPDATE deliveries SET state = 'cancelled', next_attempt_at = NULL, leased_until = NULL, updated_at = $2 \
-               WHERE webhook_id = $1 AND state = 'pending'";
+    let sql = "UPDATE deliveries SET state = 'cancelled', next_attempt_at = NULL, leased_until = NULL, \
+               lease_token = NULL, updated_at = $2 WHERE webhook_id = $1 AND state = 'pending'";
     execute(c, sql, &[&id.as_str(), &now.as_millis()]).await?;
     Ok(true)
 }
