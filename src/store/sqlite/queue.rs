@@ -14,6 +14,10 @@ use crate::store::*;
 #[async_trait]
 impl DeliveryQueue for SqliteStore {
     async fn publish(&self, batch: PublishBatch) -> StoreResult<PublishOutcome> {
+        // Without an idempotency key a publish only adds fresh rows: nothing to refuse, no savepoint needed.
+        if batch.idempotency.is_none() {
+            return self.writer.write_unguarded(move |conn| publish(conn, &batch)).await;
+        }
         self.writer.write(move |conn| publish(conn, &batch)).await
     }
 
@@ -30,7 +34,8 @@ impl DeliveryQueue for SqliteStore {
     }
 
     async fn record_attempt(&self, record: AttemptRecord) -> StoreResult<RecordOutcome> {
-        let outcome = self.writer.write(move |conn| record_attempt(conn, &record)).await?;
+        // A stale attempt is an answer, not a failure: recording one refuses nothing.
+        let outcome = self.writer.write_unguarded(move |conn| record_attempt(conn, &record)).await?;
         if let RecordOutcome::Applied(HealthChange::Disabled(_)) = &outcome {
             self.changes.announce(Change::Everything);
         }

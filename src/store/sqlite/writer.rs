@@ -3,7 +3,10 @@
 //! SQLite serialises writers anyway, so Herald gives all writes to one thread. Whatever has queued up while
 //! the previous transaction was committing goes into the next one: each write runs inside its own
 //! savepoint (so one failing write does not undo its neighbours), then a single `COMMIT` (one fsync, since
-//! `synchronous = FULL`) makes the whole group durable, and only then is each caller answered. Under load
+//! `synchronous = FULL`) makes the whole group durable, and only then is each caller answered. The writes
+//! of the delivery path (publishes, attempts) can only fail when the database does, so they go without a
+//! savepoint, whose journal of changed pages cost about a fifth of the embedded path's instructions; should
+//! one fail after all, the whole group is rolled back and every caller told. Under load
 //! this turns thousands of small transactions per second into a few hundred commits; when idle, a write
 //! commits at once, without waiting to gather company.
 
@@ -20,8 +23,23 @@ const MAX_GROUP: usize = 1024;
 
 /// A write runs inside the open transaction and returns what to tell its caller once the commit is known;
 /// when the transaction could not even begin, it is given that error instead of the connection.
-type Job = Box<dyn FnOnce(Result<&Connection, &rusqlite::Error>) -> Reply + Send>;
+type Job = Box<dyn FnOnce(Result<&Connection, &rusqlite::Error>) -> Ran + Send>;
 type Reply = Box<dyn FnOnce(Result<(), &str>) + Send>;
+
+/// What running a write left behind.
+struct Ran {
+    reply: Reply,
+    /// A write without a savepoint failed: what it did cannot be told apart, so the group must not commit.
+    spoiled: bool,
+}
+
+/// Whether a write runs in a savepoint of its own.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Guard {
+    Savepoint,
+    /// Only for writes that fail only when the database does (no refusals after a partial write).
+    None,
+}
 
 /// The handle the store uses to hand writes to the writer thread.
 #[derive(Clone)]
@@ -43,21 +61,44 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     {
+        self.submit(Guard::Savepoint, op).await
+    }
+
+    /// The same for a write that fails only when the database does — it returns no refusal, least of all
+    /// after writing part of its rows — without the savepoint. If it fails, its whole group is rolled back.
+    pub async fn write_unguarded<T, F>(&self, op: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        self.submit(Guard::None, op).await
+    }
+
+    async fn submit<T, F>(&self, guard: Guard, op: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
         let (answer, answered) = oneshot::channel();
         let job: Job = Box::new(move |conn| {
             let result = match conn {
-                Ok(conn) => in_savepoint(conn, op),
+                Ok(conn) if guard == Guard::Savepoint => in_savepoint(conn, op),
+                Ok(conn) => op(conn),
                 // The database could not start a transaction (locked by another program, or its disk is
                 // failing): nothing was written, and the caller may try again later.
                 Err(error) => Err(StoreError::Unavailable(error.to_string().into())),
             };
-            Box::new(move |commit: Result<(), &str>| {
-                let outcome = match commit {
-                    Ok(()) => result,
-                    Err(message) => Err(StoreError::Backend(message.to_owned().into())),
+            let spoiled = guard == Guard::None && conn.is_ok() && result.is_err();
+            let reply: Reply = Box::new(move |commit: Result<(), &str>| {
+                let outcome = match (commit, result) {
+                    (Ok(()), result) => result,
+                    // Its own error says more than the group's.
+                    (Err(_), Err(error)) if spoiled => Err(error),
+                    (Err(message), _) => Err(StoreError::Backend(message.to_owned().into())),
                 };
                 let _ = answer.send(outcome);
-            })
+            });
+            Ran { reply, spoiled }
         });
         self.jobs.send(job).map_err(|_| StoreError::Closed)?;
         answered.await.map_err(|_| StoreError::Closed)?
@@ -91,19 +132,76 @@ fn commit_group(conn: &Connection, group: Vec<Job>) {
     if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
         tracing::error!(error = %e, writes = group.len(), "sqlite writer could not begin a transaction");
         for job in group {
-            job(Err(&e))(Ok(()));
+            (job(Err(&e)).reply)(Ok(()));
         }
         return;
     }
-    let replies: Vec<Reply> = group.into_iter().map(|job| job(Ok(conn))).collect();
-    let commit = conn.execute_batch("COMMIT");
-    tracing::trace!(writes, micros = started.elapsed().as_micros() as u64, "group committed");
-    let failure = commit.as_ref().err().map(|e| {
-        tracing::error!(error = %e, writes = replies.len(), "sqlite commit failed; the group was rolled back");
+    let ran: Vec<Ran> = group.into_iter().map(|job| job(Ok(conn))).collect();
+    let spoiled = ran.iter().any(|r| r.spoiled);
+    let replies: Vec<Reply> = ran.into_iter().map(|r| r.reply).collect();
+    let failure = if spoiled {
+        tracing::error!(writes = replies.len(), "a write without a savepoint failed; the group was rolled back");
         let _ = conn.execute_batch("ROLLBACK");
-        format!("commit failed: {e}")
-    });
+        Some("another write of the same transaction failed; nothing was written".to_owned())
+    } else {
+        let commit = conn.execute_batch("COMMIT");
+        tracing::trace!(writes, micros = started.elapsed().as_micros() as u64, "group committed");
+        commit.as_ref().err().map(|e| {
+            tracing::error!(error = %e, writes = replies.len(), "sqlite commit failed; the group was rolled back");
+            let _ = conn.execute_batch("ROLLBACK");
+            format!("commit failed: {e}")
+        })
+    };
     for reply in replies {
         reply(failure.as_deref().map_or(Ok(()), Err));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn insert(conn: &Connection, n: i64) -> StoreResult<()> {
+        conn.execute("INSERT INTO t (n) VALUES (?1)", [n]).map(|_| ()).map_err(backend)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failed_write_without_a_savepoint_rolls_back_its_whole_group() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t (n INTEGER)").unwrap();
+        let writer = Writer::spawn(conn).unwrap();
+        // Holds the writer while the next writes queue up, so that they share the next group.
+        let holder = writer.clone();
+        let hold = tokio::spawn(async move {
+            holder
+                .write(|_| {
+                    std::thread::sleep(Duration::from_millis(300));
+                    Ok(())
+                })
+                .await
+                .unwrap()
+        });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let (good, bad) = (writer.clone(), writer.clone());
+        let good = tokio::spawn(async move { good.write(|conn| insert(conn, 1)).await });
+        let bad = tokio::spawn(async move {
+            bad.write_unguarded(|conn| insert(conn, 2).and(Err::<(), _>(StoreError::Corrupt("half written".into()))))
+                .await
+        });
+        hold.await.unwrap();
+        assert!(matches!(bad.await.unwrap(), Err(StoreError::Corrupt(_))), "the failed write hears its own error");
+        assert!(
+            matches!(good.await.unwrap(), Err(StoreError::Backend(_))),
+            "its neighbour is told nothing was written"
+        );
+        let count = |conn: &Connection| {
+            conn.query_row("SELECT COUNT(*) FROM t", [], |row| row.get::<_, i64>(0)).map_err(backend)
+        };
+        assert_eq!(writer.write(count).await.unwrap(), 0);
+        // A write without a savepoint that succeeds commits like any other.
+        writer.write_unguarded(|conn| insert(conn, 3)).await.unwrap();
+        assert_eq!(writer.write(count).await.unwrap(), 1);
     }
 }
