@@ -77,13 +77,21 @@ pub struct PostgresStore {
     span: Duration,
 }
 
-/// A connection failure (the database is away) or an error the database reported.
+/// A connection failure or a server that cannot serve now (the database is away: answered 503), or an
+/// error the database reported about the statement.
 pub(crate) fn pg(error: tokio_postgres::Error) -> StoreError {
-    if error.as_db_error().is_some() {
-        StoreError::Backend(Box::new(error))
-    } else {
-        StoreError::Unavailable(Box::new(error))
+    match error.as_db_error() {
+        Some(db) if server_cannot_serve(db.code()) => StoreError::Unavailable(Box::new(error)),
+        Some(_) => StoreError::Backend(Box::new(error)),
+        None => StoreError::Unavailable(Box::new(error)),
     }
+}
+
+/// The SQLSTATE classes that say the server cannot serve now rather than that the statement is wrong:
+/// 08 connection exception, 53 insufficient resources (disk full, out of memory, too many connections),
+/// 57 operator intervention (shutdown, restart, sessions terminated, cancelled), 58 system error (I/O).
+fn server_cannot_serve(code: &tokio_postgres::error::SqlState) -> bool {
+    matches!(code.code().get(..2), Some("08" | "53" | "57" | "58"))
 }
 
 pub(crate) fn pool_error(error: deadpool_postgres::PoolError) -> StoreError {
@@ -152,4 +160,26 @@ async fn apply_migrations(client: &mut deadpool_postgres::Object) -> StoreResult
         tracing::info!(version, "applied postgres migration");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio_postgres::error::SqlState;
+
+    use super::server_cannot_serve;
+
+    #[test]
+    fn a_server_that_cannot_serve_now_is_told_from_a_statement_it_refuses() {
+        for code in [
+            SqlState::ADMIN_SHUTDOWN,
+            SqlState::CANNOT_CONNECT_NOW,
+            SqlState::DISK_FULL,
+            SqlState::TOO_MANY_CONNECTIONS,
+        ] {
+            assert!(server_cannot_serve(&code), "{code:?}");
+        }
+        for code in [SqlState::UNIQUE_VIOLATION, SqlState::SYNTAX_ERROR, SqlState::UNDEFINED_TABLE] {
+            assert!(!server_cannot_serve(&code), "{code:?}");
+        }
+    }
 }
