@@ -54,6 +54,7 @@ async fn publish_answers_503_while_the_database_is_away_and_nothing_accepted_is_
                         accepted.lock().unwrap().insert(event["id"].as_str().unwrap().to_owned());
                     }
                     503 => {
+                        assert_eq!(response.headers()["retry-after"], "1", "a 503 says when to come back");
                         let error: Value = response.json().await.unwrap();
                         assert_eq!(error["name"], "SERVICE_UNAVAILABLE");
                         *unavailable.lock().unwrap() += 1;
@@ -126,6 +127,9 @@ async fn sessions_the_server_terminates_are_an_outage_not_an_error() {
                     let response =
                         http.post(format!("{base}/v1/events")).bearer_auth(TOKEN).json(&body).send().await.unwrap();
                     let status = response.status().as_u16();
+                    if status == 503 {
+                        assert_eq!(response.headers()["retry-after"], "1", "a 503 says when to come back");
+                    }
                     answers.lock().unwrap().push(status);
                     if status == 202 {
                         let event: Value = response.json().await.unwrap();
