@@ -23,11 +23,12 @@ const IDLE: Duration = Duration::from_secs(60);
 
 /// Runs until `shutdown`; a zero `retention` keeps everything (partitions are still made ahead).
 pub async fn run(store: Arc<dyn Store>, retention: Duration, shutdown: CancellationToken) {
-    // Several rounds per span, so the spans ahead are there long before the clock reaches them.
-    let idle = store.history_span().map_or(IDLE, |span| IDLE.min(span / 4));
-    if retention.is_zero() && store.history_span().is_none() {
+    let span = store.history_span();
+    if retention.is_zero() && span.is_none() {
         return;
     }
+    // Several rounds per span, so the spans ahead are there long before the clock reaches them.
+    let idle = span.map_or(IDLE, |span| IDLE.min(span / 4));
     loop {
         if let Err(error) = store.prepare_history(Timestamp::now()).await {
             tracing::warn!(error = %error, "could not create the history's next partitions; will try again");

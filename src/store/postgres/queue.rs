@@ -154,7 +154,8 @@ pub async fn insert_deliveries(c: &impl GenericClient, deliveries: &[&NewDeliver
 /// admit (see [`crate::pacing`]). A paced webhook's row is locked while its share is decided, so nodes
 /// draw from one schedule; a node that finds it locked leaves it to the node holding it.
 pub async fn claim_due(c: &impl GenericClient, claim: &ClaimRequest) -> StoreResult<Vec<ClaimedDelivery>> {
-    // Every statement names the deliveries by id and event, so PostgreSQL looks in their partitions only.
+    // Due work is found through every span's index of pending work (empty where a span has none); the rows
+    // found are then named by id and event, so PostgreSQL can look for them in their event's partition only.
     let sql = "UPDATE deliveries SET leased_until = $1, lease_token = $2 WHERE (id, event_id) IN ( \
                  SELECT d.id, d.event_id FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id \
                  WHERE d.state = 'pending' AND d.next_attempt_at <= $3 \
