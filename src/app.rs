@@ -226,7 +226,7 @@ impl Application {
 /// The backend named by the database URL's scheme: none means the embedded SQLite file.
 pub async fn open_store(settings: &Settings) -> Result<Arc<dyn Store>, StartupError> {
     match settings.database_url.as_deref() {
-        None => Ok(Arc::new(SqliteStore::open(&settings.data_dir)?)),
+        None => Ok(Arc::new(SqliteStore::open_reserving(&settings.data_dir, settings.disk_reserve)?)),
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
             Ok(Arc::new(PostgresStore::connect(url, settings.database_pool).await?))
         }

@@ -41,6 +41,25 @@ fn duration_or_never(text: &str) -> Result<Duration, String> {
     if text == "0" { Ok(Duration::ZERO) } else { duration(text) }
 }
 
+/// A number of bytes, with an optional unit: `64MiB`, `1GiB`, `500kB`, `0`.
+fn byte_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let digits = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits);
+    let number: u64 = number.parse().map_err(|_| format!("{text:?} is not a size such as 64MiB"))?;
+    let scale: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "kb" => 1_000,
+        "kib" => 1 << 10,
+        "mb" => 1_000_000,
+        "mib" => 1 << 20,
+        "gb" => 1_000_000_000,
+        "gib" => 1 << 30,
+        other => return Err(format!("unknown unit {other:?}: use B, kB, KiB, MB, MiB, GB or GiB")),
+    };
+    number.checked_mul(scale).ok_or_else(|| format!("{text:?} is too large"))
+}
+
 /// Comma-separated subnets, parsed.
 #[derive(Clone, Debug, Default)]
 pub struct Subnets(pub Vec<ipnet::IpNet>);
@@ -112,6 +131,10 @@ pub struct ServeArgs {
     /// This process's name in the attempt log [default: host name and process id]
     #[arg(long, env = "HERALD_NODE_ID")]
     pub node_id: Option<String>,
+    /// With the embedded database, refuse new events (503) while less than this is free on the data
+    /// directory's filesystem, keeping room for the attempts of deliveries already accepted; "0" never
+    #[arg(long, env = "HERALD_DISK_RESERVE", default_value = "64MiB", value_parser = byte_size)]
+    pub disk_reserve: u64,
     /// Delete events, deliveries and attempts older than this; "0" keeps everything
     #[arg(long, env = "HERALD_RETENTION", default_value = "30d", value_parser = duration_or_never)]
     pub retention: Duration,
@@ -214,6 +237,8 @@ pub struct Settings {
     pub master_key: Option<String>,
     /// Age after which events and their deliveries and attempts are deleted; zero keeps everything.
     pub retention: Duration,
+    /// Free bytes kept on the embedded database's filesystem for work already accepted.
+    pub disk_reserve: u64,
     /// How long a webhook may fail every attempt before it is disabled; zero never disables.
     pub disable_after: Duration,
     /// Where Herald's own events go, and the secret they are signed with.
@@ -272,6 +297,7 @@ impl Settings {
             node_id: non_empty(args.node_id).unwrap_or_else(default_node_id),
             master_key: args.master_key,
             retention: args.retention,
+            disk_reserve: args.disk_reserve,
             disable_after: args.disable_after,
             operator_url: non_empty(args.operator_url),
             operator_secret: non_empty(args.operator_secret),
@@ -345,6 +371,17 @@ mod tests {
         assert!(settings.seed_catalog && !settings.destinations.https_only);
         assert!(settings.destinations.allow.is_empty());
         assert_eq!(settings.database_pool.max_connections, 16);
+        assert_eq!(settings.disk_reserve, 64 << 20);
+    }
+
+    #[test]
+    fn sizes_take_units() {
+        assert_eq!(byte_size("0"), Ok(0));
+        assert_eq!(byte_size("512"), Ok(512));
+        assert_eq!(byte_size("2MiB"), Ok(2 << 20));
+        assert_eq!(byte_size("3 GB"), Ok(3_000_000_000));
+        assert!(byte_size("lots").is_err());
+        assert!(byte_size("5 parsecs").unwrap_err().contains("unknown unit"));
     }
 
     #[test]

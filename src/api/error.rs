@@ -172,6 +172,25 @@ impl ApiError {
         error.cause = Some(Box::new(cause));
         error
     }
+
+    /// Why this node cannot take new work now (`GET /readyz`): 503, whatever the store's failure, with
+    /// the resource or condition named in the detail.
+    pub fn not_ready(error: StoreError) -> Self {
+        let issue = match &error {
+            StoreError::Exhausted { resource, .. } => resource.code(),
+            StoreError::Closed => "SHUTTING_DOWN",
+            _ => "DATABASE_UNAVAILABLE",
+        };
+        let description = error_chain(&error);
+        let message = format!("not ready: {description}");
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE", message).with_detail(ErrorDetail {
+            field: None,
+            value: None,
+            location: "server",
+            issue: issue.into(),
+            description,
+        })
+    }
 }
 
 /// A field as a JSON body spells it: `/url`, `/event_types/2/name`; the body as a whole is ``.
@@ -230,6 +249,16 @@ impl From<StoreError> for ApiError {
                     location: "header",
                     issue: "IDEMPOTENCY_KEY_REUSED".into(),
                     description: "use a new key for a different request".into(),
+                })
+            }
+            StoreError::Exhausted { resource, .. } => {
+                let description = error.to_string();
+                Self::unavailable(error).with_detail(ErrorDetail {
+                    field: None,
+                    value: None,
+                    location: "server",
+                    issue: resource.code().into(),
+                    description,
                 })
             }
             StoreError::Closed | StoreError::Unavailable(_) => Self::unavailable(error),

@@ -79,6 +79,10 @@ pub enum StoreError {
     Closed,
     #[error("the database cannot be reached")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The database, or the machine it writes to, has run out of something; it serves again once that is
+    /// back. Answered like an unreachable database, and `/readyz` names the resource.
+    #[error("{resource}: {detail}")]
+    Exhausted { resource: Resource, detail: String },
     #[error("the stored data is not what this version of Herald expects: {0}")]
     Corrupt(String),
     #[error("the database failed")]
@@ -86,6 +90,56 @@ pub enum StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// What a database can run out of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resource {
+    /// The disk it writes to, or the room kept free on it for work already accepted.
+    Disk,
+    Memory,
+    /// Sessions (PostgreSQL's `max_connections`) or file descriptors.
+    Connections,
+}
+
+impl Resource {
+    /// The code `/readyz` and error details name it by.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Disk => "DISK_FULL",
+            Self::Memory => "OUT_OF_MEMORY",
+            Self::Connections => "TOO_MANY_CONNECTIONS",
+        }
+    }
+}
+
+impl std::fmt::Display for Resource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Disk => "the database's disk is full",
+            Self::Memory => "the database is out of memory",
+            Self::Connections => "the database has no connection to spare",
+        })
+    }
+}
+
+impl StoreError {
+    /// The same error in words, of the same kind, for each caller of a group that failed together
+    /// (errors are not `Clone`).
+    pub fn duplicate(&self) -> StoreError {
+        let text = crate::error_chain::error_chain(self);
+        match self {
+            Self::Unavailable(_) => Self::Unavailable(text.into()),
+            Self::Closed => Self::Closed,
+            Self::Exhausted { resource, detail } => Self::Exhausted { resource: *resource, detail: detail.clone() },
+            _ => Self::Backend(text.into()),
+        }
+    }
+
+    /// Whether the store cannot serve now but may again later (answered 503, never 500).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Self::Closed | Self::Unavailable(_) | Self::Exhausted { .. })
+    }
+}
 
 /// A page of a list ordered by id (that is, by creation time).
 #[derive(Clone, Debug)]

@@ -105,7 +105,7 @@ async fn run<K: GroupKind>(
             Err(error) => {
                 tracing::error!(error = %error, writes = jobs.len(), "a group of writes was not committed");
                 for reply in replies {
-                    let _ = reply.send(Err(copy_of(&error)));
+                    let _ = reply.send(Err(StoreError::duplicate(&error)));
                 }
             }
         }
@@ -118,16 +118,6 @@ async fn write_group<K: GroupKind>(pool: &deadpool_postgres::Pool, jobs: &[K::Jo
     let outcomes = K::write(&transaction, jobs).await?;
     transaction.commit().await.map_err(pg)?;
     Ok(outcomes)
-}
-
-/// The group's error, for each of its callers (errors are not `Clone`; their words and kind are kept).
-fn copy_of(error: &StoreError) -> StoreError {
-    let text = crate::error_chain::error_chain(error);
-    match error {
-        StoreError::Unavailable(_) => StoreError::Unavailable(text.into()),
-        StoreError::Closed => StoreError::Closed,
-        _ => StoreError::Backend(text.into()),
-    }
 }
 
 /// Attempts, their deliveries' new states and their webhooks' health.

@@ -80,7 +80,12 @@ pub struct PostgresStore {
 /// A connection failure or a server that cannot serve now (the database is away: answered 503), or an
 /// error the database reported about the statement.
 pub(crate) fn pg(error: tokio_postgres::Error) -> StoreError {
-    match error.as_db_error() {
+    let db = error.as_db_error();
+    if let Some(resource) = db.and_then(|db| shortage(db.code())) {
+        let detail = db.map(|db| db.message().to_owned()).unwrap_or_default();
+        return StoreError::Exhausted { resource, detail };
+    }
+    match db {
         Some(db) if server_cannot_serve(db.code()) => StoreError::Unavailable(Box::new(error)),
         Some(_) => StoreError::Backend(Box::new(error)),
         None => StoreError::Unavailable(Box::new(error)),
@@ -92,6 +97,17 @@ pub(crate) fn pg(error: tokio_postgres::Error) -> StoreError {
 /// 57 operator intervention (shutdown, restart, sessions terminated, cancelled), 58 system error (I/O).
 fn server_cannot_serve(code: &tokio_postgres::error::SqlState) -> bool {
     matches!(code.code().get(..2), Some("08" | "53" | "57" | "58"))
+}
+
+/// The resource a class 53 error says the server ran out of (53100 disk full, 53200 out of memory, 53300
+/// too many connections).
+fn shortage(code: &tokio_postgres::error::SqlState) -> Option<Resource> {
+    match code.code() {
+        "53100" => Some(Resource::Disk),
+        "53200" => Some(Resource::Memory),
+        "53300" => Some(Resource::Connections),
+        _ => None,
+    }
 }
 
 pub(crate) fn pool_error(error: deadpool_postgres::PoolError) -> StoreError {

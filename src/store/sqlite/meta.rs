@@ -8,8 +8,21 @@ use crate::store::*;
 
 #[async_trait]
 impl InstallationStore for SqliteStore {
+    /// Ready when a read answers, the disk has room for new work and writes succeed. After a write failed
+    /// for want of the disk, a small write tells whether it succeeds again (nothing else may be writing).
     async fn ping(&self) -> StoreResult<()> {
-        self.read(|conn| conn.query_row("SELECT 1", [], |_| Ok(())).map_err(backend))
+        self.read(|conn| conn.query_row("SELECT 1", [], |_| Ok(())).map_err(backend))?;
+        self.disk.admit_new_work()?;
+        if self.writer.failing().is_some() {
+            let probe = |conn: &Connection| {
+                conn.prepare_cached("INSERT OR REPLACE INTO meta (key, value) VALUES ('write_probe', randomblob(64))")
+                    .and_then(|mut stmt| stmt.execute([]))
+                    .map(|_| ())
+                    .map_err(backend)
+            };
+            self.writer.write(probe).await?;
+        }
+        Ok(())
     }
 
     async fn get_meta(&self, key: &'static str) -> StoreResult<Option<Vec<u8>>> {

@@ -8,6 +8,7 @@
 mod accounts;
 mod catalog;
 mod deliveries;
+mod disk;
 mod events;
 mod history;
 mod listeners;
@@ -18,7 +19,7 @@ mod webhooks;
 mod writer;
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use rusqlite::Connection;
 
@@ -39,8 +40,23 @@ const MIGRATIONS: &[&str] = &[
 ];
 const MAX_IDLE_READERS: usize = 8;
 
+/// A failure of the database, told apart by what it says: a full disk or no memory is a shortage, an I/O
+/// error or a database another program keeps locked is an unavailable store (both answered 503 and tried
+/// again later); anything else is a failure of the statement.
 pub(crate) fn backend(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
-    StoreError::Backend(Box::new(e))
+    let error: Box<dyn std::error::Error + Send + Sync> = Box::new(e);
+    let Some(rusqlite::Error::SqliteFailure(failure, _)) = error.downcast_ref::<rusqlite::Error>() else {
+        return StoreError::Backend(error);
+    };
+    use rusqlite::ErrorCode as Code;
+    match failure.code {
+        Code::DiskFull => StoreError::Exhausted { resource: Resource::Disk, detail: error.to_string() },
+        Code::OutOfMemory => StoreError::Exhausted { resource: Resource::Memory, detail: error.to_string() },
+        Code::SystemIoFailure | Code::CannotOpen | Code::DatabaseBusy | Code::DatabaseLocked => {
+            StoreError::Unavailable(error)
+        }
+        _ => StoreError::Backend(error),
+    }
 }
 
 /// Herald's store in one SQLite file.
@@ -48,6 +64,8 @@ pub struct SqliteStore {
     path: PathBuf,
     writer: Writer,
     readers: Mutex<Vec<Connection>>,
+    /// The free space kept for the work already accepted.
+    disk: Arc<disk::DiskRoom>,
     /// Where this store's writes announce what they changed (one process owns the file, so no one else).
     changes: ChangeFeed,
     /// Held open for the life of the store: the data directory belongs to one process at a time.
@@ -60,14 +78,28 @@ impl SqliteStore {
     /// Because no other process can use the file, any lease still recorded belongs to a process that has
     /// died: those deliveries are released at once instead of waiting for their leases to run out.
     pub fn open(data_dir: &Path) -> StoreResult<Self> {
+        Self::open_reserving(data_dir, 0)
+    }
+
+    /// The same, refusing new work (publishes, resends) while less than `disk_reserve` bytes are free on
+    /// the data directory's filesystem, so that accepted deliveries can still record their attempts.
+    pub fn open_reserving(data_dir: &Path, disk_reserve: u64) -> StoreResult<Self> {
         let lock = lock_data_dir(data_dir)?;
         let path = data_dir.join("herald.db");
         let conn = connect(&path)?;
         conn.execute_batch("PRAGMA journal_mode = WAL").map_err(backend)?;
         migrate(&conn)?;
         queue::release_all_leases(&conn)?;
-        let writer = Writer::spawn(conn).map_err(backend)?;
-        Ok(Self { path, writer, readers: Mutex::new(Vec::new()), changes: ChangeFeed::default(), _lock: lock })
+        let disk = Arc::new(disk::DiskRoom::new(data_dir.to_path_buf(), disk_reserve));
+        let watcher = disk.clone();
+        let writer = Writer::spawn(conn, move |failure| {
+            if let StoreError::Exhausted { resource: Resource::Disk, .. } = failure {
+                watcher.ran_out();
+            }
+        })
+        .map_err(backend)?;
+        let readers = Mutex::new(Vec::new());
+        Ok(Self { path, writer, readers, disk, changes: ChangeFeed::default(), _lock: lock })
     }
 
     fn read<T>(&self, query: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {

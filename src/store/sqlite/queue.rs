@@ -14,6 +14,7 @@ use crate::store::*;
 #[async_trait]
 impl DeliveryQueue for SqliteStore {
     async fn publish(&self, batch: PublishBatch) -> StoreResult<PublishOutcome> {
+        self.disk.admit_new_work()?;
         // Without an idempotency key a publish only adds fresh rows: nothing to refuse, no savepoint needed.
         if batch.idempotency.is_none() {
             return self.writer.write_unguarded(move |conn| publish(conn, &batch)).await;
@@ -22,6 +23,7 @@ impl DeliveryQueue for SqliteStore {
     }
 
     async fn add_deliveries(&self, deliveries: Vec<NewDelivery>) -> StoreResult<()> {
+        self.disk.admit_new_work()?;
         self.writer.write(move |conn| add_deliveries(conn, &deliveries)).await
     }
 

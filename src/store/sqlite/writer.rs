@@ -10,7 +10,7 @@
 //! this turns thousands of small transactions per second into a few hundred commits; when idle, a write
 //! commits at once, without waiting to gather company.
 
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 
 use rusqlite::Connection;
 use tokio::sync::oneshot;
@@ -24,13 +24,14 @@ const MAX_GROUP: usize = 1024;
 /// A write runs inside the open transaction and returns what to tell its caller once the commit is known;
 /// when the transaction could not even begin, it is given that error instead of the connection.
 type Job = Box<dyn FnOnce(Result<&Connection, &rusqlite::Error>) -> Ran + Send>;
-type Reply = Box<dyn FnOnce(Result<(), &str>) + Send>;
+type Reply = Box<dyn FnOnce(Result<(), &StoreError>) + Send>;
 
 /// What running a write left behind.
 struct Ran {
     reply: Reply,
     /// A write without a savepoint failed: what it did cannot be told apart, so the group must not commit.
-    spoiled: bool,
+    /// Its error, for the other writes of the group.
+    spoiled: Option<StoreError>,
 }
 
 /// Whether a write runs in a savepoint of its own.
@@ -45,14 +46,26 @@ enum Guard {
 #[derive(Clone)]
 pub struct Writer {
     jobs: mpsc::Sender<Job>,
+    /// Why the last group could not be written, when the database could not serve it (a full disk, an
+    /// I/O error); cleared by the next commit that succeeds.
+    failing: Arc<Mutex<Option<StoreError>>>,
 }
 
 impl Writer {
     /// Starts the writer thread on `conn`. The thread ends when every `Writer` handle is dropped.
-    pub fn spawn(conn: Connection) -> std::io::Result<Self> {
+    /// `on_failure` hears why each group that failed as a whole did.
+    pub fn spawn(conn: Connection, on_failure: impl Fn(&StoreError) + Send + 'static) -> std::io::Result<Self> {
         let (jobs, queue) = mpsc::channel::<Job>();
-        std::thread::Builder::new().name("herald-sqlite-writer".into()).spawn(move || run(conn, queue))?;
-        Ok(Self { jobs })
+        let failing = Arc::new(Mutex::new(None));
+        let recorder = failing.clone();
+        let writing = move || run(conn, queue, recorder, on_failure);
+        std::thread::Builder::new().name("herald-sqlite-writer".into()).spawn(writing)?;
+        Ok(Self { jobs, failing })
+    }
+
+    /// Why writes are failing now, if the last group failed because the database could not serve it.
+    pub fn failing(&self) -> Option<StoreError> {
+        self.failing.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(StoreError::duplicate)
     }
 
     /// Runs `op` in the next group transaction and returns its result once that transaction committed.
@@ -88,13 +101,17 @@ impl Writer {
                 // failing): nothing was written, and the caller may try again later.
                 Err(error) => Err(StoreError::Unavailable(error.to_string().into())),
             };
-            let spoiled = guard == Guard::None && conn.is_ok() && result.is_err();
-            let reply: Reply = Box::new(move |commit: Result<(), &str>| {
+            let spoiled = match &result {
+                Err(error) if guard == Guard::None && conn.is_ok() => Some(error.duplicate()),
+                _ => None,
+            };
+            let spoiler = spoiled.is_some();
+            let reply: Reply = Box::new(move |commit: Result<(), &StoreError>| {
                 let outcome = match (commit, result) {
                     (Ok(()), result) => result,
                     // Its own error says more than the group's.
-                    (Err(_), Err(error)) if spoiled => Err(error),
-                    (Err(message), _) => Err(StoreError::Backend(message.to_owned().into())),
+                    (Err(_), Err(error)) if spoiler => Err(error),
+                    (Err(failure), _) => Err(failure.duplicate()),
                 };
                 let _ = answer.send(outcome);
             });
@@ -113,7 +130,12 @@ fn in_savepoint<T>(conn: &Connection, op: impl FnOnce(&Connection) -> StoreResul
     result
 }
 
-fn run(conn: Connection, queue: mpsc::Receiver<Job>) {
+fn run(
+    conn: Connection,
+    queue: mpsc::Receiver<Job>,
+    failing: Arc<Mutex<Option<StoreError>>>,
+    on_failure: impl Fn(&StoreError),
+) {
     while let Ok(first) = queue.recv() {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -122,11 +144,16 @@ fn run(conn: Connection, queue: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        commit_group(&conn, group);
+        let failure = commit_group(&conn, group);
+        if let Some(failure) = &failure {
+            on_failure(failure);
+        }
+        *failing.lock().unwrap_or_else(|p| p.into_inner()) = failure.filter(StoreError::is_unavailable);
     }
 }
 
-fn commit_group(conn: &Connection, group: Vec<Job>) {
+/// Writes and commits one group, answering each of its callers; returns why the group failed as a whole.
+fn commit_group(conn: &Connection, group: Vec<Job>) -> Option<StoreError> {
     let started = std::time::Instant::now();
     let writes = group.len();
     if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
@@ -134,27 +161,35 @@ fn commit_group(conn: &Connection, group: Vec<Job>) {
         for job in group {
             (job(Err(&e)).reply)(Ok(()));
         }
-        return;
+        return Some(backend(e));
     }
     let ran: Vec<Ran> = group.into_iter().map(|job| job(Ok(conn))).collect();
-    let spoiled = ran.iter().any(|r| r.spoiled);
-    let replies: Vec<Reply> = ran.into_iter().map(|r| r.reply).collect();
-    let failure = if spoiled {
-        tracing::error!(writes = replies.len(), "a write without a savepoint failed; the group was rolled back");
-        let _ = conn.execute_batch("ROLLBACK");
-        Some("another write of the same transaction failed; nothing was written".to_owned())
-    } else {
-        let commit = conn.execute_batch("COMMIT");
-        tracing::trace!(writes, micros = started.elapsed().as_micros() as u64, "group committed");
-        commit.as_ref().err().map(|e| {
-            tracing::error!(error = %e, writes = replies.len(), "sqlite commit failed; the group was rolled back");
+    let mut spoiled = None;
+    let mut replies = Vec::with_capacity(ran.len());
+    for Ran { reply, spoiled: spoiler } in ran {
+        spoiled = spoiled.or(spoiler);
+        replies.push(reply);
+    }
+    let failure = match spoiled {
+        Some(error) => {
+            tracing::error!(writes = replies.len(), error = %error, "a write without a savepoint failed; the group was rolled back");
             let _ = conn.execute_batch("ROLLBACK");
-            format!("commit failed: {e}")
-        })
+            Some(error)
+        }
+        None => {
+            let commit = conn.execute_batch("COMMIT");
+            tracing::trace!(writes, micros = started.elapsed().as_micros() as u64, "group committed");
+            commit.err().map(|e| {
+                tracing::error!(error = %e, writes = replies.len(), "sqlite commit failed; the group was rolled back");
+                let _ = conn.execute_batch("ROLLBACK");
+                backend(e)
+            })
+        }
     };
     for reply in replies {
-        reply(failure.as_deref().map_or(Ok(()), Err));
+        reply(failure.as_ref().map_or(Ok(()), Err));
     }
+    failure
 }
 
 #[cfg(test)]
@@ -171,7 +206,7 @@ mod tests {
     async fn a_failed_write_without_a_savepoint_rolls_back_its_whole_group() {
         let conn = Connection::open_in_memory().unwrap();
         conn.execute_batch("CREATE TABLE t (n INTEGER)").unwrap();
-        let writer = Writer::spawn(conn).unwrap();
+        let writer = Writer::spawn(conn, |_| {}).unwrap();
         // Holds the writer while the next writes queue up, so that they share the next group.
         let holder = writer.clone();
         let hold = tokio::spawn(async move {
