@@ -19,6 +19,7 @@ use crate::metrics::Metrics;
 use crate::notices::{self, NoticeReceiver, NoticeSetupError, Notices};
 use crate::paypal_identity::PaypalIdentities;
 use crate::publish::{Publisher, PublisherParts};
+use crate::server::ServerLimits;
 use crate::service::{Services, WebhookRules};
 use crate::store::postgres::PostgresStore;
 use crate::store::sqlite::SqliteStore;
@@ -63,6 +64,7 @@ pub struct Application {
     listener: TcpListener,
     address: SocketAddr,
     router: axum::Router,
+    server: ServerLimits,
     deliverer: Deliverer,
     store: Arc<dyn Store>,
     admin_token: AdminToken,
@@ -150,6 +152,7 @@ impl Application {
                 max_batch_bytes: settings.max_batch_bytes,
                 token_lifetime: settings.token_lifetime,
             },
+            streams: Arc::new(tokio::sync::Semaphore::new(settings.max_streams)),
             shutdown: streams_stop.clone(),
         };
         let state: api::AppState = Arc::new(context);
@@ -157,6 +160,7 @@ impl Application {
         if settings.demo {
             router = router.merge(demo::sink());
         }
+        let router = router.layer(tower_http::timeout::RequestBodyTimeoutLayer::new(settings.body_timeout));
         let demo = demo_account.map(|(account, login)| (account, login, publisher.clone()));
         let retention = settings.retention;
         let operator = notice_receiver.map(|receiver| (publisher, receiver));
@@ -164,6 +168,7 @@ impl Application {
             listener,
             address,
             router,
+            server: settings.server,
             deliverer,
             store,
             admin_token,
@@ -214,9 +219,7 @@ impl Application {
             stopping.cancelled().await;
             streams_stop.cancel();
         });
-        let serving =
-            axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown.clone().cancelled_owned());
-        let served = serving.await;
+        let served = crate::server::serve(self.listener, self.router, self.server, shutdown.clone()).await;
         shutdown.cancel();
         let _ = delivering.await;
         served

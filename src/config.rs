@@ -109,6 +109,19 @@ pub struct ServeArgs {
     /// Largest request body accepted by the API, in bytes
     #[arg(long, env = "HERALD_MAX_BODY_BYTES", default_value_t = 256 * 1024)]
     pub max_body_bytes: usize,
+    /// Most client connections open at once; more wait in the listening socket's backlog until one ends
+    #[arg(long, env = "HERALD_MAX_CONNECTIONS", default_value_t = 1000)]
+    pub max_connections: usize,
+    /// A connection that has not sent a whole request head this long after it opened or after its last
+    /// answer is closed: idle keep-alive connections and slowly sent headers alike
+    #[arg(long, env = "HERALD_IDLE_TIMEOUT", default_value = "30s", value_parser = duration)]
+    pub idle_timeout: Duration,
+    /// Time for a request's body to arrive in full; a slower one is answered 408 and its connection closed
+    #[arg(long, env = "HERALD_BODY_TIMEOUT", default_value = "30s", value_parser = duration)]
+    pub body_timeout: Duration,
+    /// Most listener streams (`herald listen`) open at once on this node; more are answered 503
+    #[arg(long, env = "HERALD_MAX_STREAMS", default_value_t = 256)]
+    pub max_streams: usize,
     /// How long in-flight attempts may run on shutdown
     #[arg(long, env = "HERALD_SHUTDOWN_GRACE", default_value = "10s", value_parser = duration)]
     pub shutdown_grace: Duration,
@@ -220,6 +233,12 @@ pub struct Settings {
     pub max_in_flight: usize,
     pub webhook_limit: u32,
     pub max_body_bytes: usize,
+    /// What the HTTP server allows its clients.
+    pub server: crate::server::ServerLimits,
+    /// Time for a request body to arrive in full.
+    pub body_timeout: Duration,
+    /// Listener streams open at once.
+    pub max_streams: usize,
     /// Largest body of `POST /v1/events/batch` (up to 1,000 events).
     pub max_batch_bytes: usize,
     /// Receivers' response bodies are kept up to this many bytes.
@@ -277,6 +296,12 @@ impl Settings {
             max_in_flight: args.max_in_flight.max(1),
             webhook_limit: args.webhook_limit,
             max_body_bytes: args.max_body_bytes,
+            server: crate::server::ServerLimits {
+                max_connections: args.max_connections.max(1),
+                idle_timeout: args.idle_timeout,
+            },
+            body_timeout: args.body_timeout,
+            max_streams: args.max_streams,
             max_batch_bytes: 16 * 1024 * 1024,
             max_response_body_bytes: 16 * 1024,
             shutdown_grace: args.shutdown_grace,

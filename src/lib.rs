@@ -26,6 +26,7 @@ pub mod publish_cache;
 pub mod resource_schema;
 pub mod retention;
 pub mod retry;
+pub mod server;
 pub mod service;
 pub mod signals;
 pub mod store;

@@ -156,6 +156,29 @@ impl ApiError {
         ))
     }
 
+    /// The body did not arrive in full within the server's body timeout (the connection is closed after).
+    pub fn body_timeout() -> Self {
+        let message = "the request body did not arrive in time";
+        Self::new(StatusCode::REQUEST_TIMEOUT, "REQUEST_TIMEOUT", message).with_detail(ErrorDetail::body(
+            "",
+            "REQUEST_TIMEOUT",
+            "send the whole body without pausing; HERALD_BODY_TIMEOUT bounds how long it may take",
+        ))
+    }
+
+    /// This node streams as many listeners as it may (`HERALD_MAX_STREAMS`).
+    pub fn too_many_streams() -> Self {
+        let message = "this node streams as many listeners as it may; retry later or on another node";
+        let detail = ErrorDetail {
+            field: None,
+            value: None,
+            location: "server",
+            issue: "TOO_MANY_STREAMS".into(),
+            description: message.into(),
+        };
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE", message).with_detail(detail)
+    }
+
     pub fn internal(cause: impl std::error::Error + Send + Sync + 'static) -> Self {
         let mut error =
             Self::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_SERVER_ERROR", "an internal error occurred");

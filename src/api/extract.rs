@@ -69,10 +69,11 @@ impl<T: RequestBody> FromRequest<AppState> for JsonBody<T> {
             return Err(ApiError::too_large(limit));
         }
         let bytes = axum::body::to_bytes(request.into_body(), limit).await.map_err(|e| {
-            let over_limit =
-                std::error::Error::source(&e).is_some_and(|cause| cause.is::<http_body_util::LengthLimitError>());
-            if over_limit {
+            let mut causes = std::iter::successors(std::error::Error::source(&e), |cause| cause.source());
+            if causes.clone().any(|cause| cause.is::<http_body_util::LengthLimitError>()) {
                 ApiError::too_large(limit)
+            } else if causes.any(|cause| cause.is::<tower_http::timeout::TimeoutError>()) {
+                ApiError::body_timeout()
             } else {
                 ApiError::invalid_request("the body could not be read")
             }

@@ -177,6 +177,7 @@ pub async fn stream(
     QueryParams(query): QueryParams<StreamQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
     let (listener, secret) = owned(&state, &merchant, &id).await?;
+    let place = state.streams.clone().try_acquire_owned().map_err(|_| ApiError::too_many_streams())?;
     let resume = headers.get("last-event-id").and_then(|v| v.to_str().ok()).map(str::to_owned).or(query.after);
     let cursor = match resume.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
         Some(text) => EventId::parse(text).map_err(|_| {
@@ -196,6 +197,7 @@ pub async fn stream(
         seen: BTreeSet::new(),
         buffered: VecDeque::new(),
         touched: Instant::now(),
+        _place: place,
     };
     let events = futures_util::stream::unfold(reader, |mut reader| async move {
         let next = reader.next().await?;
@@ -218,6 +220,8 @@ struct Reader {
     buffered: VecDeque<Event>,
     /// When the store last heard that this stream is being read.
     touched: Instant,
+    /// Its place among the node's open streams, given back when the stream ends.
+    _place: tokio::sync::OwnedSemaphorePermit,
 }
 
 impl Reader {

@@ -94,3 +94,29 @@ async fn an_event_committed_behind_one_already_streamed_is_still_sent_once() {
             .all(|id| [early.as_str(), late.as_str(), published["id"].as_str().unwrap(), newer].contains(&id.as_str()))
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_streams_at_most_its_limit_of_listeners_and_frees_a_place_when_one_ends() {
+    let app = crate::support::spawn_app_with(|settings| settings.max_streams = 2).await;
+    let merchant = app.create_account("Acme").await;
+    let created = app.merchant(&merchant, Method::POST, "/v1/notifications/listeners").send().await.unwrap();
+    let listener: Value = created.json().await.unwrap();
+    let path = format!("/v1/notifications/listeners/{}/events", listener["id"].as_str().unwrap());
+    let open = || async { app.merchant(&merchant, Method::GET, &path).send().await.unwrap() };
+
+    let mut streams = vec![open().await, open().await];
+    assert!(streams.iter().all(|s| s.status() == 200));
+    let refused = open().await;
+    assert_eq!(refused.status(), 503, "a third stream is refused while two are open");
+    assert_eq!(refused.headers()["retry-after"], "1");
+    let error: Value = refused.json().await.unwrap();
+    assert_eq!(error["details"][0]["issue"], "TOO_MANY_STREAMS", "{error}");
+
+    drop(streams.pop());
+    let reopened = crate::support::eventually(Duration::from_secs(5), || async {
+        let response = open().await;
+        (response.status() == 200).then_some(response)
+    })
+    .await;
+    assert_eq!(reopened.status(), 200, "the place of a stream that ended is free again");
+}
