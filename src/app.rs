@@ -152,6 +152,7 @@ impl Application {
                 max_batch_bytes: settings.max_batch_bytes,
                 token_lifetime: settings.token_lifetime,
             },
+            auth_throttle: crate::auth_throttle::AuthThrottle::new(settings.auth_throttle),
             streams: Arc::new(tokio::sync::Semaphore::new(settings.max_streams)),
             shutdown: streams_stop.clone(),
         };

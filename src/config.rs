@@ -122,6 +122,16 @@ pub struct ServeArgs {
     /// Most listener streams (`herald listen`) open at once on this node; more are answered 503
     #[arg(long, env = "HERALD_MAX_STREAMS", default_value_t = 256)]
     pub max_streams: usize,
+    /// Failed authentications allowed in a row for one client id (or the admin token) before it is
+    /// answered 429 for a while; "0" never throttles by credential
+    #[arg(long, env = "HERALD_AUTH_FAILURES", default_value_t = 10)]
+    pub auth_failures: u32,
+    /// The same for one source address (behind a proxy every caller shares the proxy's); "0" never
+    #[arg(long, env = "HERALD_AUTH_FAILURES_PER_ADDRESS", default_value_t = 50)]
+    pub auth_failures_per_address: u32,
+    /// The time in which those allowances come back in full (one failure back every window/allowance)
+    #[arg(long, env = "HERALD_AUTH_FAILURE_WINDOW", default_value = "1m", value_parser = duration)]
+    pub auth_failure_window: Duration,
     /// How long in-flight attempts may run on shutdown
     #[arg(long, env = "HERALD_SHUTDOWN_GRACE", default_value = "10s", value_parser = duration)]
     pub shutdown_grace: Duration,
@@ -239,6 +249,8 @@ pub struct Settings {
     pub body_timeout: Duration,
     /// Listener streams open at once.
     pub max_streams: usize,
+    /// How failed authentications are throttled.
+    pub auth_throttle: crate::auth_throttle::ThrottleRules,
     /// Largest body of `POST /v1/events/batch` (up to 1,000 events).
     pub max_batch_bytes: usize,
     /// Receivers' response bodies are kept up to this many bytes.
@@ -302,6 +314,11 @@ impl Settings {
             },
             body_timeout: args.body_timeout,
             max_streams: args.max_streams,
+            auth_throttle: crate::auth_throttle::ThrottleRules {
+                per_credential: args.auth_failures,
+                per_address: args.auth_failures_per_address,
+                window: args.auth_failure_window,
+            },
             max_batch_bytes: 16 * 1024 * 1024,
             max_response_body_bytes: 16 * 1024,
             shutdown_grace: args.shutdown_grace,

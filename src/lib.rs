@@ -6,6 +6,7 @@
 pub mod api;
 pub mod app;
 pub mod attempt_log;
+pub mod auth_throttle;
 pub mod catalog;
 pub mod cli;
 pub mod config;

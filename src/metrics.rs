@@ -20,6 +20,12 @@ struct EventTypeLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ThrottledLabel {
+    /// `credential` or `address`: the bucket that was empty.
+    by: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct AttemptLabels {
     /// `succeeded`, `retrying` or `failed` (no retries left).
     outcome: &'static str,
@@ -41,6 +47,8 @@ pub struct Metrics {
     due: Gauge,
     disabled: Gauge,
     store_up: Gauge,
+    auth_failures: Counter,
+    auth_throttled: Family<ThrottledLabel, Counter>,
 }
 
 /// Attempts of the last minute, counted per second: the health page's deliveries per second.
@@ -118,6 +126,14 @@ impl Default for Metrics {
         registry.register("deliveries_due", "Deliveries whose time has come and that no worker holds", due.clone());
         registry.register("webhooks_disabled", "Webhooks disabled by their merchant or by Herald", disabled.clone());
         registry.register("store_up", "1 when the last scrape could read the store, else 0", store_up.clone());
+        let auth_failures = Counter::default();
+        registry.register("auth_failures", "Failed authentications (API and dashboard)", auth_failures.clone());
+        let auth_throttled = Family::<ThrottledLabel, Counter>::default();
+        registry.register(
+            "auth_throttled",
+            "Requests refused with 429 after too many failed authentications, by the bucket that was empty",
+            auth_throttled.clone(),
+        );
         Self {
             registry,
             published,
@@ -130,11 +146,21 @@ impl Default for Metrics {
             due,
             disabled,
             store_up,
+            auth_failures,
+            auth_throttled,
         }
     }
 }
 
 impl Metrics {
+    pub fn auth_failed(&self) {
+        self.auth_failures.inc();
+    }
+
+    pub fn auth_throttled(&self, by: &'static str) {
+        self.auth_throttled.get_or_create(&ThrottledLabel { by }).inc();
+    }
+
     pub fn event_published(&self, event_type: &str) {
         self.published.get_or_create(&EventTypeLabel { event_type: event_type.to_owned() }).inc();
     }

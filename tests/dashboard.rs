@@ -671,3 +671,31 @@ async fn the_form_and_the_api_refuse_a_webhook_with_the_same_field_and_code() {
         .unwrap();
     assert_eq!(listed["webhooks"].as_array().unwrap().len(), 1, "nothing refused was created");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_ins_that_keep_failing_are_throttled_on_the_page() {
+    let data = tempfile::tempdir().unwrap();
+    let env = [("HERALD_AUTH_FAILURES", "3"), ("HERALD_AUTH_FAILURE_WINDOW", "3s")];
+    let herald = HeraldProcess::start(data.path(), TOKEN, &[], &env);
+    let mut operator = Visitor::new(&herald.base);
+    let (_, mut page, _) = operator.get("/dashboard/operator/login").await;
+    for n in 0..4 {
+        let form = [("csrf", csrf_of(&page)), ("admin_token", "wrong".to_owned())];
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (status, next, _) = operator.post("/dashboard/operator/login", &form).await;
+        let expected = if n < 3 { StatusCode::OK } else { StatusCode::TOO_MANY_REQUESTS };
+        assert_eq!(status, expected, "sign-in {n}");
+        page = next;
+    }
+    assert!(element_text(&page, "login-error").contains("Try again in 1 s"), "{}", element_text(&page, "login-error"));
+    // Even the right token waits its turn; then it signs in.
+    let form = [("csrf", csrf_of(&page)), ("admin_token", TOKEN.to_owned())];
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(operator.post("/dashboard/operator/login", &form).await.0, StatusCode::TOO_MANY_REQUESTS);
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    let (_, page, _) = operator.get("/dashboard/operator/login").await;
+    let form = [("csrf", csrf_of(&page)), ("admin_token", TOKEN.to_owned())];
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, _, location) = operator.post("/dashboard/operator/login", &form).await;
+    assert_eq!((status, location.as_deref()), (StatusCode::SEE_OTHER, Some("/dashboard/operator/accounts")));
+}

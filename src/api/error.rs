@@ -54,11 +54,13 @@ pub struct ApiError {
     details: Vec<ErrorDetail>,
     /// Kept for the log only.
     cause: Option<Box<dyn std::error::Error + Send + Sync>>,
+    /// Seconds to wait before trying again (`Retry-After`), when the answer is a 429.
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
     fn new(status: StatusCode, name: &'static str, message: impl Into<String>) -> Self {
-        Self { status, name, message: message.into(), details: Vec::new(), cause: None }
+        Self { status, name, message: message.into(), details: Vec::new(), cause: None, retry_after: None }
     }
 
     pub fn status(&self) -> StatusCode {
@@ -154,6 +156,27 @@ impl ApiError {
             "PAYLOAD_TOO_LARGE",
             message,
         ))
+    }
+
+    /// Too many failed authentications from this caller: 429 with the wait (at least a second).
+    pub fn rate_limited(wait: std::time::Duration) -> Self {
+        let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
+        let message = format!("too many failed authentications; try again in {seconds} s");
+        let mut answer =
+            Self::new(StatusCode::TOO_MANY_REQUESTS, "RATE_LIMIT_REACHED", message.clone()).with_detail(ErrorDetail {
+                field: Some("Authorization".into()),
+                value: None,
+                location: "header",
+                issue: "TOO_MANY_FAILED_AUTHENTICATIONS".into(),
+                description: message,
+            });
+        answer.retry_after = Some(seconds);
+        answer
+    }
+
+    /// How long a 429 asks its caller to wait.
+    pub fn retry_after(&self) -> Option<u64> {
+        self.retry_after
     }
 
     /// The body did not arrive in full within the server's body timeout (the connection is closed after).
@@ -384,6 +407,9 @@ impl IntoResponse for ApiError {
         // What cannot be accepted now (the database is away or cannot serve) can be sent again shortly.
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        if let Some(seconds) = self.retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }

@@ -2,7 +2,10 @@
 //! caller (the operator's bearer token, a merchant's Basic credentials).
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use std::net::{IpAddr, SocketAddr};
+use std::time::Instant;
+
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::request::Parts;
 use base64::Engine as _;
@@ -12,6 +15,7 @@ use subtle::ConstantTimeEq;
 
 use super::error::{ApiError, ErrorDetail};
 use super::state::{AppState, digest};
+use crate::auth_throttle::Caller;
 use crate::domain::AccountId;
 
 /// A request body type, with the size limit that applies to it.
@@ -132,12 +136,63 @@ impl FromRequestParts<AppState> for Operator {
         let Some(token) = strip_scheme(header, "Bearer") else {
             return Err(ApiError::unauthenticated("this call needs the operator's bearer token"));
         };
-        if bool::from(digest(token).ct_eq(&state.admin_token_digest)) {
-            Ok(Self)
-        } else {
-            Err(ApiError::unauthenticated("the bearer token is not valid"))
+        let callers = callers(Some(OPERATOR), peer(parts));
+        let valid = async { Ok(bool::from(digest(token).ct_eq(&state.admin_token_digest)).then_some(Self)) };
+        throttled(state, &callers, valid)
+            .await?
+            .ok_or_else(|| ApiError::unauthenticated("the bearer token is not valid"))
+    }
+}
+
+/// The credential name the operator's failures are counted under.
+pub const OPERATOR: &str = "operator";
+
+/// The address a request came from (the server puts it on every request).
+pub fn peer(parts: &Parts) -> Option<IpAddr> {
+    parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip())
+}
+
+/// The address a request came from, as an extractor (for handlers that authenticate by themselves).
+pub struct Peer(pub Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Peer {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(peer(parts)))
+    }
+}
+
+/// The buckets an authentication is counted in: its credential's (when it names one) and its address's.
+pub fn callers(credential: Option<&str>, peer: Option<IpAddr>) -> Vec<Caller> {
+    let credential = credential.map(|name| Caller::Credential(name.to_owned()));
+    credential.into_iter().chain(peer.map(Caller::Address)).collect()
+}
+
+/// Runs one authentication under the node's throttle. A throttled caller is answered 429 before its
+/// credential is looked at; a failed one (`verify` gives `None`) is counted, logged when it empties a
+/// bucket, and left to the caller to refuse; a success refills its credential's bucket.
+pub async fn throttled<T>(
+    state: &AppState,
+    callers: &[Caller],
+    verify: impl Future<Output = Result<Option<T>, ApiError>>,
+) -> Result<Option<T>, ApiError> {
+    if let Err(throttled) = state.auth_throttle.check(callers, Instant::now()) {
+        state.metrics.auth_throttled(throttled.caller.kind());
+        return Err(ApiError::rate_limited(throttled.retry_after));
+    }
+    let verified = verify.await?;
+    match (&verified, callers.first()) {
+        (Some(_), Some(credential @ Caller::Credential(_))) => state.auth_throttle.succeeded(credential),
+        (Some(_), _) => {}
+        (None, _) => {
+            state.metrics.auth_failed();
+            for emptied in state.auth_throttle.failed(callers, Instant::now()) {
+                tracing::warn!(caller = %emptied, "failed authentications are throttled");
+            }
         }
     }
+    Ok(verified)
 }
 
 /// A merchant, authenticated by `Authorization: Basic base64(client_id:client_secret)` or by
@@ -153,8 +208,9 @@ impl FromRequestParts<AppState> for Merchant {
         let header = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or_default();
         if let Some(token) = strip_scheme(header, "Bearer") {
             let hash = state.keyring.hash_credential(token);
-            let found = state.store.find_token(&hash, crate::domain::Timestamp::now()).await?;
-            return found
+            let found = async { Ok(state.store.find_token(&hash, crate::domain::Timestamp::now()).await?) };
+            return throttled(state, &callers(None, peer(parts)), found)
+                .await?
                 .map(|account_id| Self { account_id })
                 .ok_or_else(|| ApiError::unauthenticated("the access token is not valid, expired or revoked"));
         }
@@ -180,15 +236,13 @@ impl FromRequestParts<AppState> for ClientCredentials {
         };
         let decoded = BASE64.decode(encoded).ok().and_then(|raw| String::from_utf8(raw).ok()).ok_or_else(refused)?;
         let (client_id, secret) = decoded.split_once(':').ok_or_else(refused)?;
-        let Some(credentials) = state.store.find_credentials(client_id).await? else {
-            return Err(refused());
+        let verify = async {
+            // Hashed before the lookup, so that an unknown client id takes as long as a wrong secret.
+            let presented = state.keyring.hash_credential(secret);
+            let found = state.store.find_credentials(client_id).await?;
+            Ok(found.filter(|c| bool::from(presented.ct_eq(&c.secret_hash))).map(|c| Self { account_id: c.account_id }))
         };
-        let presented = state.keyring.hash_credential(secret);
-        if bool::from(presented.ct_eq(&credentials.secret_hash)) {
-            Ok(Self { account_id: credentials.account_id })
-        } else {
-            Err(refused())
-        }
+        throttled(state, &callers(Some(client_id), peer(parts)), verify).await?.ok_or_else(refused)
     }
 }
 

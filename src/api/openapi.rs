@@ -63,6 +63,9 @@ pub enum Errors {
     /// A conflict: the URL already has a webhook, or an idempotency key was reused with another request.
     #[response(status = 409)]
     Conflict(ErrorBody),
+    /// The body did not arrive within the server's body timeout.
+    #[response(status = 408)]
+    RequestTimeout(ErrorBody),
     /// The body is larger than the configured limit.
     #[response(status = 413)]
     PayloadTooLarge(ErrorBody),
@@ -72,6 +75,9 @@ pub enum Errors {
     /// Well-formed but not acceptable: see `details`.
     #[response(status = 422)]
     Unprocessable(ErrorBody),
+    /// Too many failed authentications from this client id or address: wait `Retry-After` seconds.
+    #[response(status = 429)]
+    TooManyFailures(ErrorBody),
     #[response(status = 500)]
     Internal(ErrorBody),
     #[response(status = 503)]

@@ -19,6 +19,8 @@ pub struct ApiContext {
     /// Base of the `links[]` hrefs.
     pub public_url: String,
     pub limits: ApiLimits,
+    /// This node's buckets of failed authentications.
+    pub auth_throttle: crate::auth_throttle::AuthThrottle,
     /// Places for listener streams open at once on this node.
     pub streams: Arc<tokio::sync::Semaphore>,
     /// Cancelled when Herald stops, so that endless responses (event streams) end and let it.

@@ -3,7 +3,8 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::header::SET_COOKIE;
+use axum::http::header::{RETRY_AFTER, SET_COOKIE};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
@@ -11,6 +12,8 @@ use subtle::ConstantTimeEq;
 use super::frame::{AnonymousForm, Chrome, FormData, LOGIN_COOKIE, PageError, PageQuery, Viewer, html};
 use super::i18n::{self, Lang};
 use super::session::{self, Principal};
+use crate::api::error::ApiError;
+use crate::api::extract::{OPERATOR, Peer, callers, throttled};
 use crate::api::{AppState, state::digest};
 use crate::domain::Timestamp;
 
@@ -60,35 +63,62 @@ fn signed_in(state: &AppState, principal: Principal, tag: &str, next: &str) -> R
     ([(SET_COOKIE, session::set_cookie(Some(&value), secure))], Redirect::to(next)).into_response()
 }
 
-pub async fn merchant_login(State(state): State<AppState>, posted: AnonymousForm) -> Result<Response, PageError> {
+pub async fn merchant_login(
+    State(state): State<AppState>,
+    Peer(peer): Peer,
+    posted: AnonymousForm,
+) -> Result<Response, PageError> {
     let AnonymousForm { viewer, form } = posted;
     let next = safe_next(form.get("next"));
     let client_id = form.get("client_id").unwrap_or_default().to_owned();
     let secret = form.get("client_secret").unwrap_or_default();
-    let found = if client_id.is_empty() { None } else { state.store.find_credentials(&client_id).await? };
-    let matches =
-        found.as_ref().is_some_and(|c| bool::from(state.keyring.hash_credential(secret).ct_eq(&c.secret_hash)));
-    match found {
-        Some(credentials) if matches => {
+    let verify = async {
+        let presented = state.keyring.hash_credential(secret);
+        let found = if client_id.is_empty() { None } else { state.store.find_credentials(&client_id).await? };
+        Ok(found.filter(|c| bool::from(presented.ct_eq(&c.secret_hash))))
+    };
+    let callers = callers(Some(&client_id).filter(|id| !id.is_empty()).map(|id| id.as_str()), peer);
+    match throttled(&state, &callers, verify).await {
+        Ok(Some(credentials)) => {
             let tag = session::credential_tag(&state.keyring, &credentials.secret_hash);
             Ok(signed_in(&state, Principal::Merchant { client_id }, &tag, &next))
         }
-        _ => {
+        Ok(None) => {
             let error = viewer.t.get("login_failed").to_owned();
             Ok(login_page(viewer, false, next, client_id, Some(error)))
         }
+        Err(error) if error.retry_after().is_some() => Ok(throttled_page(viewer, false, next, client_id, &error)),
+        Err(error) => Err(error.into()),
     }
 }
 
-pub async fn operator_login(State(state): State<AppState>, posted: AnonymousForm) -> Response {
+pub async fn operator_login(State(state): State<AppState>, Peer(peer): Peer, posted: AnonymousForm) -> Response {
     let AnonymousForm { viewer, form } = posted;
     let token = form.get("admin_token").unwrap_or_default();
-    if bool::from(digest(token).ct_eq(&state.admin_token_digest)) {
-        let tag = session::credential_tag(&state.keyring, &state.admin_token_digest);
-        return signed_in(&state, Principal::Operator, &tag, "/dashboard/operator/accounts");
+    let verify = async { Ok(bool::from(digest(token).ct_eq(&state.admin_token_digest)).then_some(())) };
+    let next = "/dashboard/operator/accounts".to_owned();
+    match throttled(&state, &callers(Some(OPERATOR), peer), verify).await {
+        Ok(Some(())) => {
+            let tag = session::credential_tag(&state.keyring, &state.admin_token_digest);
+            signed_in(&state, Principal::Operator, &tag, &next)
+        }
+        Ok(None) => {
+            let error = viewer.t.get("login_failed_operator").to_owned();
+            login_page(viewer, true, next, String::new(), Some(error))
+        }
+        Err(error) if error.retry_after().is_some() => throttled_page(viewer, true, next, String::new(), &error),
+        Err(error) => PageError::from(error).into_response(),
     }
-    let error = viewer.t.get("login_failed_operator").to_owned();
-    login_page(viewer, true, "/dashboard/operator/accounts".into(), String::new(), Some(error))
+}
+
+/// The sign-in form again, answered 429 with `Retry-After`, saying why and for how long.
+fn throttled_page(viewer: Viewer, operator: bool, next: String, client_id: String, error: &ApiError) -> Response {
+    let seconds = error.retry_after().unwrap_or(1);
+    let message = viewer.t.get("login_throttled").replace("{seconds}", &seconds.to_string());
+    let mut page = login_page(viewer, operator, next, client_id, Some(message));
+    *page.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+    page.headers_mut().insert(RETRY_AFTER, HeaderValue::from(seconds));
+    page
 }
 
 /// Ends the session in this browser. The form carries the CSRF token of whichever session it came from;

@@ -6,6 +6,7 @@ mod common;
 mod bad_input;
 mod delivery;
 mod formats;
+mod guessing;
 mod hostile_receivers;
 mod listeners;
 mod merchant_api;
