@@ -68,7 +68,7 @@ pub struct Application {
     deliverer: Deliverer,
     store: Arc<dyn Store>,
     admin_token: AdminToken,
-    retention: std::time::Duration,
+    retention: crate::retention::RetentionRules,
     /// Publishes the operator's notices, when an operator URL is configured.
     operator: Option<(Arc<Publisher>, NoticeReceiver)>,
     made_operator_secret: Option<String>,
@@ -129,6 +129,7 @@ impl Application {
             sender: deliverer.sender(),
             public_url: public_url.clone(),
             lease_duration,
+            idempotency_lifetime: settings.idempotency_key_lifetime,
         };
         let publisher = Arc::new(Publisher::new(store.clone(), parts));
         let streams_stop = CancellationToken::new();
@@ -163,7 +164,10 @@ impl Application {
         }
         let router = router.layer(tower_http::timeout::RequestBodyTimeoutLayer::new(settings.body_timeout));
         let demo = demo_account.map(|(account, login)| (account, login, publisher.clone()));
-        let retention = settings.retention;
+        let retention = crate::retention::RetentionRules {
+            history: settings.retention,
+            idempotency_keys: settings.idempotency_key_lifetime,
+        };
         let operator = notice_receiver.map(|receiver| (publisher, receiver));
         Ok(Self {
             listener,

@@ -138,6 +138,10 @@ pub struct ServeArgs {
     /// How long an OAuth access token lives
     #[arg(long, env = "HERALD_TOKEN_LIFETIME", default_value = "9h", value_parser = duration)]
     pub token_lifetime: Duration,
+    /// How long an idempotency key replays its first answer; after that the key is forgotten and may be
+    /// used again
+    #[arg(long, env = "HERALD_IDEMPOTENCY_KEY_LIFETIME", default_value = "24h", value_parser = duration)]
+    pub idempotency_key_lifetime: Duration,
     /// Connections in the PostgreSQL pool (at least 2)
     #[arg(long, env = "HERALD_DATABASE_POOL_SIZE", default_value_t = 16)]
     pub database_pool_size: usize,
@@ -257,6 +261,8 @@ pub struct Settings {
     pub max_response_body_bytes: usize,
     pub shutdown_grace: Duration,
     pub token_lifetime: Duration,
+    /// How long an idempotency key replays its first answer.
+    pub idempotency_key_lifetime: Duration,
     /// Seed an empty catalog with common payment event types on start.
     pub seed_catalog: bool,
     /// Where deliveries may go.
@@ -323,6 +329,7 @@ impl Settings {
             max_response_body_bytes: 16 * 1024,
             shutdown_grace: args.shutdown_grace,
             token_lifetime: args.token_lifetime,
+            idempotency_key_lifetime: args.idempotency_key_lifetime,
             seed_catalog: args.seed_catalog,
             destinations: crate::deliver::destination::DestinationPolicy {
                 allow: args.allow_subnets.0,

@@ -110,6 +110,7 @@ pub struct Publisher {
     sender: Sender,
     public_url: String,
     lease_duration: std::time::Duration,
+    idempotency_lifetime: std::time::Duration,
     schemas: SchemaCache,
     metrics: Arc<Metrics>,
     /// The catalog's entries and the accounts' targets this node read lately.
@@ -128,6 +129,8 @@ pub struct PublisherParts {
     pub sender: Sender,
     pub public_url: String,
     pub lease_duration: std::time::Duration,
+    /// How long an idempotency key replays its first answer.
+    pub idempotency_lifetime: std::time::Duration,
 }
 
 /// Deliveries planned for events, and the jobs to hand over once they are committed.
@@ -141,10 +144,31 @@ struct Plan<'q> {
 
 impl Publisher {
     pub fn new(store: Arc<dyn Store>, parts: PublisherParts) -> Self {
-        let PublisherParts { metrics, keyring, paypal, queue, sender, public_url, lease_duration } = parts;
+        let PublisherParts {
+            metrics,
+            keyring,
+            paypal,
+            queue,
+            sender,
+            public_url,
+            lease_duration,
+            idempotency_lifetime,
+        } = parts;
         let schemas = SchemaCache::default();
         let cache = PublishCache::following(store.changes());
-        Self { store, keyring, paypal, queue, sender, public_url, lease_duration, schemas, metrics, cache }
+        Self {
+            store,
+            keyring,
+            paypal,
+            queue,
+            sender,
+            public_url,
+            lease_duration,
+            idempotency_lifetime,
+            schemas,
+            metrics,
+            cache,
+        }
     }
 
     /// Tells the worker to look for due deliveries now (after re-enabling a webhook or re-queueing).
@@ -175,6 +199,7 @@ impl Publisher {
             key: key.key,
             request_hash: key.request_hash,
             response: response.clone(),
+            forget_before: now.minus(self.idempotency_lifetime),
         });
         let types: Vec<EventTypeName> = events.iter().map(|event| event.event_type.clone()).collect();
         let batch = PublishBatch { idempotency, events, deliveries: plan.deliveries };

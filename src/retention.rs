@@ -1,5 +1,7 @@
 //! The retention job: keeps the stored history within the configured age and, where the store partitions
-//! it by time, its partitions ready before the writes that need them.
+//! it by time, its partitions ready before the writes that need them; and removes the bookkeeping that
+//! expires (idempotency keys after their lifetime, access tokens past their expiry or revoked, listeners
+//! abandoned for an hour, signing secrets rolled over), so that no table grows without bound.
 //!
 //! Row-by-row deletion works in small batches (one short transaction each) so that it never holds locks
 //! long or competes with deliveries for the writer, and pauses between batches. Whole spans of time go at
@@ -12,7 +14,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use crate::domain::Timestamp;
-use crate::store::Store;
+use crate::store::{Bookkeeping, LISTENER_IDLE_LIFETIME, Store};
 
 /// Events deleted per transaction.
 const BATCH: u32 = 500;
@@ -21,22 +23,64 @@ const BETWEEN_BATCHES: Duration = Duration::from_millis(200);
 /// Pause once everything old is gone.
 const IDLE: Duration = Duration::from_secs(60);
 
-/// Runs until `shutdown`; a zero `retention` keeps everything (partitions are still made ahead).
-pub async fn run(store: Arc<dyn Store>, retention: Duration, shutdown: CancellationToken) {
+/// How long what expires is kept.
+#[derive(Clone, Copy, Debug)]
+pub struct RetentionRules {
+    /// Events with their deliveries and attempts; zero keeps them forever.
+    pub history: Duration,
+    /// Idempotency keys.
+    pub idempotency_keys: Duration,
+}
+
+/// Runs until `shutdown`: the history within `rules.history` (partitions made ahead even when it is
+/// kept forever), and the bookkeeping that expires (idempotency keys, access tokens past their expiry or
+/// revoked, abandoned listeners) always.
+pub async fn run(store: Arc<dyn Store>, rules: RetentionRules, shutdown: CancellationToken) {
     let span = store.history_span();
-    if retention.is_zero() && span.is_none() {
-        return;
-    }
     // Several rounds per span, so the spans ahead are there long before the clock reaches them.
     let idle = span.map_or(IDLE, |span| IDLE.min(span / 4));
     loop {
         if let Err(error) = store.prepare_history(Timestamp::now()).await {
             tracing::warn!(error = %error, "could not create the history's next partitions; will try again");
         }
-        let pause = if retention.is_zero() { idle } else { expire(store.as_ref(), retention, idle).await };
+        let bookkeeping_left = expire_bookkeeping(store.as_ref(), rules).await;
+        let pause = match rules.history.is_zero() {
+            true => idle,
+            false => expire(store.as_ref(), rules.history, idle).await,
+        };
+        let pause = if bookkeeping_left { BETWEEN_BATCHES } else { pause };
         tokio::select! {
             _ = shutdown.cancelled() => return,
             _ = tokio::time::sleep(pause) => {}
+        }
+    }
+}
+
+/// One batch of expired bookkeeping; returns whether more may be left.
+async fn expire_bookkeeping(store: &dyn Store, rules: RetentionRules) -> bool {
+    let now = Timestamp::now();
+    let cutoffs = Bookkeeping {
+        keys_before: now.minus(rules.idempotency_keys),
+        tokens_before: now,
+        listeners_before: now.minus(LISTENER_IDLE_LIFETIME),
+        secrets_before: now,
+    };
+    match store.expire_bookkeeping(cutoffs, BATCH).await {
+        Ok(removed) => {
+            if removed.total() > 0 {
+                tracing::info!(
+                    idempotency_keys = removed.idempotency_keys,
+                    tokens = removed.tokens,
+                    listeners = removed.listeners,
+                    secrets = removed.secrets,
+                    "retention removed expired bookkeeping"
+                );
+            }
+            [removed.idempotency_keys, removed.tokens, removed.listeners, removed.secrets].contains(&u64::from(BATCH))
+        }
+        Err(error) => {
+            tracing::warn!(error = %error, "retention could not remove expired bookkeeping; will try again");
+            false
         }
     }
 }

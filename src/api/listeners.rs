@@ -34,10 +34,8 @@ use crate::domain::event_type::Subscription;
 use crate::domain::model::{DeliveryFormat, Event, Listener};
 use crate::domain::{EventId, ListenerId, Timestamp};
 use crate::service::webhooks::parse_subscriptions;
-use crate::store::StoredListener;
+use crate::store::{LISTENER_IDLE_LIFETIME, StoredListener};
 
-/// A listener not streamed for this long is deleted when the next one is created.
-const IDLE_LIFETIME: Duration = Duration::from_secs(3600);
 /// How often an idle stream looks for new events, and how often it tells the store it is alive.
 const POLL: Duration = Duration::from_millis(200);
 const TOUCH: Duration = Duration::from_secs(30);
@@ -109,7 +107,7 @@ pub async fn create(
     let listener =
         Listener { id: ListenerId::generate(), account_id: merchant.account_id, format, event_types, created_at: now };
     let stored = StoredListener { listener: listener.clone(), sealed_secret: state.keyring.seal(&key) };
-    state.store.create_listener(stored, now.minus(IDLE_LIFETIME)).await?;
+    state.store.create_listener(stored, now.minus(LISTENER_IDLE_LIFETIME)).await?;
     Ok((StatusCode::CREATED, Json(view(&state, &listener, &secret))))
 }
 

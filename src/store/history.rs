@@ -1,5 +1,6 @@
 //! The stored history's upkeep: events, their deliveries and attempts kept within the retention period,
-//! and, where a backend partitions them by time, the partitions made ahead of the writes that need them.
+//! and, where a backend partitions them by time, the partitions made ahead of the writes that need them;
+//! and the bookkeeping that expires (idempotency keys, access tokens, abandoned listeners).
 
 use std::time::Duration;
 
@@ -17,6 +18,34 @@ pub struct Expired {
     pub partitions: u32,
 }
 
+/// The bookkeeping that expires: what is older than each cutoff goes.
+#[derive(Clone, Copy, Debug)]
+pub struct Bookkeeping {
+    /// Idempotency keys recorded before this (they no longer replay).
+    pub keys_before: Timestamp,
+    /// OAuth access tokens that expired before this; revoked ones go whatever their age.
+    pub tokens_before: Timestamp,
+    /// Listeners last streamed before this.
+    pub listeners_before: Timestamp,
+    /// Webhook signing secrets that stopped signing before this (after a roll).
+    pub secrets_before: Timestamp,
+}
+
+/// What one round of bookkeeping removed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Removed {
+    pub idempotency_keys: u64,
+    pub tokens: u64,
+    pub listeners: u64,
+    pub secrets: u64,
+}
+
+impl Removed {
+    pub fn total(&self) -> u64 {
+        self.idempotency_keys + self.tokens + self.listeners + self.secrets
+    }
+}
+
 /// The history's upkeep, run by the retention job on every node.
 #[async_trait]
 pub trait HistoryStore: Send + Sync {
@@ -27,6 +56,10 @@ pub trait HistoryStore: Send + Sync {
     /// Removes events made before `cutoff` with their deliveries and attempts: whole spans that ended by
     /// `cutoff`, and otherwise rows, at most `limit` events in one call.
     async fn expire_history(&self, cutoff: Timestamp, limit: u32) -> StoreResult<Expired>;
+
+    /// Removes expired bookkeeping — idempotency keys, expired and revoked access tokens, abandoned
+    /// listeners, rolled-over signing secrets — at most `limit` rows of each kind in one call.
+    async fn expire_bookkeeping(&self, cutoffs: Bookkeeping, limit: u32) -> StoreResult<Removed>;
 
     /// How much time one partition holds, where the history is partitioned; the retention job comes back
     /// well within it, so the next span always exists before it begins.

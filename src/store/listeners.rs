@@ -6,6 +6,10 @@ use super::*;
 use crate::domain::model::*;
 use crate::domain::*;
 
+/// A listener not streamed for this long is abandoned: removed when the next one is made and by the
+/// retention job.
+pub const LISTENER_IDLE_LIFETIME: std::time::Duration = std::time::Duration::from_secs(3600);
+
 /// A listener with its secret, still sealed.
 #[derive(Clone, Debug)]
 pub struct StoredListener {

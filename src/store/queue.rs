@@ -34,6 +34,8 @@ pub struct IdempotencyRecord {
     pub key: String,
     pub request_hash: [u8; 32],
     pub response: Bytes,
+    /// A key recorded before this has expired: it is taken as new (and its old answer forgotten).
+    pub forget_before: Timestamp,
 }
 
 /// Everything one publish call writes, in one transaction.

@@ -258,6 +258,27 @@ async fn an_idempotent_publish_returns_the_first_result_and_creates_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idempotency_key_is_forgotten_after_its_lifetime() {
+    let app = crate::support::spawn_app_with(|s| s.idempotency_key_lifetime = Duration::from_secs(1)).await;
+    app.put_event_type("charge.succeeded").await;
+    let merchant = app.create_account("Acme").await;
+    let publish = |n: u32| {
+        let body = json!({"account_id": merchant.id, "event_type": "charge.succeeded", "resource": {"n": n}});
+        app.operator(reqwest::Method::POST, "/v1/events").header("Idempotency-Key", "order-43").json(&body).send()
+    };
+    assert_eq!(publish(1).await.unwrap().status(), 202);
+    assert_eq!(publish(2).await.unwrap().status(), 409, "within its lifetime the key belongs to the first request");
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    let later = publish(2).await.unwrap();
+    assert_eq!(later.status(), 202, "an expired key is new again");
+    assert!(later.headers().get("idempotent-replayed").is_none());
+    let event: Value = later.json().await.unwrap();
+    assert_eq!(event["resource"]["n"], 2);
+    let again = publish(2).await.unwrap();
+    assert_eq!(again.headers()["idempotent-replayed"], "true", "and replays its new answer");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_publishes_every_event_and_a_deleted_webhook_gets_nothing_more() {
     let app = spawn_app().await;
     let receiver = Receiver::start().await;

@@ -36,6 +36,71 @@ pub async fn retention_deletes_old_events_with_their_deliveries_and_attempts(bac
 
 contract!(retention_deletes_old_events_with_their_deliveries_and_attempts);
 
+pub async fn expired_bookkeeping_goes_and_the_rest_stays(backend: Backend) {
+    let (store, name) = (backend.store.as_ref(), backend.name);
+    let (account, webhook) = tenant(store).await;
+    let now = Timestamp::now();
+    let hours_ago = |hours: u64| now.minus(Duration::from_secs(hours * 3600));
+    for n in 0..3u8 {
+        let record = IdempotencyRecord {
+            key: format!("key-{n}"),
+            request_hash: [n; 32],
+            response: Bytes::from("answer"),
+            forget_before: Timestamp::from_millis(0),
+        };
+        store.publish(PublishBatch { idempotency: Some(record), events: vec![], deliveries: vec![] }).await.unwrap();
+    }
+    let token = |hash: u8, expires_at: Timestamp| NewToken {
+        token_hash: [hash; 32],
+        account_id: account.clone(),
+        created_at: hours_ago(10),
+        expires_at,
+    };
+    store.create_token(token(1, hours_ago(1))).await.unwrap();
+    store.create_token(token(2, now.plus(Duration::from_secs(3600)))).await.unwrap();
+    store.create_token(token(3, now.plus(Duration::from_secs(3600)))).await.unwrap();
+    store.revoke_token(&[3; 32], now).await.unwrap();
+    let listener = |last_seen: Timestamp| StoredListener {
+        listener: Listener {
+            id: ListenerId::generate(),
+            account_id: account.clone(),
+            format: DeliveryFormat::Standard,
+            event_types: vec![Subscription::All],
+            created_at: last_seen,
+        },
+        sealed_secret: vec![7; 40],
+    };
+    let (abandoned, live) = (listener(hours_ago(2)), listener(now));
+    for listener in [&abandoned, &live] {
+        store.create_listener(listener.clone(), Timestamp::from_millis(0)).await.unwrap();
+        store.touch_listener(&listener.listener.id, listener.listener.created_at).await.unwrap();
+    }
+
+    // Keys are judged by when they were recorded: all three were recorded just now, so a cutoff an hour
+    // back keeps them and one just ahead removes them, a batch at a time.
+    // A roll: the first secret stops signing a second from now, the new one signs on.
+    store.roll_webhook_secret(&webhook, vec![9; 40], now, now.plus(Duration::from_secs(1))).await.unwrap();
+    let cutoffs = |keys_before| Bookkeeping {
+        keys_before,
+        tokens_before: now,
+        listeners_before: hours_ago(1),
+        secrets_before: now.plus(Duration::from_secs(2)),
+    };
+    let removed = store.expire_bookkeeping(cutoffs(hours_ago(1)), 10).await.unwrap();
+    assert_eq!(removed, Removed { idempotency_keys: 0, tokens: 2, listeners: 1, secrets: 1 }, "{name}");
+    let signing = store.webhook_secrets(&webhook, now.plus(Duration::from_secs(2))).await.unwrap();
+    assert_eq!(signing.len(), 1, "{name}: the secret that signs stays");
+    assert_eq!(store.find_token(&[2; 32], now).await.unwrap(), Some(account.clone()), "{name}: a live token stays");
+    assert!(store.get_listener(&account, &abandoned.listener.id).await.unwrap().is_none(), "{name}");
+    assert!(store.get_listener(&account, &live.listener.id).await.unwrap().is_some(), "{name}: a live listener stays");
+    let ahead = now.plus(Duration::from_secs(60));
+    assert_eq!(store.expire_bookkeeping(cutoffs(ahead), 2).await.unwrap().idempotency_keys, 2, "{name}: bounded");
+    assert_eq!(store.expire_bookkeeping(cutoffs(ahead), 2).await.unwrap().idempotency_keys, 1, "{name}");
+    assert_eq!(store.expire_bookkeeping(cutoffs(ahead), 2).await.unwrap(), Removed::default(), "{name}");
+}
+
+contract!(expired_bookkeeping_goes_and_the_rest_stays);
+
 /// PostgreSQL computes the first span's bound itself (in its migration); it must agree with Herald's ids.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs PostgreSQL: HERALD_TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test), run with --include-ignored"]

@@ -92,10 +92,12 @@ pub async fn an_expired_lease_is_claimed_again_and_the_old_holder_cannot_overwri
 
 pub async fn idempotency_keys_replay_or_refuse(backend: Backend) {
     let store = backend.store.as_ref();
+    let day_ago = Timestamp::now().minus(Duration::from_secs(86_400));
     let record = |hash: u8, response: &'static str| IdempotencyRecord {
         key: "order-7".into(),
         request_hash: [hash; 32],
         response: Bytes::from(response),
+        forget_before: day_ago,
     };
     let first =
         store.publish(PublishBatch { idempotency: Some(record(1, "first")), events: vec![], deliveries: vec![] });
@@ -108,6 +110,18 @@ pub async fn idempotency_keys_replay_or_refuse(backend: Backend) {
     }
     let other = store.publish(PublishBatch { idempotency: Some(record(2, "x")), events: vec![], deliveries: vec![] });
     assert!(matches!(other.await, Err(StoreError::IdempotencyKeyReused)), "{}", backend.name);
+
+    // Once the key has expired it is new again: another request may use it, and that answer replays.
+    let expired =
+        IdempotencyRecord { forget_before: Timestamp::now().plus(Duration::from_secs(1)), ..record(2, "third") };
+    let reused = store.publish(PublishBatch { idempotency: Some(expired), events: vec![], deliveries: vec![] });
+    assert!(matches!(reused.await.unwrap(), PublishOutcome::Committed), "{}: an expired key", backend.name);
+    let replay =
+        store.publish(PublishBatch { idempotency: Some(record(2, "fourth")), events: vec![], deliveries: vec![] });
+    match replay.await.unwrap() {
+        PublishOutcome::Replayed { response } => assert_eq!(response, Bytes::from("third"), "{}", backend.name),
+        other => panic!("{}: {other:?}", backend.name),
+    }
 }
 
 pub async fn paced_webhooks_are_claimed_by_their_rules_and_do_not_hold_back_the_others(backend: Backend) {

@@ -24,8 +24,9 @@ use crate::store::*;
 const TABLES: [&str; 3] = ["attempts", "deliveries", "events"];
 /// How many spans exist ahead of the one the clock is in.
 const SPANS_AHEAD: i64 = 3;
-/// Serialises span changes between nodes.
-const PARTITION_LOCK: i64 = 0x4845_5241_4c45; // "HERALE"
+/// Serialises span changes between nodes: the first key of a two-key advisory lock whose second is the
+/// schema's (advisory locks are per database, and one database may hold several installations' schemas).
+const PARTITION_LOCK: i32 = 0x4845_5241; // "HERA"
 
 #[async_trait]
 impl HistoryStore for PostgresStore {
@@ -40,6 +41,41 @@ impl HistoryStore for PostgresStore {
         let events = delete_old_rows_of_first_span(&transaction, cutoff, limit).await?;
         transaction.commit().await.map_err(pg)?;
         Ok(Expired { events, partitions })
+    }
+
+    async fn expire_bookkeeping(&self, cutoffs: Bookkeeping, limit: u32) -> StoreResult<Removed> {
+        let client = self.client().await?;
+        let limit = i64::from(limit);
+        // Each a statement of its own (autocommit); rows another node is deleting are skipped.
+        let delete = |sql: &'static str, cutoff: Timestamp| {
+            let client = &client;
+            async move { execute(client, sql, &[&cutoff.as_millis(), &limit]).await }
+        };
+        let idempotency_keys = delete(
+            "DELETE FROM idempotency_keys WHERE key IN (SELECT key FROM idempotency_keys WHERE created_at < $1 \
+             LIMIT $2 FOR UPDATE SKIP LOCKED)",
+            cutoffs.keys_before,
+        )
+        .await?;
+        let tokens = delete(
+            "DELETE FROM oauth_tokens WHERE token_hash IN (SELECT token_hash FROM oauth_tokens \
+             WHERE expires_at < $1 OR revoked_at IS NOT NULL LIMIT $2 FOR UPDATE SKIP LOCKED)",
+            cutoffs.tokens_before,
+        )
+        .await?;
+        let listeners = delete(
+            "DELETE FROM listeners WHERE id IN (SELECT id FROM listeners WHERE last_seen_at < $1 \
+             LIMIT $2 FOR UPDATE SKIP LOCKED)",
+            cutoffs.listeners_before,
+        )
+        .await?;
+        let secrets = delete(
+            "DELETE FROM webhook_secrets WHERE ctid IN (SELECT ctid FROM webhook_secrets WHERE expires_at < $1 \
+             LIMIT $2 FOR UPDATE SKIP LOCKED)",
+            cutoffs.secrets_before,
+        )
+        .await?;
+        Ok(Removed { idempotency_keys, tokens, listeners, secrets })
     }
 
     fn history_span(&self) -> Option<Duration> {
@@ -65,7 +101,7 @@ fn spans_to_add(last_end: i64, now: i64, span: i64) -> Vec<(i64, i64)> {
 async fn prepare(client: &mut deadpool_postgres::Object, span: Duration, now: Timestamp) -> StoreResult<u32> {
     let span = (span.as_millis() as i64).max(1);
     let transaction = client.transaction().await.map_err(pg)?;
-    execute(&transaction, "SELECT pg_advisory_xact_lock($1)", &[&PARTITION_LOCK]).await?;
+    execute(&transaction, "SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))", &[&PARTITION_LOCK]).await?;
     let sql = "SELECT COALESCE(MAX(ends_at), 0) FROM history_partitions";
     let last_end: i64 = query(&transaction, sql, &[]).await?[0].get(0);
     let spans = spans_to_add(last_end, now.as_millis(), span);
@@ -98,12 +134,14 @@ async fn add_span(c: &impl GenericClient, start: i64, end: i64) -> StoreResult<(
 /// Drops every span that ended by `cutoff`; returns how many went. One node does it at a time; the others
 /// find the lock taken and leave it to that node.
 async fn drop_spans_ended_by(client: &deadpool_postgres::Object, cutoff: Timestamp) -> StoreResult<u32> {
-    let locked: bool = query(client, "SELECT pg_try_advisory_lock($1)", &[&PARTITION_LOCK]).await?[0].get(0);
+    let locked: bool = query(client, "SELECT pg_try_advisory_lock($1, hashtext(current_schema()))", &[&PARTITION_LOCK])
+        .await?[0]
+        .get(0);
     if !locked {
         return Ok(0);
     }
     let dropped = drop_spans_locked(client, cutoff).await;
-    execute(client, "SELECT pg_advisory_unlock($1)", &[&PARTITION_LOCK]).await?;
+    execute(client, "SELECT pg_advisory_unlock($1, hashtext(current_schema()))", &[&PARTITION_LOCK]).await?;
     dropped
 }
 

@@ -43,6 +43,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_dashboard.sql"),
     include_str!("migrations/0008_listeners.sql"),
     include_str!("migrations/0009_history_partitions.sql"),
+    include_str!("migrations/0010_expiring_bookkeeping.sql"),
 ];
 /// Serialises migrations when several nodes start at once.
 const MIGRATION_LOCK: i64 = 0x4845_5241_4c44; // "HERALD"

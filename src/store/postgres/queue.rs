@@ -76,10 +76,18 @@ impl DeliveryQueue for PostgresStore {
 
 pub async fn publish(c: &impl GenericClient, batch: &PublishBatch) -> StoreResult<PublishOutcome> {
     if let Some(record) = &batch.idempotency {
+        // An expired record of the key (older than `forget_before`) is replaced as if it were not there.
         let sql = "INSERT INTO idempotency_keys (key, request_hash, response, created_at) VALUES ($1, $2, $3, $4) \
-                   ON CONFLICT (key) DO NOTHING";
-        let params: Params =
-            &[&record.key, &record.request_hash.as_slice(), &record.response.as_ref(), &Timestamp::now().as_millis()];
+                   ON CONFLICT (key) DO UPDATE SET request_hash = EXCLUDED.request_hash, \
+                   response = EXCLUDED.response, created_at = EXCLUDED.created_at \
+                   WHERE idempotency_keys.created_at < $5";
+        let params: Params = &[
+            &record.key,
+            &record.request_hash.as_slice(),
+            &record.response.as_ref(),
+            &Timestamp::now().as_millis(),
+            &record.forget_before.as_millis(),
+        ];
         if execute(c, sql, params).await? == 0 {
             let sql = "SELECT request_hash, response FROM idempotency_keys WHERE key = $1";
             let row = query_opt(c, sql, &[&record.key])

@@ -21,9 +21,45 @@ impl HistoryStore for SqliteStore {
         Ok(Expired { events, partitions: 0 })
     }
 
+    async fn expire_bookkeeping(&self, cutoffs: Bookkeeping, limit: u32) -> StoreResult<Removed> {
+        self.writer.write(move |conn| expire_bookkeeping(conn, cutoffs, limit)).await
+    }
+
     fn history_span(&self) -> Option<Duration> {
         None
     }
+}
+
+fn expire_bookkeeping(conn: &Connection, cutoffs: Bookkeeping, limit: u32) -> StoreResult<Removed> {
+    let delete = |sql: &str, cutoff: Timestamp| {
+        conn.prepare_cached(sql).and_then(|mut stmt| stmt.execute(params![cutoff.as_millis(), limit])).map_err(backend)
+    };
+    let idempotency_keys = delete(
+        "DELETE FROM idempotency_keys WHERE key IN \
+         (SELECT key FROM idempotency_keys WHERE created_at < ?1 LIMIT ?2)",
+        cutoffs.keys_before,
+    )?;
+    let tokens = delete(
+        "DELETE FROM oauth_tokens WHERE token_hash IN \
+         (SELECT token_hash FROM oauth_tokens WHERE expires_at < ?1 OR revoked_at IS NOT NULL LIMIT ?2)",
+        cutoffs.tokens_before,
+    )?;
+    let listeners = delete(
+        "DELETE FROM listeners WHERE id IN (SELECT id FROM listeners WHERE last_seen_at < ?1 LIMIT ?2)",
+        cutoffs.listeners_before,
+    )?;
+    let secrets = delete(
+        "DELETE FROM webhook_secrets WHERE rowid IN \
+         (SELECT rowid FROM webhook_secrets WHERE expires_at < ?1 LIMIT ?2)",
+        cutoffs.secrets_before,
+    )?;
+    let count = |rows: usize| rows as u64;
+    Ok(Removed {
+        idempotency_keys: count(idempotency_keys),
+        tokens: count(tokens),
+        listeners: count(listeners),
+        secrets: count(secrets),
+    })
 }
 
 fn delete_events_before(conn: &Connection, cutoff: Timestamp, limit: u32) -> StoreResult<u64> {

@@ -37,6 +37,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0008_webhook_health.sql"),
     include_str!("migrations/0009_dashboard.sql"),
     include_str!("migrations/0010_listeners.sql"),
+    include_str!("migrations/0011_expiring_bookkeeping.sql"),
 ];
 const MAX_IDLE_READERS: usize = 8;
 

@@ -127,16 +127,22 @@ pub fn add_deliveries(conn: &Connection, deliveries: &[NewDelivery]) -> StoreRes
 
 /// Records the key, or returns the stored answer if the same request was made with it before.
 fn claim_idempotency_key(conn: &Connection, record: &IdempotencyRecord) -> StoreResult<Option<Bytes>> {
+    let sql = "SELECT request_hash, response FROM idempotency_keys WHERE key = ?1 AND created_at >= ?2";
     let seen: Option<(Vec<u8>, Vec<u8>)> = conn
-        .prepare_cached("SELECT request_hash, response FROM idempotency_keys WHERE key = ?1")
-        .and_then(|mut stmt| stmt.query_row([&record.key], |row| Ok((row.get(0)?, row.get(1)?))).optional())
+        .prepare_cached(sql)
+        .and_then(|mut stmt| {
+            let key = params![record.key, record.forget_before.as_millis()];
+            stmt.query_row(key, |row| Ok((row.get(0)?, row.get(1)?))).optional()
+        })
         .map_err(backend)?;
     match seen {
         Some((hash, _)) if hash != record.request_hash => Err(StoreError::IdempotencyKeyReused),
         Some((_, response)) => Ok(Some(Bytes::from(response))),
         None => {
             conn.prepare_cached(
-                "INSERT INTO idempotency_keys (key, request_hash, response, created_at) VALUES (?1, ?2, ?3, ?4)",
+                // An expired record of the key may still be there until the retention job removes it.
+                "INSERT OR REPLACE INTO idempotency_keys (key, request_hash, response, created_at) \
+                 VALUES (?1, ?2, ?3, ?4)",
             )
             .and_then(|mut stmt| {
                 let now = Timestamp::now().as_millis();
