@@ -6,12 +6,14 @@
 //! a reconnecting client loses nothing. Listeners are deleted by the client when it exits, or after an hour
 //! without a stream.
 //!
-//! Event ids are made before their event is committed, so commits can land out of id order (two
-//! publishers, or two nodes): an event may appear *behind* one already streamed. Each read therefore looks
-//! again at the last few seconds before the newest id seen and sends what it has not sent yet; after a
-//! reconnect that look-back may repeat events the client already has, which the CLI drops by id.
+//! Event ids are made before their event is committed, so commits land out of id order (two publishers,
+//! or two nodes). A stream therefore follows the order of commits, which the store keeps
+//! ([`crate::store::CommitPosition`]): each event is sent once, however late it committed behind a newer
+//! id, and a client resuming after an event id gets what was committed after that event. A stream waits
+//! for the store's announcement that its account committed events, and looks by itself every
+//! [`LOOK_AGAIN`] in case one was missed.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::time::{Duration, Instant};
 
@@ -34,14 +36,16 @@ use crate::domain::event_type::Subscription;
 use crate::domain::model::{DeliveryFormat, Event, Listener};
 use crate::domain::{EventId, ListenerId, Timestamp};
 use crate::service::webhooks::parse_subscriptions;
-use crate::store::{LISTENER_IDLE_LIFETIME, StoredListener};
+use crate::store::{CommitPosition, CommitWatch, LISTENER_IDLE_LIFETIME, StoredListener};
 
-/// How often an idle stream looks for new events, and how often it tells the store it is alive.
-const POLL: Duration = Duration::from_millis(200);
+/// How often a stream looks for events when no announcement woke it, and how often it tells the store
+/// it is alive.
+const LOOK_AGAIN: Duration = Duration::from_secs(1);
 const TOUCH: Duration = Duration::from_secs(30);
+/// After an announcement that found nothing readable yet (on PostgreSQL an older transaction was still
+/// open), how soon to look again.
+const SOON: Duration = Duration::from_millis(20);
 const BATCH: u32 = 100;
-/// How far behind the newest event seen a read looks for events committed late.
-const LOOKBACK: Duration = Duration::from_secs(3);
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -185,14 +189,15 @@ pub async fn stream(
         None => EventId::floor_at(listener.created_at),
     };
     let keys = Keys::Hmac(vec![secret]);
-    let start = EventId::floor_at(listener.created_at);
+    // Subscribed before the first read, so that nothing committed after it goes unannounced.
+    let commits = state.store.commits();
+    let position = state.store.stream_position(&listener.account_id, &cursor).await?;
     let reader = Reader {
         state,
         listener,
         keys,
-        start,
-        newest: cursor,
-        seen: BTreeSet::new(),
+        position,
+        commits,
         buffered: VecDeque::new(),
         touched: Instant::now(),
         _place: place,
@@ -204,17 +209,14 @@ pub async fn stream(
     Ok(Sse::new(events).keep_alive(KeepAlive::default()))
 }
 
-/// Reads a listener's events from the store in id order and lays each out as a delivery.
+/// Reads a listener's events from the store in commit order and lays each out as a delivery.
 struct Reader {
     state: AppState,
     listener: Listener,
     keys: Keys,
-    /// Nothing before the listener was made is streamed.
-    start: EventId,
-    /// The newest event id seen (sent, skipped, or the client's `Last-Event-ID`).
-    newest: EventId,
-    /// The ids seen within the look-back window, so that a re-read sends each event once.
-    seen: BTreeSet<EventId>,
+    /// Where the stream stands in the order of commits: what was committed after it is sent.
+    position: CommitPosition,
+    commits: CommitWatch,
     buffered: VecDeque<Event>,
     /// When the store last heard that this stream is being read.
     touched: Instant,
@@ -225,6 +227,7 @@ struct Reader {
 impl Reader {
     /// The next matching event as an SSE message; `None` ends the stream (shutdown, or the listener went).
     async fn next(&mut self) -> Option<SseEvent> {
+        let mut wait = LOOK_AGAIN;
         loop {
             // Also while events flow without a pause, so a busy stream is never taken for an idle one.
             if self.touched.elapsed() >= TOUCH {
@@ -239,38 +242,31 @@ impl Reader {
                 }
             }
             match self.refill().await {
-                Ok(()) if !self.buffered.is_empty() => continue,
-                Ok(()) => {}
+                Ok(true) => continue,
+                Ok(false) => {}
                 Err(error) => {
                     tracing::warn!(error = %error, listener.id = %self.listener.id, "a listener's stream cannot read events")
                 }
             }
+            let account = self.listener.account_id.clone();
             tokio::select! {
                 _ = self.state.shutdown.cancelled() => return None,
-                _ = tokio::time::sleep(POLL) => {}
+                _ = self.commits.committed(&account) => wait = SOON,
+                _ = tokio::time::sleep(wait) => wait = LOOK_AGAIN,
             }
         }
     }
 
-    /// Buffers the events not seen yet, from `LOOKBACK` before the newest one seen.
-    async fn refill(&mut self) -> Result<(), crate::store::StoreError> {
-        let window = EventId::floor_at(self.newest.created_at().minus(LOOKBACK)).max(self.start.clone());
-        self.seen = self.seen.split_off(&window);
-        let mut position = window;
-        loop {
-            let page = self.state.store.events_after(&self.listener.account_id, &position, BATCH).await?;
-            let full = page.len() == BATCH as usize;
-            for event in page {
-                position = event.id.clone();
-                if self.seen.insert(event.id.clone()) && event.id > self.start {
-                    self.newest = self.newest.clone().max(event.id.clone());
-                    self.buffered.push_back(event);
-                }
-            }
-            if !full || self.buffered.len() >= BATCH as usize {
-                return Ok(());
-            }
+    /// Buffers the next events committed after the stream's position; whether it found any.
+    async fn refill(&mut self) -> Result<bool, crate::store::StoreError> {
+        let account = &self.listener.account_id;
+        let page = self.state.store.events_committed_after(account, &self.position, BATCH).await?;
+        let found = !page.is_empty();
+        for (position, event) in page {
+            self.position = position;
+            self.buffered.push_back(event);
         }
+        Ok(found)
     }
 
     /// Refreshes the listener's last-seen time; false once it has been deleted.

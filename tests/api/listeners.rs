@@ -1,5 +1,6 @@
-//! A listener's event stream sends every event of the account once, including one committed after an
-//! event with a later id was already streamed (ids are made before commit, so commits can land out of order).
+//! A listener's event stream sends every event of the account once, in the order they were committed:
+//! one committed seconds after an event with a later id was already streamed (ids are made before commit,
+//! so commits land out of order), and every one of a burst of a thousand.
 
 use std::time::Duration;
 
@@ -73,7 +74,9 @@ async fn an_event_committed_behind_one_already_streamed_is_still_sent_once() {
     let listener = listener["id"].as_str().unwrap().to_owned();
     let mut ids = follow(&app, &merchant, &listener, None).await;
 
-    let (early, late) = (EventId::generate(), EventId::generate());
+    // The early id is five seconds older than the late one, and is committed after it.
+    let early = EventId::generate_at(Timestamp::now().minus(Duration::from_secs(5)));
+    let late = EventId::generate();
     store_event(&app, &merchant, &late).await;
     assert_eq!(next(&mut ids).await, late.as_str());
     store_event(&app, &merchant, &early).await;
@@ -81,18 +84,47 @@ async fn an_event_committed_behind_one_already_streamed_is_still_sent_once() {
     let published = app.publish_ok(&merchant, "charge.succeeded", serde_json::json!({"n": 1})).await;
     assert_eq!(next(&mut ids).await, published["id"].as_str().unwrap(), "each event once, in commit order");
 
-    // A client resuming after the newest id gets what came after it (and perhaps, again, what just preceded it).
+    // A burst from eight publishers at once: every event arrives, none twice.
+    let mut burst = Vec::new();
+    let publishers: Vec<_> = (0..8)
+        .map(|task| {
+            let (http, url, client_id) = (app.http.clone(), app.url("/v1/events"), merchant.id.clone());
+            tokio::spawn(async move {
+                let mut published = Vec::new();
+                for n in 0..125 {
+                    let body = serde_json::json!({"account_id": client_id, "event_type": "charge.succeeded",
+                                                  "resource": {"task": task, "n": n}});
+                    let answer = http.post(&url).bearer_auth(crate::support::ADMIN_TOKEN).json(&body).send().await;
+                    let event: Value = answer.unwrap().json().await.unwrap();
+                    published.push(event["id"].as_str().unwrap().to_owned());
+                }
+                published
+            })
+        })
+        .collect();
+    for publisher in publishers {
+        burst.extend(publisher.await.unwrap());
+    }
+    let mut streamed = Vec::new();
+    while streamed.len() < burst.len() {
+        streamed.push(next(&mut ids).await);
+    }
+    let unique: std::collections::HashSet<&String> = streamed.iter().collect();
+    assert_eq!(unique.len(), streamed.len(), "no event of the burst twice");
+    assert_eq!(unique, burst.iter().collect(), "every event of the burst");
+    assert!(tokio::time::timeout(Duration::from_millis(300), ids.recv()).await.is_err(), "and nothing more");
+
+    // A client resuming after an event gets exactly what was committed after it: the burst, then a newer one.
     let mut resumed = follow(&app, &merchant, &listener, published["id"].as_str()).await;
     let newer = app.publish_ok(&merchant, "charge.succeeded", serde_json::json!({"n": 2})).await;
-    let newer = newer["id"].as_str().unwrap();
+    let newer = newer["id"].as_str().unwrap().to_owned();
     let mut got = Vec::new();
-    while got.last().map(String::as_str) != Some(newer) {
+    while got.len() <= burst.len() {
         got.push(next(&mut resumed).await);
     }
-    assert!(
-        got.iter()
-            .all(|id| [early.as_str(), late.as_str(), published["id"].as_str().unwrap(), newer].contains(&id.as_str()))
-    );
+    assert_eq!(got.last(), Some(&newer), "the newest comes last");
+    got.pop();
+    assert_eq!(got.iter().collect::<std::collections::HashSet<_>>(), burst.iter().collect(), "no more, no less");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,6 +1,7 @@
 //! The two backends' migrations are kept in step: after migrating, both databases have the same tables
 //! with the same columns (types differ by dialect and are not compared). PostgreSQL's time partitions are
-//! its own: the partitions themselves, their list, and the event id that places an attempt in one.
+//! its own: the partitions themselves, their list, and the event id that places an attempt in one; so is
+//! the transaction id that orders its events for streams (SQLite's row ids do that).
 
 use std::collections::BTreeSet;
 
@@ -34,7 +35,10 @@ async fn postgres_columns(url: &str) -> BTreeSet<(String, String)> {
                  AND c.table_name <> 'herald_migrations'";
     let partitioning = |(table, column): &(String, String)| {
         let partition = table.rsplit_once("_p").is_some_and(|(_, start)| start.parse::<u64>().is_ok());
-        partition || table == "history_partitions" || (table == "attempts" && column == "event_id")
+        partition
+            || table == "history_partitions"
+            || (table == "attempts" && column == "event_id")
+            || (table == "events" && column == "txid")
     };
     let columns: BTreeSet<(String, String)> =
         client.query(sql, &[]).await.unwrap().iter().map(|row| (row.get(0), row.get(1))).collect();

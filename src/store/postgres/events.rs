@@ -25,8 +25,21 @@ impl EventStore for PostgresStore {
         list_events(&self.client().await?, account, &filter, &page).await
     }
 
-    async fn events_after(&self, account: &AccountId, after: &EventId, limit: u32) -> StoreResult<Vec<Event>> {
-        events_after(&self.client().await?, account, after, limit).await
+    async fn stream_position(&self, account: &AccountId, after: &EventId) -> StoreResult<CommitPosition> {
+        stream_position(&self.client().await?, account, after).await
+    }
+
+    async fn events_committed_after(
+        &self,
+        account: &AccountId,
+        position: &CommitPosition,
+        limit: u32,
+    ) -> StoreResult<Vec<(CommitPosition, Event)>> {
+        events_committed_after(&self.client().await?, account, position, limit).await
+    }
+
+    fn commits(&self) -> CommitWatch {
+        self.commits.watch()
     }
 }
 
@@ -59,12 +72,37 @@ pub async fn list_events(
     all(query(c, &sql, params).await?, rows::event)
 }
 
-pub async fn events_after(
+/// The event's own place, else just before the first event with a later id (its transaction, any id),
+/// else the oldest transaction still running: whatever commits from now on has that id or a later one.
+pub async fn stream_position(
     c: &impl GenericClient,
     account: &AccountId,
     after: &EventId,
+) -> StoreResult<CommitPosition> {
+    let sql = "SELECT COALESCE( \
+                 (SELECT txid::text::bigint FROM events WHERE id = $2 AND account_id = $1), \
+                 (SELECT MIN(txid)::text::bigint FROM events WHERE account_id = $1 AND id > $2), \
+                 pg_snapshot_xmin(pg_current_snapshot())::text::bigint), \
+               COALESCE((SELECT id FROM events WHERE id = $2 AND account_id = $1), '')";
+    let row = &query(c, sql, &[&account.as_str(), &after.as_str()]).await?[0];
+    Ok(CommitPosition { order: row.get(0), id: row.get(1) })
+}
+
+/// Events of transactions that have all ended, and of no transaction older than one still running, so a
+/// transaction committing late behind a newer one is waited for, never passed.
+pub async fn events_committed_after(
+    c: &impl GenericClient,
+    account: &AccountId,
+    position: &CommitPosition,
     limit: u32,
-) -> StoreResult<Vec<Event>> {
-    let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE account_id = $1 AND id > $2 ORDER BY id LIMIT $3");
-    all(query(c, &sql, &[&account.as_str(), &after.as_str(), &i64::from(limit)]).await?, rows::event)
+) -> StoreResult<Vec<(CommitPosition, Event)>> {
+    let sql = format!(
+        "SELECT {EVENT_COLUMNS}, txid::text::bigint FROM events WHERE account_id = $1 \
+         AND (txid, id) > ($2::text::xid8, $3) AND txid < pg_snapshot_xmin(pg_current_snapshot()) \
+         ORDER BY txid, id LIMIT $4"
+    );
+    let order = position.order.to_string();
+    let params: Params = &[&account.as_str(), &order, &position.id, &i64::from(limit)];
+    let found = query(c, &sql, params).await?;
+    found.iter().map(|row| Ok((CommitPosition { order: row.get(7), id: row.get(0) }, rows::event(row)?))).collect()
 }

@@ -44,6 +44,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0008_listeners.sql"),
     include_str!("migrations/0009_history_partitions.sql"),
     include_str!("migrations/0010_expiring_bookkeeping.sql"),
+    include_str!("migrations/0011_events_in_commit_order.sql"),
 ];
 /// Serialises migrations when several nodes start at once.
 const MIGRATION_LOCK: i64 = 0x4845_5241_4c44; // "HERALD"
@@ -70,6 +71,9 @@ pub struct PostgresStore {
     work: Arc<Notify>,
     /// Where this node's writes, and through `NOTIFY herald_changes` every other node's, are announced.
     changes: ChangeFeed,
+    /// Where this node's publishes, and through `NOTIFY herald_events` every other node's, announce that
+    /// they committed events.
+    commits: CommitFeed,
     /// Records attempts in groups, one transaction for many.
     attempts: group_commit::GroupWriter<group_commit::Attempts>,
     /// Publishes without an idempotency key, likewise.
@@ -131,11 +135,11 @@ impl PostgresStore {
             .map_err(|e| StoreError::Backend(Box::new(e)))?;
         migrate(&pool).await?;
         let work = Arc::new(Notify::new());
-        let changes = ChangeFeed::default();
-        listener::spawn(config, work.clone(), changes.clone());
+        let (changes, commits) = (ChangeFeed::default(), CommitFeed::default());
+        listener::spawn(config, work.clone(), changes.clone(), commits.clone());
         let attempts = group_commit::GroupWriter::spawn(pool.clone(), changes.clone());
         let publishes = group_commit::GroupWriter::spawn(pool.clone(), changes.clone());
-        let store = Self { pool, work, changes, attempts, publishes, span: settings.partition_span };
+        let store = Self { pool, work, changes, commits, attempts, publishes, span: settings.partition_span };
         store.prepare_history(Timestamp::now()).await?;
         Ok(store)
     }

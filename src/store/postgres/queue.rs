@@ -20,14 +20,20 @@ use crate::store::*;
 #[async_trait]
 impl DeliveryQueue for PostgresStore {
     async fn publish(&self, batch: PublishBatch) -> StoreResult<PublishOutcome> {
+        let committed = Committed::of(batch.events.iter().map(|event| &event.account_id));
         // Without an idempotency key a publish only adds fresh rows, so it can share a commit with others.
-        if batch.idempotency.is_none() {
-            return self.publishes.write(batch).await;
+        let outcome = if batch.idempotency.is_none() {
+            self.publishes.write(batch).await?
+        } else {
+            let mut client = self.client().await?;
+            let transaction = client.transaction().await.map_err(pg)?;
+            let outcome = publish(&transaction, &batch).await?;
+            transaction.commit().await.map_err(pg)?;
+            outcome
+        };
+        if matches!(outcome, PublishOutcome::Committed) {
+            self.commits.announce(committed);
         }
-        let mut client = self.client().await?;
-        let transaction = client.transaction().await.map_err(pg)?;
-        let outcome = publish(&transaction, &batch).await?;
-        transaction.commit().await.map_err(pg)?;
         Ok(outcome)
     }
 
@@ -121,10 +127,13 @@ pub async fn insert_events(c: &impl GenericClient, events: &[&Event]) -> StoreRe
     let bodies: Vec<&[u8]> = events.iter().map(|e| e.body.as_ref()).collect();
     let resources: Vec<Option<&str>> = events.iter().map(|e| e.resource_id.as_deref()).collect();
     let simulated: Vec<bool> = events.iter().map(|e| e.simulated).collect();
-    let sql = "INSERT INTO events (id, account_id, event_type, created_at, body, resource_id, simulated) \
-               SELECT * FROM UNNEST($1::TEXT[], $2::TEXT[], $3::TEXT[], $4::BIGINT[], $5::BYTEA[], $6::TEXT[], \
-               $7::BOOLEAN[])";
-    execute(c, sql, &[&ids, &accounts, &types, &created, &bodies, &resources, &simulated]).await?;
+    // The same statement tells every node's listener streams whose events these are, as the transaction
+    // commits (a notification is delivered at commit, and not at all on rollback).
+    let committed = Committed::of(events.iter().map(|e| &e.account_id)).payload();
+    let sql = "WITH inserted AS (INSERT INTO events (id, account_id, event_type, created_at, body, resource_id, \
+               simulated) SELECT * FROM UNNEST($1::TEXT[], $2::TEXT[], $3::TEXT[], $4::BIGINT[], $5::BYTEA[], \
+               $6::TEXT[], $7::BOOLEAN[])) SELECT pg_notify('herald_events', $8)";
+    execute(c, sql, &[&ids, &accounts, &types, &created, &bodies, &resources, &simulated, &committed]).await?;
     Ok(())
 }
 

@@ -23,8 +23,21 @@ impl EventStore for SqliteStore {
         self.read(|conn| list_events(conn, account, &filter, &page))
     }
 
-    async fn events_after(&self, account: &AccountId, after: &EventId, limit: u32) -> StoreResult<Vec<Event>> {
-        self.read(|conn| events_after(conn, account, after, limit))
+    async fn stream_position(&self, account: &AccountId, after: &EventId) -> StoreResult<CommitPosition> {
+        self.read(|conn| stream_position(conn, account, after))
+    }
+
+    async fn events_committed_after(
+        &self,
+        account: &AccountId,
+        position: &CommitPosition,
+        limit: u32,
+    ) -> StoreResult<Vec<(CommitPosition, Event)>> {
+        self.read(|conn| events_committed_after(conn, account, position, limit))
+    }
+
+    fn commits(&self) -> CommitWatch {
+        self.commits.watch()
     }
 }
 
@@ -62,10 +75,35 @@ pub fn list_events(
     found.collect::<Result<_, _>>().map_err(backend)
 }
 
-pub fn events_after(conn: &Connection, account: &AccountId, after: &EventId, limit: u32) -> StoreResult<Vec<Event>> {
-    let sql =
-        format!("SELECT {} FROM events WHERE account_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3", rows::EVENT_COLUMNS);
+/// One statement, so one snapshot: the event's own row id, else the row before the first later event,
+/// else the newest row of all.
+pub fn stream_position(conn: &Connection, account: &AccountId, after: &EventId) -> StoreResult<CommitPosition> {
+    let sql = "SELECT COALESCE( \
+                 (SELECT rowid FROM events WHERE id = ?2 AND account_id = ?1), \
+                 (SELECT MIN(rowid) - 1 FROM events WHERE account_id = ?1 AND id > ?2), \
+                 (SELECT MAX(rowid) FROM events), 0)";
+    let order = conn
+        .prepare_cached(sql)
+        .and_then(|mut stmt| stmt.query_row(params![account.as_str(), after.as_str()], |row| row.get(0)))
+        .map_err(backend)?;
+    Ok(CommitPosition { order, id: String::new() })
+}
+
+pub fn events_committed_after(
+    conn: &Connection,
+    account: &AccountId,
+    position: &CommitPosition,
+    limit: u32,
+) -> StoreResult<Vec<(CommitPosition, Event)>> {
+    let sql = format!(
+        "SELECT {}, rowid FROM events WHERE account_id = ?1 AND rowid > ?2 ORDER BY rowid LIMIT ?3",
+        rows::EVENT_COLUMNS
+    );
     let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
-    let found = stmt.query_map(params![account.as_str(), after.as_str(), limit], rows::event).map_err(backend)?;
+    let found = stmt
+        .query_map(params![account.as_str(), position.order, limit], |row| {
+            Ok((CommitPosition { order: row.get(7)?, id: String::new() }, rows::event(row)?))
+        })
+        .map_err(backend)?;
     found.collect::<Result<_, _>>().map_err(backend)
 }

@@ -64,7 +64,11 @@ fn expire_bookkeeping(conn: &Connection, cutoffs: Bookkeeping, limit: u32) -> St
 
 fn delete_events_before(conn: &Connection, cutoff: Timestamp, limit: u32) -> StoreResult<u64> {
     let ids: Vec<String> = conn
-        .prepare_cached("SELECT id FROM events WHERE created_at < ?1 ORDER BY created_at LIMIT ?2")
+        // The newest row stays, whatever its age: row ids must never be reused (streams follow them).
+        .prepare_cached(
+            "SELECT id FROM events WHERE created_at < ?1 AND rowid < (SELECT MAX(rowid) FROM events) \
+             ORDER BY created_at LIMIT ?2",
+        )
         .and_then(|mut stmt| stmt.query_map(params![cutoff.as_millis(), limit], |row| row.get(0))?.collect())
         .map_err(backend)?;
     for id in &ids {

@@ -38,6 +38,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0009_dashboard.sql"),
     include_str!("migrations/0010_listeners.sql"),
     include_str!("migrations/0011_expiring_bookkeeping.sql"),
+    include_str!("migrations/0012_events_in_commit_order.sql"),
 ];
 const MAX_IDLE_READERS: usize = 8;
 
@@ -69,6 +70,8 @@ pub struct SqliteStore {
     disk: Arc<disk::DiskRoom>,
     /// Where this store's writes announce what they changed (one process owns the file, so no one else).
     changes: ChangeFeed,
+    /// Where its publishes announce that they committed events.
+    commits: CommitFeed,
     /// Held open for the life of the store: the data directory belongs to one process at a time.
     _lock: std::fs::File,
 }
@@ -100,7 +103,8 @@ impl SqliteStore {
         })
         .map_err(backend)?;
         let readers = Mutex::new(Vec::new());
-        Ok(Self { path, writer, readers, disk, changes: ChangeFeed::default(), _lock: lock })
+        let (changes, commits) = (ChangeFeed::default(), CommitFeed::default());
+        Ok(Self { path, writer, readers, disk, changes, commits, _lock: lock })
     }
 
     fn read<T>(&self, query: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {

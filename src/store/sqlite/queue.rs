@@ -15,11 +15,16 @@ use crate::store::*;
 impl DeliveryQueue for SqliteStore {
     async fn publish(&self, batch: PublishBatch) -> StoreResult<PublishOutcome> {
         self.disk.admit_new_work()?;
+        let committed = Committed::of(batch.events.iter().map(|event| &event.account_id));
         // Without an idempotency key a publish only adds fresh rows: nothing to refuse, no savepoint needed.
-        if batch.idempotency.is_none() {
-            return self.writer.write_unguarded(move |conn| publish(conn, &batch)).await;
+        let outcome = match batch.idempotency.is_none() {
+            true => self.writer.write_unguarded(move |conn| publish(conn, &batch)).await?,
+            false => self.writer.write(move |conn| publish(conn, &batch)).await?,
+        };
+        if matches!(outcome, PublishOutcome::Committed) {
+            self.commits.announce(committed);
         }
-        self.writer.write(move |conn| publish(conn, &batch)).await
+        Ok(outcome)
     }
 
     async fn add_deliveries(&self, deliveries: Vec<NewDelivery>) -> StoreResult<()> {
