@@ -13,6 +13,7 @@
 
 pub mod destination;
 pub mod format;
+pub mod gate;
 pub mod queue;
 pub mod send;
 pub mod target;
@@ -34,7 +35,8 @@ use crate::notices::{About, LastAttempt, Notice, Notices};
 use crate::paypal_identity::PaypalIdentities;
 use crate::retry::{self, Decision, RetrySchedule};
 use crate::store::{
-    AttemptRecord, ClaimRequest, DeliveryTransition, FailingLimit, HealthChange, Lease, RecordOutcome, Store,
+    AttemptRecord, ClaimRequest, DeliveryTransition, FailingLimit, HealthChange, HeldDelivery, Lease, RecordOutcome,
+    Store,
 };
 use queue::{DeliveryJob, JobQueue, JobReceiver};
 use send::{SendLimits, Sender};
@@ -71,6 +73,8 @@ impl DeliveryConfig {
 /// What the attempt tasks share.
 struct Worker {
     store: Arc<dyn Store>,
+    /// Asked just before each request goes out.
+    gate: gate::SendGate,
     keyring: Arc<Keyring>,
     paypal: Arc<PaypalIdentities>,
     sender: Sender,
@@ -96,7 +100,8 @@ impl Deliverer {
     ) -> reqwest::Result<(Self, JobQueue)> {
         let (queue, receiver) = queue::channel(config.max_in_flight * 4);
         let sender = Sender::new(config.limits.clone())?;
-        let worker = Arc::new(Worker { store, keyring, paypal, sender, queue: queue.clone(), metrics, config });
+        let gate = gate::SendGate::spawn(store.clone());
+        let worker = Arc::new(Worker { store, gate, keyring, paypal, sender, queue: queue.clone(), metrics, config });
         Ok((Self { worker, receiver }, queue))
     }
 
@@ -162,6 +167,15 @@ impl Worker {
     async fn attempt_in_span(&self, job: DeliveryJob) {
         if Timestamp::now().plus(self.config.limits.total_timeout) > job.lease.until {
             tracing::debug!("lease too close to its end; the poller will claim the delivery again");
+            return;
+        }
+        let held = HeldDelivery {
+            delivery_id: job.delivery_id.clone(),
+            event_id: job.event_id.clone(),
+            lease_token: job.lease.token,
+        };
+        if !self.gate.may_send(held).await {
+            tracing::info!("not sent: the webhook was disabled or deleted, or the delivery claimed again");
             return;
         }
         let in_flight = self.metrics.attempt_started();

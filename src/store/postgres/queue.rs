@@ -37,6 +37,10 @@ impl DeliveryQueue for PostgresStore {
         Ok(outcome)
     }
 
+    async fn still_deliverable(&self, held: &[HeldDelivery]) -> StoreResult<std::collections::HashSet<DeliveryId>> {
+        still_deliverable(&self.client().await?, held).await
+    }
+
     async fn add_deliveries(&self, deliveries: Vec<NewDelivery>) -> StoreResult<()> {
         let mut client = self.client().await?;
         let transaction = client.transaction().await.map_err(pg)?;
@@ -113,6 +117,24 @@ pub async fn publish(c: &impl GenericClient, batch: &PublishBatch) -> StoreResul
 
 pub async fn add_deliveries(c: &impl GenericClient, deliveries: &[NewDelivery]) -> StoreResult<()> {
     insert_deliveries(c, &deliveries.iter().collect::<Vec<_>>()).await
+}
+
+/// One statement for a batch: the rows are named by id and event (so each is looked for in its event's
+/// partition) and must still carry the lease they were sent under.
+pub async fn still_deliverable(
+    c: &impl GenericClient,
+    held: &[HeldDelivery],
+) -> StoreResult<std::collections::HashSet<DeliveryId>> {
+    let ids: Vec<&str> = held.iter().map(|h| h.delivery_id.as_str()).collect();
+    let events: Vec<&str> = held.iter().map(|h| h.event_id.as_str()).collect();
+    let tokens: Vec<i64> = held.iter().map(|h| h.lease_token).collect();
+    let sql = "SELECT d.id FROM deliveries d \
+               JOIN UNNEST($1::TEXT[], $3::BIGINT[]) AS u(id, token) ON u.id = d.id AND u.token = d.lease_token \
+               JOIN webhooks w ON w.id = d.webhook_id \
+               WHERE d.event_id = ANY($2) AND d.id = ANY($1) AND d.state = 'pending' \
+                 AND w.status = 'ENABLED' AND w.deleted_at IS NULL";
+    let rows = query(c, sql, &[&ids, &events, &tokens]).await?;
+    Ok(rows.iter().map(|row| DeliveryId::from_trusted(row.get(0))).collect())
 }
 
 /// The events in one multi-row insert.

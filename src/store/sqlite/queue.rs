@@ -40,6 +40,10 @@ impl DeliveryQueue for SqliteStore {
         self.read(|conn| next_due_at(conn, now))
     }
 
+    async fn still_deliverable(&self, held: &[HeldDelivery]) -> StoreResult<std::collections::HashSet<DeliveryId>> {
+        self.read(|conn| still_deliverable(conn, held))
+    }
+
     async fn record_attempt(&self, record: AttemptRecord) -> StoreResult<RecordOutcome> {
         // A stale attempt is an answer, not a failure: recording one refuses nothing.
         let outcome = self.writer.write_unguarded(move |conn| record_attempt(conn, &record)).await?;
@@ -128,6 +132,23 @@ pub fn add_deliveries(conn: &Connection, deliveries: &[NewDelivery]) -> StoreRes
             .map_err(backend)?;
     }
     Ok(())
+}
+
+fn still_deliverable(conn: &Connection, held: &[HeldDelivery]) -> StoreResult<std::collections::HashSet<DeliveryId>> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT 1 FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id \
+             WHERE d.id = ?1 AND d.lease_token = ?2 AND d.state = 'pending' \
+               AND w.status = 'ENABLED' AND w.deleted_at IS NULL",
+        )
+        .map_err(backend)?;
+    let mut deliverable = std::collections::HashSet::new();
+    for delivery in held {
+        if stmt.exists(params![delivery.delivery_id.as_str(), delivery.lease_token]).map_err(backend)? {
+            deliverable.insert(delivery.delivery_id.clone());
+        }
+    }
+    Ok(deliverable)
 }
 
 /// Records the key, or returns the stored answer if the same request was made with it before.
