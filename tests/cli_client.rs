@@ -5,6 +5,7 @@
 
 mod common;
 
+use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::Arc;
@@ -370,6 +371,60 @@ async fn webhooks_tail_and_resend_from_the_command_line() {
     let (_, out, _) = call(with(&["webhooks", "list", "--json"]));
     assert_eq!(serde_json::from_str::<Value>(&out).unwrap(), json!([]));
     drop(tail.all_lines());
+}
+
+/// A burst of a thousand events between two looks of `events tail` (larger than a page of deliveries):
+/// every delivery is shown succeeding, and none twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tail_shows_every_delivery_of_a_burst_once() {
+    let setup = setup().await;
+    let arrivals: Arrivals = Arc::default();
+    let receiver = start_receiver(arrivals.clone()).await;
+    let flags = setup.merchant_flags();
+    let with =
+        |head: &[&str]| -> Vec<String> { head.iter().map(|s| s.to_string()).chain(flags.iter().cloned()).collect() };
+    let (ok, _, err) = run(&with(&["webhooks", "create", &receiver]).iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(ok, "{err}");
+    let args = with(&["events", "tail", "--json", "--interval-ms", "1000"]);
+    let tail = Client::start(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let events: Vec<Value> = (0..1000)
+        .map(|n| json!({"account_id": setup.account["id"], "event_type": "test.ping", "resource": {"n": n}}))
+        .collect();
+    let answer = setup
+        .http
+        .post(format!("{}/v1/events/batch", setup.herald.base))
+        .bearer_auth(TOKEN)
+        .json(&json!({ "events": events }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 202);
+    let published: Value = answer.json().await.unwrap();
+    let published: HashSet<String> =
+        published["events"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(published.len(), 1000);
+
+    let mut succeeded: HashMap<String, usize> = HashMap::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while succeeded.len() < published.len() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = tail.lines.recv_timeout(left).unwrap_or_else(|_| panic!("{} deliveries shown", succeeded.len()));
+        let change: Value = serde_json::from_str(&line).unwrap();
+        if change["status"] == "succeeded" {
+            *succeeded.entry(change["event_id"].as_str().unwrap().to_owned()).or_default() += 1;
+        }
+    }
+    std::thread::sleep(Duration::from_millis(1_500));
+    for line in tail.all_lines() {
+        let change: Value = serde_json::from_str(&line).unwrap();
+        if change["status"] == "succeeded" {
+            *succeeded.entry(change["event_id"].as_str().unwrap().to_owned()).or_default() += 1;
+        }
+    }
+    assert_eq!(succeeded.keys().cloned().collect::<HashSet<_>>(), published, "every delivery of the burst");
+    assert!(succeeded.values().all(|&n| n == 1), "none shown succeeding twice");
 }
 
 #[test]

@@ -70,6 +70,9 @@ pub async fn run(args: EventsArgs) -> Result<(), CliError> {
 /// What was last seen of a delivery: its state and attempt count.
 type Seen = HashMap<String, (String, u64)>;
 
+/// The most deliveries one page of a look asks for.
+const PAGE: u32 = 500;
+
 async fn tail(
     api: Api,
     webhook: Option<String>,
@@ -91,22 +94,19 @@ async fn tail(
         eprintln!("Following {} webhook(s); Ctrl-C stops", webhooks.len());
     }
     let mut seen = Seen::new();
-    let mut first = true;
     // What existed before the command started is not news; what came since is, even on the first look.
-    let started = crate::domain::Timestamp::now().to_rfc3339();
+    let now = crate::domain::Timestamp::now();
+    let started = now.to_rfc3339();
+    let floor = crate::domain::DeliveryId::floor_at(now).to_string();
+    let mut first = true;
     loop {
         let mut changed = Vec::new();
         for (id, url) in &webhooks {
-            let mut path = format!("/v1/notifications/webhooks/{id}/deliveries?page_size=100");
-            if let Some(status) = &status {
-                path.push_str(&format!("&status={status}"));
-            }
-            let page = api.json(api.merchant(Method::GET, &path)?).await?;
-            for delivery in page["deliveries"].as_array().into_iter().flatten() {
-                let now = (field(delivery, "status"), delivery["attempt_count"].as_u64().unwrap_or(0));
-                let news = !first || field(delivery, "created_at") >= started;
-                if seen.insert(field(delivery, "id"), now.clone()).as_ref() != Some(&now) && news {
-                    changed.push((id.clone(), url.clone(), delivery.clone()));
+            for delivery in look(&api, id, status.as_deref(), &seen, &floor, first).await? {
+                let now = (field(&delivery, "status"), delivery["attempt_count"].as_u64().unwrap_or(0));
+                let news = !first || field(&delivery, "created_at") >= started;
+                if seen.insert(field(&delivery, "id"), now.clone()).as_ref() != Some(&now) && news {
+                    changed.push((id.clone(), url.clone(), delivery));
                 }
             }
         }
@@ -117,6 +117,44 @@ async fn tail(
         }
         first = false;
         tokio::time::sleep(interval).await;
+    }
+}
+
+/// The webhook's deliveries that may have changed since the last look, newest first: page after page,
+/// down to the oldest one still pending when last seen (its attempts may have moved it on) or, if that is
+/// older, the newest one seen before, or the command's start (everything newer is new), so that a burst
+/// larger than a page is shown whole. The first look reads one page, to know where things stand.
+async fn look(
+    api: &Api,
+    webhook: &str,
+    status: Option<&str>,
+    seen: &Seen,
+    floor: &str,
+    first: bool,
+) -> Result<Vec<Value>, CliError> {
+    let newest_seen = seen.keys().max().map_or(floor, String::as_str).max(floor);
+    let oldest_open = seen.iter().filter(|(_, (state, _))| state == "pending").map(|(id, _)| id.as_str()).min();
+    let boundary = oldest_open.map_or(newest_seen, |open| open.min(newest_seen)).to_owned();
+    let mut found = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut path = format!("/v1/notifications/webhooks/{webhook}/deliveries?page_size={PAGE}");
+        if let Some(status) = status {
+            path.push_str(&format!("&status={status}"));
+        }
+        if let Some(cursor) = &cursor {
+            path.push_str(&format!("&cursor={cursor}"));
+        }
+        let page = api.json(api.merchant(Method::GET, &path)?).await?;
+        let deliveries = page["deliveries"].as_array().cloned().unwrap_or_default();
+        let oldest_on_page = deliveries.last().map(|d| field(d, "id"));
+        found.extend(deliveries);
+        let next = page["next_cursor"].as_str().map(str::to_owned);
+        let past_boundary = oldest_on_page.is_none_or(|oldest| oldest <= boundary);
+        if first || past_boundary || next.is_none() {
+            return Ok(found);
+        }
+        cursor = next;
     }
 }
 
