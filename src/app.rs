@@ -153,6 +153,7 @@ impl Application {
                 max_batch_bytes: settings.max_batch_bytes,
                 token_lifetime: settings.token_lifetime,
             },
+            memory: crate::memory_budget::MemoryBudget::new(settings.memory_limit),
             auth_throttle: crate::auth_throttle::AuthThrottle::new(settings.auth_throttle),
             streams: Arc::new(tokio::sync::Semaphore::new(settings.max_streams)),
             shutdown: streams_stop.clone(),
@@ -173,7 +174,10 @@ impl Application {
             listener,
             address,
             router,
-            server: settings.server,
+            server: ServerLimits {
+                max_connections: crate::server::connection_cap(settings.server.max_connections, settings.max_in_flight),
+                ..settings.server
+            },
             deliverer,
             store,
             admin_token,

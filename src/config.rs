@@ -162,6 +162,9 @@ pub struct ServeArgs {
     /// directory's filesystem, keeping room for the attempts of deliveries already accepted; "0" never
     #[arg(long, env = "HERALD_DISK_RESERVE", default_value = "64MiB", value_parser = byte_size)]
     pub disk_reserve: u64,
+    /// Refuse new events (503) while this process's resident memory is above this; "0" never
+    #[arg(long, env = "HERALD_MEMORY_LIMIT", default_value = "0", value_parser = byte_size)]
+    pub memory_limit: u64,
     /// Delete events, deliveries and attempts older than this; "0" keeps everything
     #[arg(long, env = "HERALD_RETENTION", default_value = "30d", value_parser = duration_or_never)]
     pub retention: Duration,
@@ -276,6 +279,8 @@ pub struct Settings {
     pub retention: Duration,
     /// Free bytes kept on the embedded database's filesystem for work already accepted.
     pub disk_reserve: u64,
+    /// Resident memory above which new events are refused; zero for no limit.
+    pub memory_limit: u64,
     /// How long a webhook may fail every attempt before it is disabled; zero never disables.
     pub disable_after: Duration,
     /// Where Herald's own events go, and the secret they are signed with.
@@ -347,6 +352,7 @@ impl Settings {
             master_key: args.master_key,
             retention: args.retention,
             disk_reserve: args.disk_reserve,
+            memory_limit: args.memory_limit,
             disable_after: args.disable_after,
             operator_url: non_empty(args.operator_url),
             operator_secret: non_empty(args.operator_secret),

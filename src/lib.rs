@@ -18,6 +18,7 @@ pub mod error_chain;
 pub mod fanout;
 pub mod internal_error;
 pub mod keyring;
+pub mod memory_budget;
 pub mod metrics;
 pub mod notices;
 pub mod pacing;

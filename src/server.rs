@@ -33,6 +33,45 @@ pub struct ServerLimits {
     pub idle_timeout: Duration,
 }
 
+/// File descriptors kept for everything but client connections: the database's, logs, the listening
+/// socket, the listener streams' wake-ups.
+const OTHER_DESCRIPTORS: u64 = 64;
+/// The fewest client connections a node serves, however low its descriptor limit.
+const MIN_CONNECTIONS: usize = 16;
+
+/// The connection cap this process can honour: the configured one, lowered so that client connections
+/// and `outbound` delivery connections together fit the process's file descriptor limit (whose soft
+/// value is first raised to the hard one, as far as the system allows). A node that hit the limit would
+/// fail accepts and database opens alike; one that stays under it makes clients wait instead.
+pub fn connection_cap(configured: usize, outbound: usize) -> usize {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    let mut limit = getrlimit(Resource::Nofile);
+    if let Some(hard) = limit.maximum
+        && limit.current.is_some_and(|soft| soft < hard)
+    {
+        limit.current = Some(hard);
+        let _ = setrlimit(Resource::Nofile, limit);
+    }
+    let descriptors = getrlimit(Resource::Nofile).current;
+    let cap = cap_for(configured, descriptors, outbound);
+    if cap < configured {
+        tracing::warn!(
+            configured,
+            cap,
+            ?descriptors,
+            "fewer client connections than configured fit the file descriptor limit"
+        );
+    }
+    cap
+}
+
+/// `configured`, at most what `descriptors` leave after `outbound` connections and the others.
+fn cap_for(configured: usize, descriptors: Option<u64>, outbound: usize) -> usize {
+    let Some(descriptors) = descriptors else { return configured };
+    let left = descriptors.saturating_sub(outbound as u64 + OTHER_DESCRIPTORS);
+    configured.min(usize::try_from(left).unwrap_or(usize::MAX).max(MIN_CONNECTIONS))
+}
+
 /// Serves `router` on `listener` until `shutdown`, then lets the open connections finish their answers.
 pub async fn serve(
     listener: TcpListener,
@@ -96,5 +135,19 @@ async fn serve_connection(
     if let Err(error) = served {
         // Clients that go away or time out are routine; a log line each would let them flood the log.
         tracing::debug!(error = %error, %peer, "connection ended with an error");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cap_leaves_room_for_deliveries_and_the_database() {
+        assert_eq!(cap_for(1000, None, 512), 1000, "no limit known");
+        assert_eq!(cap_for(1000, Some(1_048_576), 512), 1000);
+        assert_eq!(cap_for(1000, Some(1024), 512), 448);
+        assert_eq!(cap_for(1000, Some(256), 512), MIN_CONNECTIONS, "never below the floor");
+        assert_eq!(cap_for(8, Some(256), 512), 8, "unless configured lower");
     }
 }

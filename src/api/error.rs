@@ -189,6 +189,15 @@ impl ApiError {
         ))
     }
 
+    /// The process is over its memory budget (`HERALD_MEMORY_LIMIT`): new events wait.
+    pub fn over_memory(over: crate::memory_budget::OverBudget) -> Self {
+        let description = over.to_string();
+        let message = format!("not accepting new events now: {description}");
+        let detail =
+            ErrorDetail { field: None, value: None, location: "server", issue: "OUT_OF_MEMORY".into(), description };
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE", message).with_detail(detail)
+    }
+
     /// This node streams as many listeners as it may (`HERALD_MAX_STREAMS`).
     pub fn too_many_streams() -> Self {
         let message = "this node streams as many listeners as it may; retry later or on another node";

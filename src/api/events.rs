@@ -63,6 +63,7 @@ pub async fn publish_one(
     headers: HeaderMap,
     JsonBody(event, raw): JsonBody<PublishEvent>,
 ) -> Result<Response, ApiError> {
+    state.memory.admit().map_err(ApiError::over_memory)?;
     let key = idempotency_key(&headers, "/v1/events", &raw)?;
     let draft = to_draft(event, None, state.limits.max_body_bytes)?;
     let published = state.publisher.publish(vec![draft], key, ResponseShape::Single).await?;
@@ -76,6 +77,7 @@ pub async fn publish_batch(
     headers: HeaderMap,
     JsonBody(batch, raw): JsonBody<PublishBatch>,
 ) -> Result<Response, ApiError> {
+    state.memory.admit().map_err(ApiError::over_memory)?;
     let key = idempotency_key(&headers, "/v1/events/batch", &raw)?;
     if batch.events.is_empty() || batch.events.len() > MAX_BATCH {
         let detail =

@@ -1,5 +1,5 @@
 //! `GET /healthz` (the process answers), `GET /readyz` (the store answers and can take new work; when not,
-//! the answer's detail names why: `DISK_FULL`, `DATABASE_UNAVAILABLE`, …) and `GET /metrics`
+//! the answer's detail names why: `DISK_FULL`, `OUT_OF_MEMORY`, `DATABASE_UNAVAILABLE`, …) and `GET /metrics`
 //! (Prometheus text, with the queue's gauges read from the store at each scrape).
 
 use axum::Json;
@@ -20,6 +20,7 @@ pub async fn healthz() -> Json<Value> {
 #[utoipa::path(get, path = "/readyz", tag = "health", responses((status = 200, description = "The store answers too", body = Object), Errors))]
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     state.store.ping().await.map_err(ApiError::not_ready)?;
+    state.memory.admit().map_err(ApiError::over_memory)?;
     Ok(Json(json!({"status": "ready"})))
 }
 

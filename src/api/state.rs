@@ -19,6 +19,8 @@ pub struct ApiContext {
     /// Base of the `links[]` hrefs.
     pub public_url: String,
     pub limits: ApiLimits,
+    /// New events are refused while the process is over this budget.
+    pub memory: crate::memory_budget::MemoryBudget,
     /// This node's buckets of failed authentications.
     pub auth_throttle: crate::auth_throttle::AuthThrottle,
     /// Places for listener streams open at once on this node.

@@ -9,6 +9,7 @@ mod formats;
 mod guessing;
 mod hostile_receivers;
 mod listeners;
+mod memory;
 mod merchant_api;
 mod metrics;
 mod policies;
