@@ -152,6 +152,7 @@ impl Application {
                 max_body_bytes: settings.max_body_bytes,
                 max_batch_bytes: settings.max_batch_bytes,
                 token_lifetime: settings.token_lifetime,
+                body_timeout: settings.body_timeout,
             },
             memory: crate::memory_budget::MemoryBudget::new(settings.memory_limit),
             auth_throttle: crate::auth_throttle::AuthThrottle::new(settings.auth_throttle),
@@ -163,7 +164,6 @@ impl Application {
         if settings.demo {
             router = router.merge(demo::sink());
         }
-        let router = router.layer(tower_http::timeout::RequestBodyTimeoutLayer::new(settings.body_timeout));
         let demo = demo_account.map(|(account, login)| (account, login, publisher.clone()));
         let retention = crate::retention::RetentionRules {
             history: settings.retention,

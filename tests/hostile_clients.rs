@@ -1,5 +1,5 @@
 //! Clients that hold connections without finishing requests: idle connections, headers sent half-way,
-//! bodies that stop. Real requests still answer promptly while they are open, the server closes each of
+//! bodies that stop or trickle. Real requests still answer promptly while they are open, the server closes each of
 //! them within its timeout, and a connection beyond the cap waits until a place is free.
 
 mod common;
@@ -62,6 +62,31 @@ async fn idle_and_half_sent_connections_are_closed_in_time_and_do_not_starve_rea
     let head = "POST /v1/events HTTP/1.1\r\nHost: herald\r\nAuthorization: Bearer hostile-clients-token\r\n\
                 Content-Type: application/json\r\nContent-Length: 5000\r\n\r\n{\"account_id\": ";
     stalled.extend(open(&herald.base, 30, head).await.into_iter().map(|s| (s, "HTTP/1.1 408")));
+    // And bodies trickled a byte every half second: the timeout is for the whole body, not between pieces.
+    let mut tricklers = Vec::new();
+    for stream in open(&herald.base, 10, head).await {
+        let (mut reader, mut writer) = stream.into_split();
+        let trickle = tokio::spawn(async move {
+            while writer.write_all(b" ").await.is_ok() {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        });
+        tricklers.push(tokio::spawn(async move {
+            let mut answered = Vec::new();
+            let deadline = opened + TIMEOUT * 3;
+            let mut buffer = [0u8; 1024];
+            loop {
+                match tokio::time::timeout_at(deadline.into(), reader.read(&mut buffer)).await {
+                    Err(_) => panic!("a trickled body still open after {:?}", TIMEOUT * 3),
+                    Ok(Ok(0)) | Ok(Err(_)) => break,
+                    Ok(Ok(n)) => answered.extend_from_slice(&buffer[..n]),
+                }
+            }
+            trickle.abort();
+            assert!(String::from_utf8_lossy(&answered).starts_with("HTTP/1.1 408"), "a trickler is told 408");
+            opened.elapsed()
+        }));
+    }
 
     // While 120 connections hang, real callers are answered at once.
     let http = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
@@ -79,6 +104,9 @@ async fn idle_and_half_sent_connections_are_closed_in_time_and_do_not_starve_rea
         let after = closing.await.unwrap().expect("the server closes a stalled connection");
         assert!(after >= TIMEOUT - Duration::from_millis(200), "closed before its timeout: {after:?}");
         slowest = slowest.max(after);
+    }
+    for trickler in tricklers {
+        slowest = slowest.max(trickler.await.unwrap());
     }
     println!("the slowest stalled connection was closed {slowest:?} after it opened (timeouts {TIMEOUT:?})");
 }

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 
 use super::error::{ApiError, ErrorDetail, event_pointer};
 use super::event_types::is_object;
-use super::extract::{JsonBody, Operator, RequestBody};
+use super::extract::{JsonBody, Operator, RequestBody, WithinMemoryBudget};
 use super::openapi::Errors;
 use super::state::AppState;
 use crate::domain::{AccountId, EventTypeName};
@@ -59,11 +59,11 @@ impl RequestBody for PublishBatch {
 #[utoipa::path(post, path = "/v1/events", tag = "operator", request_body = PublishEvent, params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried publish return the first answer and create nothing new")), security(("admin_token" = [])), responses((status = 202, description = "Committed to disk with all its deliveries", body = crate::publish::Envelope), Errors))]
 pub async fn publish_one(
     _: Operator,
+    _: WithinMemoryBudget,
     State(state): State<AppState>,
     headers: HeaderMap,
     JsonBody(event, raw): JsonBody<PublishEvent>,
 ) -> Result<Response, ApiError> {
-    state.memory.admit().map_err(ApiError::over_memory)?;
     let key = idempotency_key(&headers, "/v1/events", &raw)?;
     let draft = to_draft(event, None, state.limits.max_body_bytes)?;
     let published = state.publisher.publish(vec![draft], key, ResponseShape::Single).await?;
@@ -73,11 +73,11 @@ pub async fn publish_one(
 #[utoipa::path(post, path = "/v1/events/batch", tag = "operator", request_body = PublishBatch, params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried publish return the first answer and create nothing new")), security(("admin_token" = [])), responses((status = 202, description = "All committed, or none", body = BatchAccepted), Errors))]
 pub async fn publish_batch(
     _: Operator,
+    _: WithinMemoryBudget,
     State(state): State<AppState>,
     headers: HeaderMap,
     JsonBody(batch, raw): JsonBody<PublishBatch>,
 ) -> Result<Response, ApiError> {
-    state.memory.admit().map_err(ApiError::over_memory)?;
     let key = idempotency_key(&headers, "/v1/events/batch", &raw)?;
     if batch.events.is_empty() || batch.events.len() > MAX_BATCH {
         let detail =

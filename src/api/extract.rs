@@ -15,7 +15,7 @@ use subtle::ConstantTimeEq;
 
 use super::error::{ApiError, ErrorDetail};
 use super::state::{AppState, digest};
-use crate::auth_throttle::Caller;
+use crate::auth_throttle::Attempt;
 use crate::domain::AccountId;
 
 /// A request body type, with the size limit that applies to it.
@@ -26,6 +26,31 @@ pub trait RequestBody: DeserializeOwned {
 
     fn limit(state: &AppState) -> usize {
         state.limits.max_body_bytes
+    }
+}
+
+/// Why a body could not be read.
+pub enum BodyError {
+    TooLarge,
+    /// It did not arrive in full within the body timeout.
+    TooSlow,
+    Broken,
+}
+
+/// Reads a whole request body, at most `limit` bytes, within the server's body timeout (for the whole
+/// body, not between its pieces: a client cannot hold a request open by trickling it).
+pub async fn read_body(state: &AppState, body: axum::body::Body, limit: usize) -> Result<Bytes, BodyError> {
+    let read = tokio::time::timeout(state.limits.body_timeout, axum::body::to_bytes(body, limit));
+    match read.await {
+        Err(_) => Err(BodyError::TooSlow),
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(error)) => {
+            let mut causes = std::iter::successors(std::error::Error::source(&error), |cause| cause.source());
+            match causes.any(|cause| cause.is::<http_body_util::LengthLimitError>()) {
+                true => Err(BodyError::TooLarge),
+                false => Err(BodyError::Broken),
+            }
+        }
     }
 }
 
@@ -42,7 +67,7 @@ impl<T: RequestBody + Default> FromRequest<AppState> for OptionalJsonBody<T> {
         let headers = request.headers();
         let declared_empty = headers.get(CONTENT_LENGTH).is_some_and(|v| v == "0");
         if headers.get(CONTENT_TYPE).is_none() && (declared_empty || headers.get(CONTENT_LENGTH).is_none()) {
-            let bytes = axum::body::to_bytes(request.into_body(), 1).await.unwrap_or_default();
+            let bytes = read_body(state, request.into_body(), 1).await.unwrap_or_default();
             if bytes.is_empty() {
                 return Ok(Self(T::default()));
             }
@@ -72,15 +97,10 @@ impl<T: RequestBody> FromRequest<AppState> for JsonBody<T> {
         if declared.is_some_and(|length| length > limit) {
             return Err(ApiError::too_large(limit));
         }
-        let bytes = axum::body::to_bytes(request.into_body(), limit).await.map_err(|e| {
-            let mut causes = std::iter::successors(std::error::Error::source(&e), |cause| cause.source());
-            if causes.clone().any(|cause| cause.is::<http_body_util::LengthLimitError>()) {
-                ApiError::too_large(limit)
-            } else if causes.any(|cause| cause.is::<tower_http::timeout::TimeoutError>()) {
-                ApiError::body_timeout()
-            } else {
-                ApiError::invalid_request("the body could not be read")
-            }
+        let bytes = read_body(state, request.into_body(), limit).await.map_err(|error| match error {
+            BodyError::TooLarge => ApiError::too_large(limit),
+            BodyError::TooSlow => ApiError::body_timeout(),
+            BodyError::Broken => ApiError::invalid_request("the body could not be read"),
         })?;
         if T::OBJECT && bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
             let detail = ErrorDetail::body("", "INVALID_PARAMETER", "the body must be a JSON object");
@@ -152,6 +172,19 @@ pub fn peer(parts: &Parts) -> Option<IpAddr> {
     parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip())
 }
 
+/// New work may be taken on: the process is within its memory budget. An extractor, so that it is asked
+/// before the body is read into memory.
+pub struct WithinMemoryBudget;
+
+impl FromRequestParts<AppState> for WithinMemoryBudget {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(_: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        state.memory.admit().map_err(ApiError::over_memory)?;
+        Ok(Self)
+    }
+}
+
 /// The address a request came from, as an extractor (for handlers that authenticate by themselves).
 pub struct Peer(pub Option<IpAddr>);
 
@@ -163,32 +196,36 @@ impl<S: Send + Sync> FromRequestParts<S> for Peer {
     }
 }
 
-/// The buckets an authentication is counted in: its credential's (when it names one) and its address's.
-pub fn callers(credential: Option<&str>, peer: Option<IpAddr>) -> Vec<Caller> {
-    let credential = credential.map(|name| Caller::Credential(name.to_owned()));
-    credential.into_iter().chain(peer.map(Caller::Address)).collect()
+/// Who an authentication is counted as: the credential it names (when it names one) and its address.
+pub fn callers(credential: Option<&str>, peer: Option<IpAddr>) -> Attempt {
+    Attempt { credential: credential.map(str::to_owned), address: peer }
 }
 
-/// Runs one authentication under the node's throttle. A throttled caller is answered 429 before its
-/// credential is looked at; a failed one (`verify` gives `None`) is counted, logged when it empties a
-/// bucket, and left to the caller to refuse; a success refills its credential's bucket.
+/// Runs one authentication under the node's throttle. A try is taken from the caller's buckets before
+/// its credential is looked at (a throttled caller is answered 429 at once); a failure (`verify` gives
+/// `None`) is counted and logged when it emptied a bucket, and left to the caller to refuse; a success
+/// gives the try back.
 pub async fn throttled<T>(
     state: &AppState,
-    callers: &[Caller],
+    attempt: &Attempt,
     verify: impl Future<Output = Result<Option<T>, ApiError>>,
 ) -> Result<Option<T>, ApiError> {
-    if let Err(throttled) = state.auth_throttle.check(callers, Instant::now()) {
-        state.metrics.auth_throttled(throttled.caller.kind());
-        return Err(ApiError::rate_limited(throttled.retry_after));
-    }
+    let emptied = match state.auth_throttle.begin(attempt, Instant::now()) {
+        Ok(emptied) => emptied,
+        Err(throttled) => {
+            state.metrics.auth_throttled(throttled.by);
+            return Err(ApiError::rate_limited(throttled.retry_after));
+        }
+    };
     let verified = verify.await?;
-    match (&verified, callers.first()) {
-        (Some(_), Some(credential @ Caller::Credential(_))) => state.auth_throttle.succeeded(credential),
-        (Some(_), _) => {}
-        (None, _) => {
+    match &verified {
+        Some(_) => state.auth_throttle.succeeded(attempt, Instant::now()),
+        None => {
             state.metrics.auth_failed();
-            for emptied in state.auth_throttle.failed(callers, Instant::now()) {
-                tracing::warn!(caller = %emptied, "failed authentications are throttled");
+            for by in emptied {
+                let credential: String = attempt.credential.as_deref().unwrap_or("").chars().take(64).collect();
+                let address = attempt.address.map(|a| a.to_string()).unwrap_or_default();
+                tracing::warn!(by, credential, address, "failed authentications are throttled");
             }
         }
     }

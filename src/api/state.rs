@@ -44,6 +44,8 @@ pub struct ApiLimits {
     pub max_batch_bytes: usize,
     /// How long an OAuth access token lives.
     pub token_lifetime: std::time::Duration,
+    /// Time for a request body to arrive in full.
+    pub body_timeout: std::time::Duration,
 }
 
 pub type AppState = Arc<ApiContext>;

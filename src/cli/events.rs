@@ -70,8 +70,10 @@ pub async fn run(args: EventsArgs) -> Result<(), CliError> {
 /// What was last seen of a delivery: its state and attempt count.
 type Seen = HashMap<String, (String, u64)>;
 
-/// The most deliveries one page of a look asks for.
+/// The most deliveries one page of a look asks for, and the most pages one look reads (a delivery retrying
+/// for days would otherwise make every look page back through everything since).
 const PAGE: u32 = 500;
+const MAX_PAGES: usize = 20;
 
 async fn tail(
     api: Api,
@@ -137,7 +139,7 @@ async fn look(
     let boundary = oldest_open.map_or(newest_seen, |open| open.min(newest_seen)).to_owned();
     let mut found = Vec::new();
     let mut cursor: Option<String> = None;
-    loop {
+    for _ in 0..MAX_PAGES {
         let mut path = format!("/v1/notifications/webhooks/{webhook}/deliveries?page_size={PAGE}");
         if let Some(status) = status {
             path.push_str(&format!("&status={status}"));
@@ -152,10 +154,11 @@ async fn look(
         let next = page["next_cursor"].as_str().map(str::to_owned);
         let past_boundary = oldest_on_page.is_none_or(|oldest| oldest <= boundary);
         if first || past_boundary || next.is_none() {
-            return Ok(found);
+            break;
         }
         cursor = next;
     }
+    Ok(found)
 }
 
 fn print_change(webhook: &str, url: &str, delivery: &Value, json: bool) {

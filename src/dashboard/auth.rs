@@ -128,7 +128,7 @@ pub async fn logout(State(state): State<AppState>, request: axum::extract::Reque
     let operator = session::cookie(&parts.headers, session::COOKIE_NAME)
         .and_then(|value| session::read(&state.keyring, value, Timestamp::now()))
         .map(|claims| (claims.principal == Principal::Operator, claims.csrf_token(&state.keyring)));
-    let bytes = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
+    let bytes = crate::api::extract::read_body(&state, body, 4096).await.unwrap_or_default();
     let form = FormData::parse(&bytes);
     let Some((operator, csrf)) = operator else { return Redirect::to("/dashboard/login").into_response() };
     if !session::csrf_matches(&csrf, form.get("csrf")) {

@@ -14,6 +14,7 @@ use super::i18n::{self, Lang, Text};
 use super::session::{self, Claims, MerchantSession, OperatorSession, Principal};
 use crate::api::AppState;
 use crate::api::error::ApiError;
+use crate::api::extract::{BodyError, read_body};
 use crate::domain::Timestamp;
 
 /// The frame around a page's content.
@@ -224,15 +225,21 @@ where
         let (mut parts, body) = request.into_parts();
         let page = P::from_request_parts(&mut parts, state).await?;
         let request = Request::from_parts(parts, body);
-        let bytes = axum::body::to_bytes(request.into_body(), MAX_FORM_BYTES)
-            .await
-            .map_err(|_| PageError::status(StatusCode::PAYLOAD_TOO_LARGE, "error_too_large").into_response())?;
+        let bytes = read_form(state, request.into_body()).await?;
         let form = FormData::parse(&bytes);
         if !session::csrf_matches(page.csrf(), form.get("csrf")) {
             return Err(PageError::status(StatusCode::FORBIDDEN, "error_csrf").into_response());
         }
         Ok(Self { page, form })
     }
+}
+
+/// A posted form's bytes, within the size limit and the server's body timeout.
+async fn read_form(state: &AppState, body: axum::body::Body) -> Result<Bytes, Response> {
+    read_body(state, body, MAX_FORM_BYTES).await.map_err(|error| match error {
+        BodyError::TooSlow => PageError::status(StatusCode::REQUEST_TIMEOUT, "error_bad_query").into_response(),
+        _ => PageError::status(StatusCode::PAYLOAD_TOO_LARGE, "error_too_large").into_response(),
+    })
 }
 
 /// A form posted before signing in (the log-in forms); guarded by a double-submit token instead.
@@ -250,9 +257,7 @@ impl FromRequest<AppState> for AnonymousForm {
     async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
         let (mut parts, body) = request.into_parts();
         let Ok(viewer) = Viewer::from_request_parts(&mut parts, state).await;
-        let bytes: Bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
-            .await
-            .map_err(|_| PageError::status(StatusCode::PAYLOAD_TOO_LARGE, "error_too_large").into_response())?;
+        let bytes: Bytes = read_form(state, body).await?;
         let form = FormData::parse(&bytes);
         let expected = session::cookie(&parts.headers, LOGIN_COOKIE).unwrap_or_default();
         if expected.is_empty() || !session::csrf_matches(expected, form.get("csrf")) {

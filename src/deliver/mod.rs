@@ -178,6 +178,11 @@ impl Worker {
             tracing::info!("not sent: the webhook was disabled or deleted, or the delivery claimed again");
             return;
         }
+        // The look may have waited behind a slow store; the attempt must still end inside the lease.
+        if Timestamp::now().plus(self.config.limits.total_timeout) > job.lease.until {
+            tracing::debug!("lease too close to its end after the last look; the poller will claim it again");
+            return;
+        }
         let in_flight = self.metrics.attempt_started();
         let exchange = self.sender.attempt(&job).await;
         drop(in_flight);

@@ -72,17 +72,18 @@ pub async fn list_events(
     all(query(c, &sql, params).await?, rows::event)
 }
 
-/// The event's own place, else just before the first event with a later id (its transaction, any id),
-/// else the oldest transaction still running: whatever commits from now on has that id or a later one.
+/// The event's own place; else the earlier of two: just before the first committed event with a later
+/// id (its transaction, any id), and the oldest transaction still running (whatever commits from now on,
+/// a later id of an older transaction included, has that id or a later one).
 pub async fn stream_position(
     c: &impl GenericClient,
     account: &AccountId,
     after: &EventId,
 ) -> StoreResult<CommitPosition> {
     let sql = "SELECT COALESCE( \
-                 (SELECT txid::text::bigint FROM events WHERE id = $2 AND account_id = $1), \
-                 (SELECT MIN(txid)::text::bigint FROM events WHERE account_id = $1 AND id > $2), \
-                 pg_snapshot_xmin(pg_current_snapshot())::text::bigint), \
+                 (SELECT txid FROM events WHERE id = $2 AND account_id = $1), \
+                 LEAST((SELECT txid FROM events WHERE account_id = $1 AND id > $2 ORDER BY txid LIMIT 1), \
+                       pg_snapshot_xmin(pg_current_snapshot())))::text::bigint, \
                COALESCE((SELECT id FROM events WHERE id = $2 AND account_id = $1), '')";
     let row = &query(c, sql, &[&account.as_str(), &after.as_str()]).await?[0];
     Ok(CommitPosition { order: row.get(0), id: row.get(1) })

@@ -9,7 +9,7 @@
 
 use std::path::PathBuf;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::store::{Resource, StoreError, StoreResult};
@@ -24,44 +24,48 @@ pub struct DiskRoom {
     dir: PathBuf,
     reserve: u64,
     last: Mutex<Option<(Instant, u64)>>,
-    /// A write failed for want of space, and not enough has been free since.
-    ran_out: AtomicBool,
+    /// How many writes have failed for want of space, and how many of those enough free space has
+    /// answered since (a count, not a flag: a reading taken before a failure must not clear it).
+    ran_out: AtomicU64,
+    answered: AtomicU64,
 }
 
 impl DiskRoom {
     pub fn new(dir: PathBuf, reserve: u64) -> Self {
-        Self { dir, reserve, last: Mutex::new(None), ran_out: AtomicBool::new(false) }
+        Self { dir, reserve, last: Mutex::new(None), ran_out: AtomicU64::new(0), answered: AtomicU64::new(0) }
     }
 
     /// A write failed because the disk is full.
     pub fn ran_out(&self) {
-        self.ran_out.store(true, Ordering::Relaxed);
+        self.ran_out.fetch_add(1, Ordering::SeqCst);
         // A reading from before the failure says nothing about now.
         *self.last.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
 
-    fn needed(&self) -> u64 {
-        match self.ran_out.load(Ordering::Relaxed) {
+    fn needed(&self, failures: u64) -> u64 {
+        match failures > self.answered.load(Ordering::SeqCst) {
             true => self.reserve.max(AFTER_FULL),
             false => self.reserve,
         }
     }
 
-    /// Whether new work may be accepted: a shortage of disk while less than the reserve is free. A
-    /// filesystem that cannot be asked refuses nothing (the writes themselves will tell).
-    pub fn admit_new_work(&self) -> StoreResult<()> {
-        let needed = self.needed();
-        match self.free(needed) {
-            Some(free) if free < needed => Err(StoreError::Exhausted {
+    /// Whether new work may be accepted: a shortage of disk while less than the reserve is free, counting
+    /// the database's own free pages (`reusable`, asked only then: rows retention deleted leave pages that
+    /// new rows fill before the file grows). A filesystem that cannot be asked refuses nothing (the writes
+    /// themselves will tell).
+    pub fn admit_new_work(&self, reusable: impl FnOnce() -> u64) -> StoreResult<()> {
+        let failures = self.ran_out.load(Ordering::SeqCst);
+        let needed = self.needed(failures);
+        let Some(free) = self.free(needed) else { return Ok(()) };
+        let free = if free < needed { free.saturating_add(reusable()) } else { free };
+        if free < needed {
+            return Err(StoreError::Exhausted {
                 resource: Resource::Disk,
                 detail: format!("{free} bytes are free, less than the {needed} bytes new events need"),
-            }),
-            Some(_) => {
-                self.ran_out.store(false, Ordering::Relaxed);
-                Ok(())
-            }
-            None => Ok(()),
+            });
         }
+        self.answered.fetch_max(failures, Ordering::SeqCst);
+        Ok(())
     }
 
     fn free(&self, needed: u64) -> Option<u64> {

@@ -12,7 +12,7 @@ impl InstallationStore for SqliteStore {
     /// for want of the disk, a small write tells whether it succeeds again (nothing else may be writing).
     async fn ping(&self) -> StoreResult<()> {
         self.read(|conn| conn.query_row("SELECT 1", [], |_| Ok(())).map_err(backend))?;
-        self.disk.admit_new_work()?;
+        self.admit_new_work()?;
         if self.writer.failing().is_some() {
             let probe = |conn: &Connection| {
                 conn.prepare_cached("INSERT OR REPLACE INTO meta (key, value) VALUES ('write_probe', randomblob(64))")

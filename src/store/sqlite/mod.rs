@@ -107,6 +107,20 @@ impl SqliteStore {
         Ok(Self { path, writer, readers, disk, changes, commits, _lock: lock })
     }
 
+    /// Refuses new work while the disk is short (see [`disk::DiskRoom`]).
+    fn admit_new_work(&self) -> StoreResult<()> {
+        self.disk.admit_new_work(|| self.reusable_bytes().unwrap_or(0))
+    }
+
+    /// The bytes of the database's free pages, which new rows fill before the file grows.
+    fn reusable_bytes(&self) -> StoreResult<u64> {
+        self.read(|conn| {
+            let pages: u64 = conn.query_row("PRAGMA freelist_count", [], |row| row.get(0)).map_err(backend)?;
+            let size: u64 = conn.query_row("PRAGMA page_size", [], |row| row.get(0)).map_err(backend)?;
+            Ok(pages * size)
+        })
+    }
+
     fn read<T>(&self, query: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
         let pooled = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
         let conn = match pooled {

@@ -14,7 +14,7 @@ use crate::store::*;
 #[async_trait]
 impl DeliveryQueue for SqliteStore {
     async fn publish(&self, batch: PublishBatch) -> StoreResult<PublishOutcome> {
-        self.disk.admit_new_work()?;
+        self.admit_new_work()?;
         let committed = Committed::of(batch.events.iter().map(|event| &event.account_id));
         // Without an idempotency key a publish only adds fresh rows: nothing to refuse, no savepoint needed.
         let outcome = match batch.idempotency.is_none() {
@@ -28,7 +28,7 @@ impl DeliveryQueue for SqliteStore {
     }
 
     async fn add_deliveries(&self, deliveries: Vec<NewDelivery>) -> StoreResult<()> {
-        self.disk.admit_new_work()?;
+        self.admit_new_work()?;
         self.writer.write(move |conn| add_deliveries(conn, &deliveries)).await
     }
 

@@ -22,16 +22,18 @@ use crate::store::{StoreError, StoreResult};
 const MAX_GROUP: usize = 1024;
 
 /// A write runs inside the open transaction and returns what to tell its caller once the commit is known;
-/// when the transaction could not even begin, it is given that error instead of the connection.
-type Job = Box<dyn FnOnce(Result<&Connection, &rusqlite::Error>) -> Ran + Send>;
+/// when it cannot run (the transaction could not begin, or SQLite gave it up), it is given why instead of
+/// the connection.
+type Job = Box<dyn FnOnce(Result<&Connection, &StoreError>) -> Ran + Send>;
 type Reply = Box<dyn FnOnce(Result<(), &StoreError>) + Send>;
 
 /// What running a write left behind.
 struct Ran {
     reply: Reply,
+    /// Its error, if it failed.
+    failed: Option<StoreError>,
     /// A write without a savepoint failed: what it did cannot be told apart, so the group must not commit.
-    /// Its error, for the other writes of the group.
-    spoiled: Option<StoreError>,
+    spoiled: bool,
 }
 
 /// Whether a write runs in a savepoint of its own.
@@ -97,25 +99,23 @@ impl Writer {
             let result = match conn {
                 Ok(conn) if guard == Guard::Savepoint => in_savepoint(conn, op),
                 Ok(conn) => op(conn),
-                // The database could not start a transaction (locked by another program, or its disk is
-                // failing): nothing was written, and the caller may try again later.
-                Err(error) => Err(StoreError::Unavailable(error.to_string().into())),
+                // The transaction could not begin (another program holds the file, its disk is full or
+                // failing) or was given up: nothing was written, and the caller may try again later.
+                Err(failure) => Err(failure.duplicate()),
             };
-            let spoiled = match &result {
-                Err(error) if guard == Guard::None && conn.is_ok() => Some(error.duplicate()),
-                _ => None,
-            };
-            let spoiler = spoiled.is_some();
+            let failed = result.as_ref().err().map(StoreError::duplicate);
+            let spoiled = failed.is_some() && guard == Guard::None && conn.is_ok();
+            let own_error_first = failed.is_some() && conn.is_ok();
             let reply: Reply = Box::new(move |commit: Result<(), &StoreError>| {
                 let outcome = match (commit, result) {
                     (Ok(()), result) => result,
                     // Its own error says more than the group's.
-                    (Err(_), Err(error)) if spoiler => Err(error),
+                    (Err(_), Err(error)) if own_error_first => Err(error),
                     (Err(failure), _) => Err(failure.duplicate()),
                 };
                 let _ = answer.send(outcome);
             });
-            Ran { reply, spoiled }
+            Ran { reply, failed, spoiled }
         });
         self.jobs.send(job).map_err(|_| StoreError::Closed)?;
         answered.await.map_err(|_| StoreError::Closed)?
@@ -125,6 +125,11 @@ impl Writer {
 fn in_savepoint<T>(conn: &Connection, op: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
     conn.execute_batch("SAVEPOINT op").map_err(backend)?;
     let result = op(conn);
+    // On a full disk or an I/O error SQLite may roll the whole transaction back by itself: then there is
+    // no savepoint left to undo, and the group is given up (see `commit_group`).
+    if result.is_err() && conn.is_autocommit() {
+        return result;
+    }
     let undo = if result.is_err() { "ROLLBACK TO op; RELEASE op" } else { "RELEASE op" };
     conn.execute_batch(undo).map_err(backend)?;
     result
@@ -157,30 +162,46 @@ fn commit_group(conn: &Connection, group: Vec<Job>) -> Option<StoreError> {
     let started = std::time::Instant::now();
     let writes = group.len();
     if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
-        tracing::error!(error = %e, writes = group.len(), "sqlite writer could not begin a transaction");
+        tracing::error!(error = %e, writes, "sqlite writer could not begin a transaction");
+        let failure = backend(e);
         for job in group {
-            (job(Err(&e)).reply)(Ok(()));
+            (job(Err(&failure)).reply)(Ok(()));
         }
-        return Some(backend(e));
+        return Some(failure);
     }
-    let ran: Vec<Ran> = group.into_iter().map(|job| job(Ok(conn))).collect();
+    let mut replies = Vec::with_capacity(writes);
     let mut spoiled = None;
-    let mut replies = Vec::with_capacity(ran.len());
-    for Ran { reply, spoiled: spoiler } in ran {
-        spoiled = spoiled.or(spoiler);
-        replies.push(reply);
+    // Set when SQLite rolled the transaction back by itself: what ran is gone, the rest does not run.
+    let mut given_up: Option<StoreError> = None;
+    for job in group {
+        let ran = match &given_up {
+            Some(failure) => job(Err(failure)),
+            None => job(Ok(conn)),
+        };
+        if given_up.is_none() && conn.is_autocommit() {
+            let why = ran.failed.as_ref().map(StoreError::duplicate);
+            given_up = Some(why.unwrap_or_else(|| StoreError::Unavailable("sqlite ended the transaction".into())));
+        }
+        if ran.spoiled && spoiled.is_none() {
+            spoiled = ran.failed.as_ref().map(StoreError::duplicate);
+        }
+        replies.push(ran.reply);
     }
-    let failure = match spoiled {
-        Some(error) => {
-            tracing::error!(writes = replies.len(), error = %error, "a write without a savepoint failed; the group was rolled back");
+    let failure = match (given_up, spoiled) {
+        (Some(failure), _) => {
+            tracing::error!(writes, error = %failure, "sqlite rolled the transaction back; the group was given up");
+            Some(failure)
+        }
+        (None, Some(error)) => {
+            tracing::error!(writes, error = %error, "a write without a savepoint failed; the group was rolled back");
             let _ = conn.execute_batch("ROLLBACK");
             Some(error)
         }
-        None => {
+        (None, None) => {
             let commit = conn.execute_batch("COMMIT");
             tracing::trace!(writes, micros = started.elapsed().as_micros() as u64, "group committed");
             commit.err().map(|e| {
-                tracing::error!(error = %e, writes = replies.len(), "sqlite commit failed; the group was rolled back");
+                tracing::error!(error = %e, writes, "sqlite commit failed; the group was rolled back");
                 let _ = conn.execute_batch("ROLLBACK");
                 backend(e)
             })
