@@ -1,13 +1,15 @@
 //! Failed authentication, throttled, so that guessing a credential costs time.
 //!
-//! Every try (Basic credentials, an access token, the admin token, a dashboard sign-in) takes a token from
-//! two buckets: the one of its credential (the client id, or the operator) from its address, and the one
-//! of its address alone (IPv6 addresses by their /64, which one host usually holds whole). A bucket holds
-//! `failures` tokens and gets them back evenly over `window`. The token is taken before the credential is
-//! looked at, all or none, so guesses sent at once cannot slip past together; a success gives both back
-//! and fills its credential's bucket again. While either bucket is empty the caller is refused — the right
-//! credential too, for the seconds until a token is back — and told when to come back. Keying a
-//! credential's bucket by address means a guesser elsewhere cannot lock its owner out.
+//! Every failed try (Basic credentials, an access token, the admin token, a dashboard sign-in) takes a
+//! token from two buckets: the one of its credential (the client id, or the operator) from its address,
+//! and the one of its address alone (IPv6 addresses by their /64, which one host usually holds whole). A
+//! bucket holds `failures` tokens and gets them back evenly over `window`. While either bucket is empty the
+//! caller is refused before its credential is looked at — the right credential too, for the seconds until
+//! a token is back — and told when to come back. Guesses sent all at once may pass the check together, but
+//! each failure still takes its token, into debt: the bucket stays empty until the debt is paid, so the
+//! guessing rate stays bounded by the refill. Successes take nothing (a client may send many requests at
+//! once) and fill their credential's bucket again. Keying a credential's bucket by address means a guesser
+//! elsewhere cannot lock its owner out.
 //!
 //! The buckets live in each node's memory. Across N nodes a guesser gets N times the allowance, which
 //! against secrets of 190 bits changes nothing; in exchange a failure costs no database write (which
@@ -26,6 +28,8 @@ use std::time::{Duration, Instant};
 const MAX_KEYS: usize = 100_000;
 /// How often a full map may be swept.
 const SWEEP_EVERY: Duration = Duration::from_secs(1);
+/// The deepest debt a bucket can run into, in bucketfuls.
+const MAX_DEBT: f64 = 100.0;
 
 /// How many tries may fail in a row, and how fast they come back.
 #[derive(Clone, Copy, Debug)]
@@ -124,47 +128,48 @@ impl AuthThrottle {
         })
     }
 
-    /// Takes a try from the attempt's buckets, from all or from none. Refused while one is empty; else
-    /// returns the kinds of bucket this try emptied (to be logged once).
-    pub fn begin(&self, attempt: &Attempt, now: Instant) -> Result<Vec<&'static str>, Throttled> {
-        let keys = self.keys(attempt);
-        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        for key in &keys {
-            let tokens = self.tokens(key, buckets.map.get(key), now);
+    /// Whether the attempt may try now: refused while one of its buckets is empty (or in debt).
+    pub fn check(&self, attempt: &Attempt, now: Instant) -> Result<(), Throttled> {
+        let buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        for key in self.keys(attempt) {
+            let tokens = self.tokens(&key, buckets.map.get(&key), now);
             if tokens < 1.0 {
-                let retry_after = Duration::from_secs_f64((1.0 - tokens) / self.refill_rate(self.capacity(key)));
-                return Err(Throttled { by: kind(key), retry_after });
+                let retry_after = Duration::from_secs_f64((1.0 - tokens) / self.refill_rate(self.capacity(&key)));
+                return Err(Throttled { by: kind(&key), retry_after });
             }
         }
+        Ok(())
+    }
+
+    /// The try failed: it takes a token from each of its buckets, into debt if others failed meanwhile.
+    /// Returns the kinds of bucket it emptied (to be logged once).
+    pub fn failed(&self, attempt: &Attempt, now: Instant) -> Vec<&'static str> {
+        let keys = self.keys(attempt);
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
         self.make_room(&mut buckets, now);
         let mut emptied = Vec::new();
-        for key in &keys {
-            let full = buckets.map.len() >= MAX_KEYS && !buckets.map.contains_key(key);
+        for key in keys {
+            let full = buckets.map.len() >= MAX_KEYS && !buckets.map.contains_key(&key);
             if full && matches!(key, Key::Credential(..)) {
                 continue;
             }
-            let tokens = self.tokens(key, buckets.map.get(key), now) - 1.0;
-            if tokens < 1.0 {
-                emptied.push(kind(key));
+            let before = self.tokens(&key, buckets.map.get(&key), now);
+            let tokens = (before - 1.0).max(-MAX_DEBT * self.capacity(&key));
+            if before >= 1.0 && tokens < 1.0 {
+                emptied.push(kind(&key));
             }
-            buckets.map.insert(*key, Bucket { tokens, at: now });
+            buckets.map.insert(key, Bucket { tokens, at: now });
         }
-        Ok(emptied)
+        emptied
     }
 
-    /// The try succeeded: its credential's bucket is full again, and its address gets the try back.
-    pub fn succeeded(&self, attempt: &Attempt, now: Instant) {
-        let keys = self.keys(attempt);
+    /// The try succeeded: its credential's bucket is full again (its address's is left as it is, so a
+    /// valid login cannot launder someone else's guesses).
+    pub fn succeeded(&self, attempt: &Attempt) {
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        for key in keys {
-            match key {
-                Key::Credential(..) => {
-                    buckets.map.remove(&key);
-                }
-                Key::Address(_) => {
-                    let tokens = (self.tokens(&key, buckets.map.get(&key), now) + 1.0).min(self.capacity(&key));
-                    buckets.map.insert(key, Bucket { tokens, at: now });
-                }
+        for key in self.keys(attempt) {
+            if let Key::Credential(..) = key {
+                buckets.map.remove(&key);
             }
         }
     }
@@ -204,34 +209,42 @@ mod tests {
         let start = Instant::now();
         let guess = attempt("c", [10, 0, 0, 1]);
         for n in 0..3 {
-            assert!(throttle.begin(&guess, start).is_ok(), "failure {n} is still allowed");
+            assert!(throttle.check(&guess, start).is_ok(), "failure {n} is still allowed");
+            throttle.failed(&guess, start);
         }
-        let refused = throttle.begin(&guess, start).unwrap_err();
+        let refused = throttle.check(&guess, start).unwrap_err();
         assert_eq!(refused, Throttled { by: "credential", retry_after: Duration::from_secs(2) });
-        assert!(throttle.begin(&guess, start + Duration::from_secs(2)).is_ok(), "one of 3 back in 6 s / 3");
-        // The same credential from elsewhere is not locked out by these guesses.
-        assert!(throttle.begin(&attempt("c", [10, 0, 0, 2]), start).is_ok());
-        // Other credentials from the guessing address try until the address's bucket is empty.
         let later = start + Duration::from_secs(2);
-        assert!(throttle.begin(&attempt("d", [10, 0, 0, 1]), later).is_ok());
-        assert!(throttle.begin(&attempt("e", [10, 0, 0, 1]), later).is_ok());
-        assert_eq!(throttle.begin(&attempt("f", [10, 0, 0, 1]), later).unwrap_err().by, "address");
+        assert!(throttle.check(&guess, later).is_ok(), "one of 3 back in 6 s / 3");
+        // The same credential from elsewhere is not locked out by these guesses.
+        assert!(throttle.check(&attempt("c", [10, 0, 0, 2]), start).is_ok());
+        // Other credentials from the guessing address try until the address's bucket is empty.
+        for other in ["d", "e", "f"] {
+            assert!(throttle.check(&attempt(other, [10, 0, 0, 1]), later).is_ok(), "{other}");
+            throttle.failed(&attempt(other, [10, 0, 0, 1]), later);
+        }
+        assert_eq!(throttle.check(&attempt("g", [10, 0, 0, 1]), later).unwrap_err().by, "address");
     }
 
     #[test]
-    fn a_success_refills_the_credential_and_returns_the_try() {
+    fn guesses_that_passed_together_leave_a_debt_and_successes_take_nothing() {
         let throttle = AuthThrottle::new(rules());
         let now = Instant::now();
         let guess = attempt("c", [10, 0, 0, 1]);
-        for _ in 0..2 {
-            throttle.begin(&guess, now).unwrap();
+        // Nine guesses checked at once all pass; their failures put the bucket six tries into debt.
+        for _ in 0..9 {
+            throttle.check(&guess, now).unwrap();
         }
-        assert_eq!(throttle.begin(&guess, now).unwrap(), vec!["credential"], "the third try empties it");
-        throttle.succeeded(&guess, now);
-        for _ in 0..3 {
-            throttle.begin(&guess, now).unwrap();
+        let emptied: Vec<_> = (0..9).flat_map(|_| throttle.failed(&guess, now)).collect();
+        assert_eq!(emptied, vec!["credential", "address"], "each bucket is logged once, when it empties");
+        let wait = throttle.check(&guess, now).unwrap_err().retry_after;
+        assert_eq!(wait, Duration::from_secs(14), "(1 + 6) tries at one per 2 s");
+        // A client that authenticates rightly may send many requests at once.
+        let owner = attempt("owner", [10, 0, 0, 9]);
+        for _ in 0..100 {
+            throttle.check(&owner, now).unwrap();
+            throttle.succeeded(&owner);
         }
-        assert_eq!(throttle.begin(&guess, now).unwrap_err().by, "credential", "a full bucket of 3 again, spent");
     }
 
     #[test]
@@ -240,14 +253,15 @@ mod tests {
         let now = Instant::now();
         for host in 1..=5u16 {
             let address = IpAddr::V6(std::net::Ipv6Addr::new(0x2001, 0xdb8, 0, 1, 0, 0, 0, host));
-            throttle.begin(&Attempt { credential: Some(format!("id{host}")), address: Some(address) }, now).unwrap();
+            throttle.failed(&Attempt { credential: Some(format!("id{host}")), address: Some(address) }, now);
         }
         let neighbour = IpAddr::V6(std::net::Ipv6Addr::new(0x2001, 0xdb8, 0, 1, 9, 9, 9, 9));
-        let refused = throttle.begin(&Attempt { credential: None, address: Some(neighbour) }, now).unwrap_err();
+        let refused = throttle.check(&Attempt { credential: None, address: Some(neighbour) }, now).unwrap_err();
         assert_eq!(refused.by, "address", "the sixth try from the same /64");
         let off = AuthThrottle::new(ThrottleRules { per_credential: 0, per_address: 0, ..rules() });
         for _ in 0..100 {
-            off.begin(&attempt("c", [10, 0, 0, 1]), now).unwrap();
+            off.failed(&attempt("c", [10, 0, 0, 1]), now);
         }
+        assert!(off.check(&attempt("c", [10, 0, 0, 1]), now).is_ok());
     }
 }

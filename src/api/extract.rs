@@ -201,28 +201,24 @@ pub fn callers(credential: Option<&str>, peer: Option<IpAddr>) -> Attempt {
     Attempt { credential: credential.map(str::to_owned), address: peer }
 }
 
-/// Runs one authentication under the node's throttle. A try is taken from the caller's buckets before
-/// its credential is looked at (a throttled caller is answered 429 at once); a failure (`verify` gives
-/// `None`) is counted and logged when it emptied a bucket, and left to the caller to refuse; a success
-/// gives the try back.
+/// Runs one authentication under the node's throttle. A throttled caller is answered 429 before its
+/// credential is looked at; a failure (`verify` gives `None`) is counted, logged when it emptied a bucket,
+/// and left to the caller to refuse; a success fills its credential's bucket again.
 pub async fn throttled<T>(
     state: &AppState,
     attempt: &Attempt,
     verify: impl Future<Output = Result<Option<T>, ApiError>>,
 ) -> Result<Option<T>, ApiError> {
-    let emptied = match state.auth_throttle.begin(attempt, Instant::now()) {
-        Ok(emptied) => emptied,
-        Err(throttled) => {
-            state.metrics.auth_throttled(throttled.by);
-            return Err(ApiError::rate_limited(throttled.retry_after));
-        }
-    };
+    if let Err(throttled) = state.auth_throttle.check(attempt, Instant::now()) {
+        state.metrics.auth_throttled(throttled.by);
+        return Err(ApiError::rate_limited(throttled.retry_after));
+    }
     let verified = verify.await?;
     match &verified {
-        Some(_) => state.auth_throttle.succeeded(attempt, Instant::now()),
+        Some(_) => state.auth_throttle.succeeded(attempt),
         None => {
             state.metrics.auth_failed();
-            for by in emptied {
+            for by in state.auth_throttle.failed(attempt, Instant::now()) {
                 let credential: String = attempt.credential.as_deref().unwrap_or("").chars().take(64).collect();
                 let address = attempt.address.map(|a| a.to_string()).unwrap_or_default();
                 tracing::warn!(by, credential, address, "failed authentications are throttled");

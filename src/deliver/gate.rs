@@ -1,20 +1,21 @@
-//! The last look before a request goes out: is the delivery still held under its lease, and its webhook
-//! still enabled? A webhook disabled or deleted on any node then gets no request from any node once that
-//! change has committed — not only no recorded result — and a delivery another node claimed meanwhile is
-//! not sent twice. The attempts about to start are asked about together, one store read for all that
-//! queued up while the previous read ran, so the look costs a fraction of a read per delivery. When the
-//! store cannot answer, nothing is sent: the lease runs out and the delivery is attempted later.
+//! The last look before a request goes out: is its webhook still enabled and not deleted? A webhook
+//! disabled or deleted on any node then gets no request from any node once that change has committed —
+//! not only no recorded result. The attempts about to start are asked about together: one store read
+//! for all that queued up while the previous read ran, of each webhook once (a primary-key lookup in a
+//! small table), so the look costs a fraction of a read per delivery. When the store cannot answer,
+//! nothing is sent: the lease runs out and the delivery is attempted later.
 
 use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::store::{HeldDelivery, Store};
+use crate::domain::WebhookId;
+use crate::store::Store;
 
-/// The most deliveries asked about in one read.
+/// The most attempts asked about in one read.
 const MAX_BATCH: usize = 512;
 
-type Question = (HeldDelivery, oneshot::Sender<bool>);
+type Question = (WebhookId, oneshot::Sender<bool>);
 
 /// Where workers ask whether they may send.
 #[derive(Clone)]
@@ -30,10 +31,10 @@ impl SendGate {
         Self { questions }
     }
 
-    /// Whether the held delivery may be sent now.
-    pub async fn may_send(&self, held: HeldDelivery) -> bool {
+    /// Whether a request to this webhook may go out now.
+    pub async fn may_send(&self, webhook: WebhookId) -> bool {
         let (reply, answer) = oneshot::channel();
-        if self.questions.send((held, reply)).is_err() {
+        if self.questions.send((webhook, reply)).is_err() {
             return false;
         }
         answer.await.unwrap_or(false)
@@ -43,16 +44,18 @@ impl SendGate {
 async fn answer(store: Arc<dyn Store>, mut receiver: mpsc::UnboundedReceiver<Question>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let held: Vec<HeldDelivery> = batch.iter().map(|(held, _)| held.clone()).collect();
-        let deliverable = match store.still_deliverable(&held).await {
-            Ok(deliverable) => deliverable,
+        let mut webhooks: Vec<WebhookId> = batch.iter().map(|(webhook, _)| webhook.clone()).collect();
+        webhooks.sort();
+        webhooks.dedup();
+        let enabled = match store.enabled_webhooks(&webhooks).await {
+            Ok(enabled) => enabled,
             Err(error) => {
-                tracing::warn!(error = %error, deliveries = held.len(), "cannot check deliveries before sending; they wait");
+                tracing::warn!(error = %error, webhooks = webhooks.len(), "cannot check webhooks before sending; their deliveries wait");
                 Default::default()
             }
         };
-        for (held, reply) in batch.drain(..) {
-            let _ = reply.send(deliverable.contains(&held.delivery_id));
+        for (webhook, reply) in batch.drain(..) {
+            let _ = reply.send(enabled.contains(&webhook));
         }
     }
 }

@@ -35,8 +35,7 @@ use crate::notices::{About, LastAttempt, Notice, Notices};
 use crate::paypal_identity::PaypalIdentities;
 use crate::retry::{self, Decision, RetrySchedule};
 use crate::store::{
-    AttemptRecord, ClaimRequest, DeliveryTransition, FailingLimit, HealthChange, HeldDelivery, Lease, RecordOutcome,
-    Store,
+    AttemptRecord, ClaimRequest, DeliveryTransition, FailingLimit, HealthChange, Lease, RecordOutcome, Store,
 };
 use queue::{DeliveryJob, JobQueue, JobReceiver};
 use send::{SendLimits, Sender};
@@ -169,13 +168,8 @@ impl Worker {
             tracing::debug!("lease too close to its end; the poller will claim the delivery again");
             return;
         }
-        let held = HeldDelivery {
-            delivery_id: job.delivery_id.clone(),
-            event_id: job.event_id.clone(),
-            lease_token: job.lease.token,
-        };
-        if !self.gate.may_send(held).await {
-            tracing::info!("not sent: the webhook was disabled or deleted, or the delivery claimed again");
+        if !self.gate.may_send(job.target.webhook_id.clone()).await {
+            tracing::info!("not sent: the webhook was disabled or deleted");
             return;
         }
         // The look may have waited behind a slow store; the attempt must still end inside the lease.

@@ -38,14 +38,6 @@ pub struct IdempotencyRecord {
     pub forget_before: Timestamp,
 }
 
-/// A delivery a worker holds under a lease and is about to send.
-#[derive(Clone, Debug)]
-pub struct HeldDelivery {
-    pub delivery_id: DeliveryId,
-    pub event_id: EventId,
-    pub lease_token: i64,
-}
-
 /// Everything one publish call writes, in one transaction.
 pub struct PublishBatch {
     pub idempotency: Option<IdempotencyRecord>,
@@ -151,10 +143,9 @@ pub trait DeliveryQueue: Send + Sync {
     /// Appends an attempt and, if the lease still holds, moves its delivery on.
     async fn record_attempt(&self, record: AttemptRecord) -> StoreResult<RecordOutcome>;
 
-    /// Which of these held deliveries may still be sent now: still pending under the same lease, their
-    /// webhook enabled and not deleted. Asked just before each request goes out, so that a webhook
-    /// disabled on any node gets nothing more once that change has committed.
-    async fn still_deliverable(&self, held: &[HeldDelivery]) -> StoreResult<std::collections::HashSet<DeliveryId>>;
+    /// Which of these webhooks are enabled and not deleted now. Asked just before requests go out, so
+    /// that a webhook disabled on any node gets nothing more once that change has committed.
+    async fn enabled_webhooks(&self, ids: &[WebhookId]) -> StoreResult<std::collections::HashSet<WebhookId>>;
 
     /// Signalled when another process stored deliveries that are due now (PostgreSQL's LISTEN/NOTIFY); a
     /// single-process backend has none.

@@ -115,3 +115,13 @@ async fn an_unknown_client_id_takes_as_long_to_refuse_as_a_wrong_secret() {
     println!("median refusal: unknown client id {unknown:?}, known id with a wrong secret {known:?} ({ratio:.2}×)");
     assert!((0.8..1.25).contains(&ratio), "the two refusals must not be told apart by their time: {ratio:.2}×");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_requests_at_once_with_the_right_credential_are_never_throttled() {
+    let rules = ThrottleRules { per_credential: 3, per_address: 3, window: Duration::from_secs(60) };
+    let app = spawn_app_with(|settings| settings.auth_throttle = rules).await;
+    let merchant = app.create_account("Acme").await;
+    let requests = (0..50).map(|_| basic(&app, &merchant.client_id, &merchant.client_secret));
+    let answers = futures_util::future::join_all(requests).await;
+    assert!(answers.iter().all(|a| a.status() == 200), "{:?}", answers.iter().map(|a| a.status()).collect::<Vec<_>>());
+}

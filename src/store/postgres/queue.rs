@@ -37,8 +37,11 @@ impl DeliveryQueue for PostgresStore {
         Ok(outcome)
     }
 
-    async fn still_deliverable(&self, held: &[HeldDelivery]) -> StoreResult<std::collections::HashSet<DeliveryId>> {
-        still_deliverable(&self.client().await?, held).await
+    async fn enabled_webhooks(&self, ids: &[WebhookId]) -> StoreResult<std::collections::HashSet<WebhookId>> {
+        let ids: Vec<&str> = ids.iter().map(WebhookId::as_str).collect();
+        let sql = "SELECT id FROM webhooks WHERE id = ANY($1) AND status = 'ENABLED' AND deleted_at IS NULL";
+        let rows = query(&self.client().await?, sql, &[&ids]).await?;
+        Ok(rows.iter().map(|row| WebhookId::from_trusted(row.get(0))).collect())
     }
 
     async fn add_deliveries(&self, deliveries: Vec<NewDelivery>) -> StoreResult<()> {
@@ -117,24 +120,6 @@ pub async fn publish(c: &impl GenericClient, batch: &PublishBatch) -> StoreResul
 
 pub async fn add_deliveries(c: &impl GenericClient, deliveries: &[NewDelivery]) -> StoreResult<()> {
     insert_deliveries(c, &deliveries.iter().collect::<Vec<_>>()).await
-}
-
-/// One statement for a batch: the rows are named by id and event (so each is looked for in its event's
-/// partition) and must still carry the lease they were sent under.
-pub async fn still_deliverable(
-    c: &impl GenericClient,
-    held: &[HeldDelivery],
-) -> StoreResult<std::collections::HashSet<DeliveryId>> {
-    let ids: Vec<&str> = held.iter().map(|h| h.delivery_id.as_str()).collect();
-    let events: Vec<&str> = held.iter().map(|h| h.event_id.as_str()).collect();
-    let tokens: Vec<i64> = held.iter().map(|h| h.lease_token).collect();
-    let sql = "SELECT d.id FROM deliveries d \
-               JOIN UNNEST($1::TEXT[], $3::BIGINT[]) AS u(id, token) ON u.id = d.id AND u.token = d.lease_token \
-               JOIN webhooks w ON w.id = d.webhook_id \
-               WHERE d.event_id = ANY($2) AND d.id = ANY($1) AND d.state = 'pending' \
-                 AND w.status = 'ENABLED' AND w.deleted_at IS NULL";
-    let rows = query(c, sql, &[&ids, &events, &tokens]).await?;
-    Ok(rows.iter().map(|row| DeliveryId::from_trusted(row.get(0))).collect())
 }
 
 /// The events in one multi-row insert.

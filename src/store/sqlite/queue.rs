@@ -40,8 +40,8 @@ impl DeliveryQueue for SqliteStore {
         self.read(|conn| next_due_at(conn, now))
     }
 
-    async fn still_deliverable(&self, held: &[HeldDelivery]) -> StoreResult<std::collections::HashSet<DeliveryId>> {
-        self.read(|conn| still_deliverable(conn, held))
+    async fn enabled_webhooks(&self, ids: &[WebhookId]) -> StoreResult<std::collections::HashSet<WebhookId>> {
+        self.read(|conn| enabled_webhooks(conn, ids))
     }
 
     async fn record_attempt(&self, record: AttemptRecord) -> StoreResult<RecordOutcome> {
@@ -134,21 +134,17 @@ pub fn add_deliveries(conn: &Connection, deliveries: &[NewDelivery]) -> StoreRes
     Ok(())
 }
 
-fn still_deliverable(conn: &Connection, held: &[HeldDelivery]) -> StoreResult<std::collections::HashSet<DeliveryId>> {
+fn enabled_webhooks(conn: &Connection, ids: &[WebhookId]) -> StoreResult<std::collections::HashSet<WebhookId>> {
     let mut stmt = conn
-        .prepare_cached(
-            "SELECT 1 FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id \
-             WHERE d.id = ?1 AND d.lease_token = ?2 AND d.state = 'pending' \
-               AND w.status = 'ENABLED' AND w.deleted_at IS NULL",
-        )
+        .prepare_cached("SELECT 1 FROM webhooks WHERE id = ?1 AND status = 'ENABLED' AND deleted_at IS NULL")
         .map_err(backend)?;
-    let mut deliverable = std::collections::HashSet::new();
-    for delivery in held {
-        if stmt.exists(params![delivery.delivery_id.as_str(), delivery.lease_token]).map_err(backend)? {
-            deliverable.insert(delivery.delivery_id.clone());
+    let mut enabled = std::collections::HashSet::new();
+    for id in ids {
+        if stmt.exists([id.as_str()]).map_err(backend)? {
+            enabled.insert(id.clone());
         }
     }
-    Ok(deliverable)
+    Ok(enabled)
 }
 
 /// Records the key, or returns the stored answer if the same request was made with it before.
