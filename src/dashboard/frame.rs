@@ -237,7 +237,7 @@ where
 /// A posted form's bytes, within the size limit and the server's body timeout.
 async fn read_form(state: &AppState, body: axum::body::Body) -> Result<Bytes, Response> {
     read_body(state, body, MAX_FORM_BYTES).await.map_err(|error| match error {
-        BodyError::TooSlow => PageError::status(StatusCode::REQUEST_TIMEOUT, "error_bad_query").into_response(),
+        BodyError::TooSlow => PageError::status(StatusCode::REQUEST_TIMEOUT, "error_too_slow").into_response(),
         _ => PageError::status(StatusCode::PAYLOAD_TOO_LARGE, "error_too_large").into_response(),
     })
 }
