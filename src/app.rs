@@ -164,6 +164,7 @@ impl Application {
         if settings.demo {
             router = router.merge(demo::sink());
         }
+        let router = router.layer(axum::middleware::from_fn(api::request_id::tag));
         let demo = demo_account.map(|(account, login)| (account, login, publisher.clone()));
         let retention = crate::retention::RetentionRules {
             history: settings.retention,

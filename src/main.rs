@@ -147,6 +147,7 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     let address = app.address();
     tracing::info!(%address, data_dir = %data_dir.display(), "herald started");
     println!("listening on http://{address}");
+    println!("dashboard at http://{address}/dashboard");
     let shutdown = CancellationToken::new();
     tokio::spawn(stop_on_signal(shutdown.clone()));
     app.run_until_stopped(shutdown).await?;

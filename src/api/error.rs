@@ -395,9 +395,11 @@ pub struct ErrorBody {
 }
 
 impl ApiError {
-    /// A fresh debug id, with the internal cause (if any) logged under it once.
+    /// The request's id (a fresh one outside a request), with the internal cause (if any) logged under
+    /// it once.
     pub fn log_cause(&self) -> String {
-        let debug_id = crate::keyring::random_token(8);
+        let debug_id =
+            super::request_id::current().map_or_else(|| crate::keyring::random_token(8), |id| id.to_string());
         if let Some(cause) = &self.cause {
             tracing::error!(debug_id, error = %error_chain(cause.as_ref()), status = self.status.as_u16(), "request failed");
         }

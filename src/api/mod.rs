@@ -22,6 +22,7 @@ pub mod oauth;
 pub mod openapi;
 pub mod paging;
 pub mod reference;
+pub mod request_id;
 pub mod state;
 pub mod verify;
 pub mod webhooks;

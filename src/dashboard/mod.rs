@@ -34,6 +34,8 @@ use crate::api::AppState;
 /// application merges these beside the API's.
 pub fn router() -> Router<AppState> {
     Router::new()
+        // A browser opening Herald's address lands in the console.
+        .route("/", get(|| async { Redirect::to("/dashboard") }))
         .route("/dashboard", get(|| async { Redirect::to("/dashboard/webhooks") }))
         .route("/dashboard/assets/{name}", get(assets::serve))
         .route("/dashboard/lang/{code}", get(auth::switch_language))

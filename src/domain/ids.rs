@@ -144,6 +144,9 @@ prefixed_id!(
 prefixed_id!(
     /// A temporary delivery channel to a developer's machine (`herald listen`).
     ListenerId, "lsn_");
+prefixed_id!(
+    /// One request to Herald's API or dashboard: its `Request-Id` header, and the `debug_id` of its error.
+    RequestId, "req_");
 
 #[cfg(test)]
 mod tests {

@@ -10,6 +10,6 @@ pub mod time;
 pub mod webhook_url;
 
 pub use event_type::EventTypeName;
-pub use ids::{AccountId, AttemptId, DeliveryId, EventId, IdError, ListenerId, WebhookId};
+pub use ids::{AccountId, AttemptId, DeliveryId, EventId, IdError, ListenerId, RequestId, WebhookId};
 pub use time::Timestamp;
 pub use webhook_url::WebhookUrl;

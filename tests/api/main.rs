@@ -13,4 +13,5 @@ mod memory;
 mod merchant_api;
 mod metrics;
 mod policies;
+mod request_ids;
 mod support;
