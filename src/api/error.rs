@@ -38,6 +38,11 @@ impl ErrorDetail {
         }
     }
 
+    /// A condition of the server rather than of the request (what ran out, what is full).
+    pub fn server(issue: &str, description: impl Into<String>) -> Self {
+        Self { field: None, value: None, location: "server", issue: issue.to_owned(), description: description.into() }
+    }
+
     pub fn with_value(mut self, value: impl Into<String>) -> Self {
         let value: String = value.into();
         self.value = Some(value.chars().take(200).collect());
@@ -193,21 +198,14 @@ impl ApiError {
     pub fn over_memory(over: crate::memory_budget::OverBudget) -> Self {
         let description = over.to_string();
         let message = format!("not accepting new events now: {description}");
-        let detail =
-            ErrorDetail { field: None, value: None, location: "server", issue: "OUT_OF_MEMORY".into(), description };
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE", message).with_detail(detail)
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE", message)
+            .with_detail(ErrorDetail::server("OUT_OF_MEMORY", description))
     }
 
     /// This node streams as many listeners as it may (`HERALD_MAX_STREAMS`).
     pub fn too_many_streams() -> Self {
         let message = "this node streams as many listeners as it may; retry later or on another node";
-        let detail = ErrorDetail {
-            field: None,
-            value: None,
-            location: "server",
-            issue: "TOO_MANY_STREAMS".into(),
-            description: message.into(),
-        };
+        let detail = ErrorDetail::server("TOO_MANY_STREAMS", message);
         Self::new(StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE", message).with_detail(detail)
     }
 
@@ -238,13 +236,8 @@ impl ApiError {
         };
         let description = error_chain(&error);
         let message = format!("not ready: {description}");
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE", message).with_detail(ErrorDetail {
-            field: None,
-            value: None,
-            location: "server",
-            issue: issue.into(),
-            description,
-        })
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE", message)
+            .with_detail(ErrorDetail::server(issue, description))
     }
 }
 
@@ -308,13 +301,7 @@ impl From<StoreError> for ApiError {
             }
             StoreError::Exhausted { resource, .. } => {
                 let description = error.to_string();
-                Self::unavailable(error).with_detail(ErrorDetail {
-                    field: None,
-                    value: None,
-                    location: "server",
-                    issue: resource.code().into(),
-                    description,
-                })
+                Self::unavailable(error).with_detail(ErrorDetail::server(resource.code(), description))
             }
             StoreError::Closed | StoreError::Unavailable(_) => Self::unavailable(error),
             StoreError::Corrupt(_) | StoreError::Backend(_) => Self::internal(error),

@@ -156,9 +156,9 @@ impl FromRequestParts<AppState> for Operator {
         let Some(token) = strip_scheme(header, "Bearer") else {
             return Err(ApiError::unauthenticated("this call needs the operator's bearer token"));
         };
-        let callers = callers(Some(OPERATOR), peer(parts));
+        let attempt = attempt_of(Some(OPERATOR), peer(parts));
         let valid = async { Ok(bool::from(digest(token).ct_eq(&state.admin_token_digest)).then_some(Self)) };
-        throttled(state, &callers, valid)
+        throttled(state, &attempt, valid)
             .await?
             .ok_or_else(|| ApiError::unauthenticated("the bearer token is not valid"))
     }
@@ -197,7 +197,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Peer {
 }
 
 /// Who an authentication is counted as: the credential it names (when it names one) and its address.
-pub fn callers(credential: Option<&str>, peer: Option<IpAddr>) -> Attempt {
+pub fn attempt_of(credential: Option<&str>, peer: Option<IpAddr>) -> Attempt {
     Attempt { credential: credential.map(str::to_owned), address: peer }
 }
 
@@ -242,7 +242,7 @@ impl FromRequestParts<AppState> for Merchant {
         if let Some(token) = strip_scheme(header, "Bearer") {
             let hash = state.keyring.hash_credential(token);
             let found = async { Ok(state.store.find_token(&hash, crate::domain::Timestamp::now()).await?) };
-            return throttled(state, &callers(None, peer(parts)), found)
+            return throttled(state, &attempt_of(None, peer(parts)), found)
                 .await?
                 .map(|account_id| Self { account_id })
                 .ok_or_else(|| ApiError::unauthenticated("the access token is not valid, expired or revoked"));
@@ -275,7 +275,7 @@ impl FromRequestParts<AppState> for ClientCredentials {
             let found = state.store.find_credentials(client_id).await?;
             Ok(found.filter(|c| bool::from(presented.ct_eq(&c.secret_hash))).map(|c| Self { account_id: c.account_id }))
         };
-        throttled(state, &callers(Some(client_id), peer(parts)), verify).await?.ok_or_else(refused)
+        throttled(state, &attempt_of(Some(client_id), peer(parts)), verify).await?.ok_or_else(refused)
     }
 }
 

@@ -13,7 +13,7 @@ use super::frame::{AnonymousForm, Chrome, FormData, LOGIN_COOKIE, PageError, Pag
 use super::i18n::{self, Lang};
 use super::session::{self, Principal};
 use crate::api::error::ApiError;
-use crate::api::extract::{OPERATOR, Peer, callers, throttled};
+use crate::api::extract::{OPERATOR, Peer, attempt_of, throttled};
 use crate::api::{AppState, state::digest};
 use crate::domain::Timestamp;
 
@@ -77,8 +77,8 @@ pub async fn merchant_login(
         let found = if client_id.is_empty() { None } else { state.store.find_credentials(&client_id).await? };
         Ok(found.filter(|c| bool::from(presented.ct_eq(&c.secret_hash))))
     };
-    let callers = callers(Some(&client_id).filter(|id| !id.is_empty()).map(|id| id.as_str()), peer);
-    match throttled(&state, &callers, verify).await {
+    let attempt = attempt_of(Some(&client_id).filter(|id| !id.is_empty()).map(|id| id.as_str()), peer);
+    match throttled(&state, &attempt, verify).await {
         Ok(Some(credentials)) => {
             let tag = session::credential_tag(&state.keyring, &credentials.secret_hash);
             Ok(signed_in(&state, Principal::Merchant { client_id }, &tag, &next))
@@ -97,7 +97,7 @@ pub async fn operator_login(State(state): State<AppState>, Peer(peer): Peer, pos
     let token = form.get("admin_token").unwrap_or_default();
     let verify = async { Ok(bool::from(digest(token).ct_eq(&state.admin_token_digest)).then_some(())) };
     let next = "/dashboard/operator/accounts".to_owned();
-    match throttled(&state, &callers(Some(OPERATOR), peer), verify).await {
+    match throttled(&state, &attempt_of(Some(OPERATOR), peer), verify).await {
         Ok(Some(())) => {
             let tag = session::credential_tag(&state.keyring, &state.admin_token_digest);
             signed_in(&state, Principal::Operator, &tag, &next)
