@@ -3,8 +3,8 @@
 
 Starts the given `herald` binary on a free loopback port with a fresh data directory, in sandbox mode
 (deliveries only to 127.0.0.0/8, so nothing the fuzzer invents can make Herald call out), creates a merchant
-account, and runs schemathesis twice: the operator's operations with the admin token, the merchant's with
-Basic client credentials. Any 5xx, any response that breaks the schema, or any accepted invalid request
+account, and runs schemathesis three times: the operator's operations with the admin token, the merchant's
+with Basic client credentials, and the merchant's keys and request logs with another account's. Any 5xx, any response that breaks the schema, or any accepted invalid request
 fails the run.
 
 Usage: scripts/fuzz_api.py PATH_TO_HERALD [EXAMPLES_PER_OPERATION]
@@ -66,12 +66,16 @@ def main():
             merchant_tags = ["--include-tag", "webhooks", "--include-tag", "events", "--include-tag", "oauth",
                              "--include-tag", "health", "--include-tag", "listeners"]
             merchant = schemathesis(base, examples, merchant_tags, f"Basic {basic}")
+            # The workspace's own calls (keys, request logs) with an account of their own, since they may
+            # revoke or roll keys.
+            workspace_tags = ["--include-tag", "api_keys", "--include-tag", "request_logs"]
+            workspace = schemathesis(base, examples, workspace_tags, f"Basic {create_merchant(base)}")
         finally:
             process.terminate()
             process.wait(timeout=15)
     if process.returncode != 0:
         sys.exit(f"fuzz: herald exited with {process.returncode}")
-    if operator or merchant:
+    if operator or merchant or workspace:
         sys.exit("fuzz: schemathesis found failures")
     print("fuzz: no failures")
 

@@ -76,6 +76,8 @@ pub struct Application {
     streams_stop: CancellationToken,
     /// The demo's account, login and publisher, with `--demo`.
     demo: Option<(AccountId, DemoLogin, Arc<Publisher>)>,
+    /// Writes the request log, when it is kept.
+    recorder: Option<crate::request_log::RecorderTask>,
 }
 
 impl Application {
@@ -143,7 +145,9 @@ impl Application {
                 https_only: settings.destinations.https_only,
             },
         };
+        let (request_logs, recorder) = crate::request_log::RequestRecorder::new(store.clone(), settings.request_logs);
         let context = ApiContext {
+            request_logs,
             services,
             metrics,
             admin_token_digest: api::state::digest(admin_token.value()),
@@ -160,7 +164,9 @@ impl Application {
             shutdown: streams_stop.clone(),
         };
         let state: api::AppState = Arc::new(context);
-        let mut router = api::fallbacks(api::router(&state).merge(crate::dashboard::router())).with_state(state);
+        let recording = axum::middleware::from_fn_with_state(state.clone(), api::request_log::record);
+        let mut router =
+            api::fallbacks(api::router(&state).merge(crate::dashboard::router())).layer(recording).with_state(state);
         if settings.demo {
             router = router.merge(demo::sink());
         }
@@ -187,6 +193,7 @@ impl Application {
             made_operator_secret,
             streams_stop,
             demo,
+            recorder,
         })
     }
 
@@ -223,6 +230,9 @@ impl Application {
         if let Some((publisher, receiver)) = self.operator {
             tokio::spawn(notices::run(publisher, receiver, shutdown.clone()));
         }
+        // The log is written until the last request has been answered, then emptied.
+        let served_all = CancellationToken::new();
+        let recording = self.recorder.map(|recorder| tokio::spawn(recorder.run(served_all.clone())));
         let streams_stop = self.streams_stop;
         let stopping = shutdown.clone();
         tokio::spawn(async move {
@@ -231,7 +241,11 @@ impl Application {
         });
         let served = crate::server::serve(self.listener, self.router, self.server, shutdown.clone()).await;
         shutdown.cancel();
+        served_all.cancel();
         let _ = delivering.await;
+        if let Some(recording) = recording {
+            let _ = recording.await;
+        }
         served
     }
 }

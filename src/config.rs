@@ -194,6 +194,9 @@ pub struct ServeArgs {
     /// Fill an empty event-type catalog with the common payment event types on first start
     #[arg(long, env = "HERALD_SEED_CATALOG", default_value_t = true, action = clap::ArgAction::Set)]
     pub seed_catalog: bool,
+    /// Record every merchant API request (kept, with its bodies redacted, as long as events are)
+    #[arg(long, env = "HERALD_REQUEST_LOGS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub request_logs: bool,
     /// Start with a demo account, two webhooks to a sink Herald hosts itself and a stream of sample events
     /// (some failing), and short retries; the data goes to ./herald-demo unless --data-dir says otherwise
     #[arg(long)]
@@ -268,6 +271,8 @@ pub struct Settings {
     pub idempotency_key_lifetime: Duration,
     /// Seed an empty catalog with common payment event types on start.
     pub seed_catalog: bool,
+    /// Record merchant API requests.
+    pub request_logs: bool,
     /// Where deliveries may go.
     pub destinations: crate::deliver::destination::DestinationPolicy,
     pub database_pool: crate::store::postgres::PoolSettings,
@@ -336,6 +341,7 @@ impl Settings {
             token_lifetime: args.token_lifetime,
             idempotency_key_lifetime: args.idempotency_key_lifetime,
             seed_catalog: args.seed_catalog,
+            request_logs: args.request_logs,
             destinations: crate::deliver::destination::DestinationPolicy {
                 allow: args.allow_subnets.0,
                 only_allowed: args.deliver_only_to_allowed,

@@ -18,10 +18,10 @@ use tokio_util::sync::CancellationToken;
 
 use crate::domain::event_type::Subscription;
 use crate::domain::model::{Account, DeliveryFormat, EventType, SigningAlgorithm, Webhook, WebhookStatus};
-use crate::domain::{AccountId, EventTypeName, Timestamp, WebhookId, WebhookUrl};
+use crate::domain::{AccountId, EventTypeName, Mode, Timestamp, WebhookId, WebhookUrl};
 use crate::keyring::{Keyring, random_token};
 use crate::publish::{EventDraft, Publisher, ResponseShape};
-use crate::store::{NewAccount, NewWebhook, Store, StoreError};
+use crate::store::{NewAccount, NewApiKey, NewWebhook, Store, StoreError};
 
 /// Retries of the demo: quick, so that failures are exhausted within a minute.
 pub const RETRY_SCHEDULE: &str = "2s,10s,30s";
@@ -102,7 +102,9 @@ pub async fn prepare(store: &dyn Store, keyring: &Keyring, base: &str) -> Result
         client_id: format!("hcl_{}", random_token(18)),
         created_at: now,
     };
-    store.create_account(NewAccount { account: account.clone(), secret_hash: hash }).await?;
+    let key = NewApiKey::first(&account.id, &account.id, Mode::Live, account.client_id.clone(), hash, now);
+    let new = NewAccount { account: account.clone(), test_environment: AccountId::generate(), keys: vec![key] };
+    store.create_account(new).await?;
     let webhooks = [
         ("orders", "Order service (fails one event in five)", DeliveryFormat::Standard, vec![Subscription::All]),
         ("billing", "Billing service (Stripe format)", DeliveryFormat::Stripe, billing_types()),
@@ -162,6 +164,8 @@ pub async fn run(store: Arc<dyn Store>, publisher: Arc<Publisher>, account: Acco
         let Some(resource) = entry.sample.clone().and_then(|s| RawValue::from_string(s).ok()) else { continue };
         let draft = EventDraft {
             account_id: account.clone(),
+            mode: Mode::Live,
+            request: None,
             event_type: entry.name.clone(),
             resource,
             summary: None,

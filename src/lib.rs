@@ -25,6 +25,7 @@ pub mod pacing;
 pub mod paypal_identity;
 pub mod publish;
 pub mod publish_cache;
+pub mod request_log;
 pub mod resource_schema;
 pub mod retention;
 pub mod retry;

@@ -17,6 +17,13 @@ use prometheus_client::registry::Registry;
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct EventTypeLabel {
     event_type: String,
+    /// `live` or `test`.
+    mode: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ModeLabel {
+    mode: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -49,6 +56,7 @@ pub struct Metrics {
     store_up: Gauge,
     auth_failures: Counter,
     auth_throttled: Family<ThrottledLabel, Counter>,
+    merchant_requests: Family<ModeLabel, Counter>,
 }
 
 /// Attempts of the last minute, counted per second: the health page's deliveries per second.
@@ -134,6 +142,12 @@ impl Default for Metrics {
             "Requests refused with 429 after too many failed authentications, by the bucket that was empty",
             auth_throttled.clone(),
         );
+        let merchant_requests = Family::<ModeLabel, Counter>::default();
+        registry.register(
+            "merchant_requests",
+            "Merchant API requests recorded in the request log, by the mode of their key",
+            merchant_requests.clone(),
+        );
         Self {
             registry,
             published,
@@ -148,6 +162,7 @@ impl Default for Metrics {
             store_up,
             auth_failures,
             auth_throttled,
+            merchant_requests,
         }
     }
 }
@@ -157,12 +172,18 @@ impl Metrics {
         self.auth_failures.inc();
     }
 
+    /// `mode`: `live` or `test`.
+    pub fn request_logged(&self, mode: &'static str) {
+        self.merchant_requests.get_or_create(&ModeLabel { mode }).inc();
+    }
+
     pub fn auth_throttled(&self, by: &'static str) {
         self.auth_throttled.get_or_create(&ThrottledLabel { by }).inc();
     }
 
-    pub fn event_published(&self, event_type: &str) {
-        self.published.get_or_create(&EventTypeLabel { event_type: event_type.to_owned() }).inc();
+    /// `mode`: `live` or `test`.
+    pub fn event_published(&self, event_type: &str, mode: &'static str) {
+        self.published.get_or_create(&EventTypeLabel { event_type: event_type.to_owned(), mode }).inc();
     }
 
     /// Counts a finished attempt; `since_publish` is given for first attempts.
@@ -246,8 +267,8 @@ mod tests {
     #[test]
     fn counts_appear_in_the_exposition_with_bounded_labels() {
         let metrics = Metrics::default();
-        metrics.event_published("charge.succeeded");
-        metrics.event_published("charge.succeeded");
+        metrics.event_published("charge.succeeded", "live");
+        metrics.event_published("charge.succeeded", "live");
         let guard = metrics.attempt_started();
         assert!(metrics.render().contains("herald_attempts_in_flight 1"));
         drop(guard);
@@ -258,7 +279,10 @@ mod tests {
             Some(Duration::from_millis(9)),
         );
         let text = metrics.render();
-        assert!(text.contains("herald_events_published_total{event_type=\"charge.succeeded\"} 2"), "{text}");
+        assert!(
+            text.contains("herald_events_published_total{event_type=\"charge.succeeded\",mode=\"live\"} 2"),
+            "{text}"
+        );
         assert!(text.contains("herald_delivery_attempts_total{outcome=\"retrying\",status_class=\"5xx\"} 1"), "{text}");
         assert!(text.contains("herald_attempt_duration_seconds_count 1"), "{text}");
         assert!(text.contains("herald_publish_to_first_attempt_seconds_count 1"), "{text}");

@@ -20,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 use crate::domain::event_type::Subscription;
 use crate::domain::model::{Account, DeliveryFormat, SigningAlgorithm, Webhook, WebhookStatus};
 use crate::domain::{AccountId, DeliveryId, EventId, EventTypeName, Timestamp, WebhookId, WebhookUrl};
-use crate::keyring::{Keyring, random_token};
+use crate::keyring::Keyring;
 use crate::store::{EventTypeDraft, HealthChange, NewAccount, NewWebhook, Store, StoreError, WebhookChanges};
 
 pub const WEBHOOK_FAILING: &str = "webhook.failing";
@@ -167,11 +167,12 @@ async fn operator_account(store: &dyn Store, now: Timestamp) -> Result<AccountId
     let account = Account {
         id: AccountId::generate(),
         name: "Herald operator".into(),
-        client_id: random_token(18),
+        client_id: String::new(),
         created_at: now,
     };
-    // No one holds a client secret for it: the hash of nothing anyone knows.
-    store.create_account(NewAccount { account: account.clone(), secret_hash: rand::random() }).await?;
+    // No one holds a credential for it: it has no keys.
+    let new = NewAccount { account: account.clone(), test_environment: AccountId::generate(), keys: Vec::new() };
+    store.create_account(new).await?;
     let stored = store.insert_meta_if_absent(OPERATOR_ACCOUNT, account.id.as_str().as_bytes().to_vec()).await?;
     Ok(AccountId::from_trusted(String::from_utf8_lossy(&stored).into_owned()))
 }

@@ -17,7 +17,7 @@ use crate::deliver::queue::{DeliveryJob, JobQueue, Reservation};
 use crate::deliver::send::Sender;
 use crate::deliver::target::{Target, TargetError};
 use crate::domain::model::{DeliveryFormat, Event, EventType, Trigger};
-use crate::domain::{AccountId, DeliveryId, EventId, EventTypeName, Timestamp, WebhookId, WebhookUrl};
+use crate::domain::{AccountId, DeliveryId, EventId, EventTypeName, Mode, RequestId, Timestamp, WebhookId, WebhookUrl};
 use crate::fanout;
 use crate::internal_error::InternalError;
 use crate::keyring::Keyring;
@@ -32,13 +32,25 @@ pub const EVENT_VERSION: &str = "1.0";
 
 /// One event as the operator submits it, already parsed at the API edge.
 pub struct EventDraft {
+    /// The account as the operator names it; the event goes to its environment for `mode`.
     pub account_id: AccountId,
+    /// Live events reach live webhooks, test events (`"livemode": false`) test webhooks.
+    pub mode: Mode,
+    /// The API request that published it, which a Stripe envelope names.
+    pub request: Option<RequestRef>,
     pub event_type: EventTypeName,
     /// The resource exactly as published; its bytes are kept, not re-serialised.
     pub resource: Box<RawValue>,
     pub summary: Option<String>,
     pub resource_type: Option<String>,
     pub resource_version: Option<String>,
+}
+
+/// The request behind an event: its id and `Idempotency-Key`.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct RequestRef {
+    pub id: RequestId,
+    pub idempotency_key: Option<String>,
 }
 
 /// An `Idempotency-Key` and a digest of the request it came with.
@@ -115,7 +127,12 @@ pub struct Publisher {
     metrics: Arc<Metrics>,
     /// The catalog's entries and the accounts' targets this node read lately.
     cache: Arc<PublishCache>,
+    /// Accounts' test environments, which never change once made.
+    test_environments: std::sync::Mutex<HashMap<AccountId, AccountId>>,
 }
+
+/// The most test environments kept in memory; past it, the copies start over.
+const MAX_TEST_ENVIRONMENTS_KEPT: usize = 10_000;
 
 /// The most schema violations reported for one resource.
 const MAX_VIOLATIONS: usize = 20;
@@ -168,6 +185,7 @@ impl Publisher {
             schemas,
             metrics,
             cache,
+            test_environments: Default::default(),
         }
     }
 
@@ -187,9 +205,13 @@ impl Publisher {
         let position = |index| (shape == ResponseShape::Batch).then_some(index);
         let catalog = self.catalog_entries(&drafts, position).await?;
         self.check_schemas(&drafts, &catalog, position)?;
-        let targets = self.targets_by_account(&drafts, now, position).await?;
-        let events: Vec<Event> =
-            drafts.iter().map(|draft| self.build_event(draft, &catalog[&draft.event_type], now, false)).collect();
+        let environments = self.environments(&drafts, position).await?;
+        let targets = self.targets_by_account(&drafts, &environments, now, position).await?;
+        let events: Vec<Event> = drafts
+            .iter()
+            .zip(&environments)
+            .map(|(draft, environment)| self.build_event(draft, environment, &catalog[&draft.event_type], now, false))
+            .collect();
         let pairs = events.iter().flat_map(|event| {
             fanout::recipients(&targets[&event.account_id], &event.event_type).into_iter().map(move |t| (event, t))
         });
@@ -201,13 +223,14 @@ impl Publisher {
             response: response.clone(),
             forget_before: now.minus(self.idempotency_lifetime),
         });
-        let types: Vec<EventTypeName> = events.iter().map(|event| event.event_type.clone()).collect();
+        let types: Vec<(EventTypeName, Mode)> =
+            events.iter().zip(&drafts).map(|(event, draft)| (event.event_type.clone(), draft.mode)).collect();
         let batch = PublishBatch { idempotency, events, deliveries: plan.deliveries };
         match self.store.publish(batch).await? {
             PublishOutcome::Replayed { response } => Ok(Published::Replayed(response)),
             PublishOutcome::Committed => {
                 self.hand_over(plan.jobs, plan.reservation, plan.waiting);
-                types.iter().for_each(|name| self.metrics.event_published(name.as_str()));
+                types.iter().for_each(|(name, mode)| self.metrics.event_published(name.as_str(), mode.as_str()));
                 Ok(Published::Created(response))
             }
         }
@@ -247,6 +270,8 @@ impl Publisher {
     pub async fn simulate(
         &self,
         account: &AccountId,
+        mode: Mode,
+        request: Option<RequestRef>,
         entry: &EventType,
         target: SimulationTarget,
     ) -> Result<Event, PublishError> {
@@ -264,13 +289,15 @@ impl Publisher {
         let resource = RawValue::from_string(sample).map_err(|e| StoreError::Corrupt(format!("sample: {e}")))?;
         let draft = EventDraft {
             account_id: account.clone(),
+            mode,
+            request,
             event_type: entry.name.clone(),
             resource,
             summary: None,
             resource_type: None,
             resource_version: None,
         };
-        let event = self.build_event(&draft, entry, now, true);
+        let event = self.build_event(&draft, account, entry, now, true);
         match target {
             Resolved::Webhook(target) => {
                 let plan = self.plan(std::iter::once((&event, &target)), Trigger::Manual, true, now);
@@ -419,15 +446,49 @@ impl Publisher {
         Ok(())
     }
 
+    /// Each draft's environment: the account itself for live events, its test environment for test events.
+    async fn environments(
+        &self,
+        drafts: &[EventDraft],
+        position: impl Fn(usize) -> Option<usize>,
+    ) -> Result<Vec<AccountId>, PublishError> {
+        let mut found = Vec::with_capacity(drafts.len());
+        for (index, draft) in drafts.iter().enumerate() {
+            if draft.mode.is_live() {
+                found.push(draft.account_id.clone());
+                continue;
+            }
+            let known =
+                self.test_environments.lock().unwrap_or_else(|p| p.into_inner()).get(&draft.account_id).cloned();
+            let environment = match known {
+                Some(environment) => environment,
+                None => {
+                    let unknown =
+                        || PublishError::UnknownAccount { index: position(index), id: draft.account_id.to_string() };
+                    let environment =
+                        self.store.environment(&draft.account_id, Mode::Test).await?.ok_or_else(unknown)?;
+                    let mut known = self.test_environments.lock().unwrap_or_else(|p| p.into_inner());
+                    if known.len() >= MAX_TEST_ENVIRONMENTS_KEPT {
+                        known.clear();
+                    }
+                    known.insert(draft.account_id.clone(), environment.clone());
+                    environment
+                }
+            };
+            found.push(environment);
+        }
+        Ok(found)
+    }
+
     async fn targets_by_account(
         &self,
         drafts: &[EventDraft],
+        environments: &[AccountId],
         now: Timestamp,
         position: impl Fn(usize) -> Option<usize>,
     ) -> Result<HashMap<AccountId, Targets>, PublishError> {
         let mut found = HashMap::new();
-        for (index, draft) in drafts.iter().enumerate() {
-            let account = &draft.account_id;
+        for (index, (draft, account)) in drafts.iter().zip(environments).enumerate() {
             if found.contains_key(account) {
                 continue;
             }
@@ -437,7 +498,8 @@ impl Publisher {
                 continue;
             }
             let since = self.cache.generation();
-            if self.store.get_account(account).await?.is_none() {
+            // A test environment was found above; a live account is looked for here.
+            if draft.mode.is_live() && self.store.get_account(account).await?.is_none() {
                 return Err(PublishError::UnknownAccount { index: position(index), id: account.to_string() });
             }
             let (targets, stale_at) = self.load_targets(account, now).await?;
@@ -466,7 +528,14 @@ impl Publisher {
         Ok((Targets::from(targets), stored.iter().filter_map(|t| t.secrets_change_at).min()))
     }
 
-    fn build_event(&self, draft: &EventDraft, entry: &EventType, now: Timestamp, simulated: bool) -> Event {
+    fn build_event(
+        &self,
+        draft: &EventDraft,
+        environment: &AccountId,
+        entry: &EventType,
+        now: Timestamp,
+        simulated: bool,
+    ) -> Event {
         let id = EventId::generate();
         let self_href = format!("{}/v1/notifications/webhooks-events/{id}", self.public_url);
         let envelope = Envelope {
@@ -479,6 +548,8 @@ impl Publisher {
             summary: draft.summary.as_deref().unwrap_or(&entry.description),
             resource: &draft.resource,
             simulated,
+            livemode: draft.mode.is_live(),
+            request: draft.request.as_ref(),
             links: [
                 Link { href: self_href.clone(), rel: "self", method: "GET" },
                 Link { href: format!("{self_href}/resend"), rel: "resend", method: "POST" },
@@ -487,7 +558,7 @@ impl Publisher {
         let body = serde_json::to_vec(&envelope).expect("the envelope serialises");
         Event {
             id,
-            account_id: draft.account_id.clone(),
+            account_id: environment.clone(),
             event_type: draft.event_type.clone(),
             created_at: now,
             body: Bytes::from(body),
@@ -529,6 +600,11 @@ pub struct Envelope<'a> {
     /// Present (and true) only on events made by simulate-event.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     simulated: bool,
+    /// False for an event published in test mode, which only test webhooks receive.
+    livemode: bool,
+    /// The API request that published the event (absent for Herald's own notices).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request: Option<&'a RequestRef>,
     links: [Link; 2],
 }
 
@@ -566,6 +642,8 @@ impl crate::notices::NoticePublisher for Publisher {
     ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         let draft = EventDraft {
             account_id: account.clone(),
+            mode: Mode::Live,
+            request: None,
             event_type: kind,
             resource,
             summary: None,

@@ -1,4 +1,4 @@
-//! The retention job: keeps the stored history within the configured age and, where the store partitions
+//! The retention job: keeps the stored history (and the request log) within the configured age and, where the store partitions
 //! it by time, its partitions ready before the writes that need them; and removes the bookkeeping that
 //! expires (idempotency keys after their lifetime, access tokens past their expiry or revoked, listeners
 //! abandoned for an hour, signing secrets rolled over), so that no table grows without bound.
@@ -44,11 +44,14 @@ pub async fn run(store: Arc<dyn Store>, rules: RetentionRules, shutdown: Cancell
             tracing::warn!(error = %error, "could not create the history's next partitions; will try again");
         }
         let bookkeeping_left = expire_bookkeeping(store.as_ref(), rules).await;
-        let pause = match rules.history.is_zero() {
-            true => idle,
-            false => expire(store.as_ref(), rules.history, idle).await,
+        let (pause, logs_left) = match rules.history.is_zero() {
+            true => (idle, false),
+            false => (
+                expire(store.as_ref(), rules.history, idle).await,
+                expire_request_logs(store.as_ref(), rules.history).await,
+            ),
         };
-        let pause = if bookkeeping_left { BETWEEN_BATCHES } else { pause };
+        let pause = if bookkeeping_left || logs_left { BETWEEN_BATCHES } else { pause };
         tokio::select! {
             _ = shutdown.cancelled() => return,
             _ = tokio::time::sleep(pause) => {}
@@ -80,6 +83,23 @@ async fn expire_bookkeeping(store: &dyn Store, rules: RetentionRules) -> bool {
         }
         Err(error) => {
             tracing::warn!(error = %error, "retention could not remove expired bookkeeping; will try again");
+            false
+        }
+    }
+}
+
+/// One batch of request logs older than the history is kept; returns whether more may be left.
+async fn expire_request_logs(store: &dyn Store, retention: Duration) -> bool {
+    let cutoff = Timestamp::now().minus(retention);
+    match store.expire_request_logs(cutoff, BATCH).await {
+        Ok(removed) => {
+            if removed > 0 {
+                tracing::info!(request_logs = removed, "retention removed old request logs");
+            }
+            removed == u64::from(BATCH)
+        }
+        Err(error) => {
+            tracing::warn!(error = %error, "retention could not remove old request logs; will try again");
             false
         }
     }

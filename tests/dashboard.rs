@@ -699,3 +699,278 @@ async fn sign_ins_that_keep_failing_are_throttled_on_the_page() {
     let (status, _, location) = operator.post("/dashboard/operator/login", &form).await;
     assert_eq!((status, location.as_deref()), (StatusCode::SEE_OTHER, Some("/dashboard/operator/accounts")));
 }
+
+/// A seeded account: its live key's credentials and its webhook, with attempts `HISTORY` hours ago.
+struct Seeded {
+    client_id: String,
+    client_secret: String,
+    webhook_id: String,
+}
+
+/// (hours ago, 2xx attempts, failed attempts) of the seeded history.
+const HISTORY: [(i64, u64, u64); 4] = [(1, 3, 1), (5, 2, 0), (30, 4, 2), (100, 1, 3)];
+
+/// Writes an account, a webhook and a history of attempts over the past days straight into the store of
+/// `data_dir`, as a Herald running for a week would have left them, before `herald serve` opens it.
+async fn seed_history(data_dir: &std::path::Path, receiver: &str) -> Seeded {
+    use herald::domain::model::*;
+    use herald::domain::*;
+    use herald::store::*;
+
+    let keyring = herald::keyring::Keyring::load_or_create(None, data_dir).unwrap();
+    let store = herald::store::sqlite::SqliteStore::open(data_dir).unwrap();
+    let now = Timestamp::now();
+    let (client_id, client_secret) = ("hcl_seeded".to_owned(), "hsk_seeded-secret-for-the-browser".to_owned());
+    let account = Account {
+        id: AccountId::generate(),
+        name: "Seeded Shop".into(),
+        client_id: client_id.clone(),
+        created_at: now,
+    };
+    let key = NewApiKey::first(
+        &account.id,
+        &account.id,
+        Mode::Live,
+        client_id.clone(),
+        keyring.hash_credential(&client_secret),
+        now,
+    );
+    let id = account.id.clone();
+    store
+        .create_account(NewAccount { account, test_environment: AccountId::generate(), keys: vec![key] })
+        .await
+        .unwrap();
+    let webhook = Webhook {
+        id: WebhookId::generate(),
+        account_id: id.clone(),
+        url: WebhookUrl::parse(receiver).unwrap(),
+        event_types: vec![herald::domain::event_type::Subscription::All],
+        status: WebhookStatus::Enabled,
+        format: DeliveryFormat::Standard,
+        signing: SigningAlgorithm::HmacSha256,
+        api_version: None,
+        policy: Default::default(),
+        description: Some("Seeded history".into()),
+        disabled_reason: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let sealed_secret = keyring.seal(&[7; 32]);
+    store.create_webhook(NewWebhook { webhook: webhook.clone(), sealed_secret, limit: 10 }).await.unwrap();
+    for (hours_ago, succeeded, failed) in HISTORY {
+        let at = now.minus(Duration::from_secs(hours_ago as u64 * 3600));
+        for (ok, count) in [(true, succeeded), (false, failed)] {
+            for _ in 0..count {
+                let event = Event {
+                    id: EventId::generate_at(at),
+                    account_id: id.clone(),
+                    event_type: EventTypeName::parse("test.ping").unwrap(),
+                    created_at: at,
+                    body: Bytes::from_static(b"{\"id\":\"ping_seed\"}"),
+                    resource_id: None,
+                    simulated: false,
+                };
+                let lease = Lease { token: 7, until: now.plus(Duration::from_secs(60)) };
+                let delivery = NewDelivery {
+                    id: DeliveryId::generate(),
+                    event_id: event.id.clone(),
+                    webhook_id: webhook.id.clone(),
+                    account_id: id.clone(),
+                    trigger: Trigger::Scheduled,
+                    next_attempt_at: at,
+                    lease: Some(lease),
+                    single_attempt: false,
+                };
+                let delivery_id = delivery.id.clone();
+                let event_id = event.id.clone();
+                store
+                    .publish(PublishBatch { idempotency: None, events: vec![event], deliveries: vec![delivery] })
+                    .await
+                    .unwrap();
+                let status = if ok { 200 } else { 500 };
+                let attempt = Attempt {
+                    id: AttemptId::generate_at(at),
+                    delivery_id,
+                    number: 1,
+                    started_at: at,
+                    duration_ms: 12,
+                    trigger: Trigger::Scheduled,
+                    request_url: receiver.into(),
+                    request_headers: vec![],
+                    response: Some(AttemptResponse {
+                        status,
+                        headers: vec![],
+                        body: b"seeded".to_vec(),
+                        truncated: false,
+                    }),
+                    error: None,
+                    node: None,
+                };
+                let transition = if ok { DeliveryTransition::Succeeded } else { DeliveryTransition::Exhausted };
+                let record = AttemptRecord {
+                    attempt,
+                    event_id,
+                    status_code: Some(status),
+                    lease_token: 7,
+                    transition,
+                    disable_webhook: None,
+                    failing_limit: None,
+                };
+                store.record_attempt(record).await.unwrap();
+            }
+        }
+    }
+    drop(store);
+    Seeded { client_id, client_secret, webhook_id: webhook.id.to_string() }
+}
+
+/// The totals a chart shows, and the sum of its bars.
+async fn chart_counts(client: &Client, id: &str) -> ((u64, u64), (u64, u64)) {
+    let figure = client.wait().for_element(Locator::Css(&format!("#{id}"))).await.unwrap();
+    let number = |text: Option<String>| text.unwrap_or_default().parse::<u64>().unwrap();
+    let totals =
+        (number(figure.attr("data-succeeded").await.unwrap()), number(figure.attr("data-failed").await.unwrap()));
+    let mut bars = (0, 0);
+    for bar in client.find_all(Locator::Css(&format!("#{id} g.hour"))).await.unwrap() {
+        bars.0 += number(bar.attr("data-succeeded").await.unwrap());
+        bars.1 += number(bar.attr("data-failed").await.unwrap());
+    }
+    (totals, bars)
+}
+
+/// Screenshots of the page on view at desktop and phone widths.
+async fn desktop_and_phone(client: &Client, name: &str) {
+    client.set_window_size(1280, 1100).await.unwrap();
+    save_screenshot(client, &format!("{name}-desktop.png")).await;
+    client.set_window_size(390, 1500).await.unwrap();
+    save_screenshot(client, &format!("{name}-phone.png")).await;
+    client.set_window_size(1280, 1000).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Chromium and ChromeDriver: apt-get install chromium chromium-driver, run with --include-ignored"]
+async fn a_merchant_uses_keys_logs_test_mode_and_charts_in_a_real_browser() {
+    let driver = start_driver();
+    let data = tempfile::tempdir().unwrap();
+    let arrivals: Requests = Arc::default();
+    let receiver = start_recording_receiver(arrivals.clone(), fail_marked).await;
+    let seeded = seed_history(data.path(), &receiver).await;
+    let herald = HeraldProcess::start(data.path(), TOKEN, &[], &[]);
+    let base = herald.base.clone();
+    let http = reqwest::Client::new();
+    let profile = tempfile::tempdir().unwrap();
+    let client = browser(&driver, profile.path()).await;
+
+    // Opening Herald's address lands a browser in the console (its sign-in, at first).
+    client.goto(&base).await.unwrap();
+    let landed = client.current_url().await.unwrap();
+    assert_eq!(landed.path(), "/dashboard/login", "{landed}");
+    let account = json!({ "client_id": seeded.client_id, "client_secret": seeded.client_secret });
+    sign_in(&client, &base, &account).await;
+
+    // The endpoint page draws the seeded week: the last day's hours, and the whole week.
+    client.goto(&format!("{base}/dashboard/webhooks/{}", seeded.webhook_id)).await.unwrap();
+    let in_day: (u64, u64) = HISTORY.iter().filter(|h| h.0 < 24).fold((0, 0), |t, h| (t.0 + h.1, t.1 + h.2));
+    let in_week: (u64, u64) = HISTORY.iter().fold((0, 0), |t, h| (t.0 + h.1, t.1 + h.2));
+    assert_eq!(chart_counts(&client, "chart-24h").await, (in_day, in_day));
+    assert_eq!(chart_counts(&client, "chart-7d").await, (in_week, in_week));
+    assert_eq!(count(&client, "#chart-24h g.hour").await, 2);
+    assert_eq!(count(&client, "#chart-7d g.hour").await, 4);
+    client.execute("document.getElementById('delivery-charts').scrollIntoView()", vec![]).await.unwrap();
+    desktop_and_phone(&client, "endpoint-charts").await;
+
+    // API keys: make a read-only key (its secret shown once), use it, roll it, revoke it.
+    client.goto(&format!("{base}/dashboard/api-keys")).await.unwrap();
+    assert_eq!(count(&client, "#api-keys tbody tr").await, 1);
+    click(&client, "#new-key-form summary").await;
+    fill(&client, "#key-name", "Reporting").await;
+    client.find(Locator::Css("#key-scope")).await.unwrap().select_by_value("read_only").await.unwrap();
+    navigate(&client, "#create-key").await;
+    let (key_id, key_secret) = (text(&client, "#shown-client-id").await, text(&client, "#shown-client-secret").await);
+    assert!(key_secret.starts_with("hsk_"), "{key_secret}");
+    assert_eq!(count(&client, "#api-keys tbody tr").await, 2);
+    assert_eq!(count(&client, "#api-keys tr[data-scope='read_only']").await, 1);
+    let hooks = format!("{base}/v1/notifications/webhooks");
+    let read = http.get(&hooks).basic_auth(&key_id, Some(&key_secret)).send().await.unwrap();
+    assert_eq!(read.status(), 200);
+    let write = json!({"url": receiver, "event_types": [{"name": "*"}]});
+    let refused = http.post(&hooks).basic_auth(&key_id, Some(&key_secret)).json(&write).send().await.unwrap();
+    assert_eq!(refused.status(), 403);
+    // And a create the full key gets wrong, whose bodies the log keeps.
+    let bad = json!({"url": "ftp://orders.example/hook", "event_types": [{"name": "*"}]});
+    let refused =
+        http.post(&hooks).basic_auth(&seeded.client_id, Some(&seeded.client_secret)).json(&bad).send().await.unwrap();
+    assert_eq!(refused.status(), 422);
+    let refused_id = refused.headers()["request-id"].to_str().unwrap().to_owned();
+    desktop_and_phone(&client, "api-keys").await;
+    client.goto(&format!("{base}/dashboard/api-keys")).await.unwrap();
+    let row = "#api-keys tr[data-scope='read_only']";
+    reload_until(&client, &format!("{base}/dashboard/api-keys"), &format!("{row} .last-used time"), 1).await;
+    click(&client, &format!("{row} details:nth-of-type(1) summary")).await;
+    navigate(&client, &format!("{row} button[data-action='roll']")).await;
+    let rolled = text(&client, "#shown-client-secret").await;
+    assert_ne!(rolled, key_secret);
+    assert_eq!(http.get(&hooks).basic_auth(&key_id, Some(&key_secret)).send().await.unwrap().status(), 401);
+    assert_eq!(http.get(&hooks).basic_auth(&key_id, Some(&rolled)).send().await.unwrap().status(), 200);
+    click(&client, &format!("{row} details:nth-of-type(2) summary")).await;
+    navigate(&client, &format!("{row} button[data-action='revoke']")).await;
+    assert!(!text(&client, "#notice").await.is_empty());
+    assert_eq!(count(&client, "#api-keys tbody tr").await, 1);
+    assert_eq!(http.get(&hooks).basic_auth(&key_id, Some(&rolled)).send().await.unwrap().status(), 401);
+
+    // Logs: the refused write is there, found by its filters, and opens with its bodies laid out.
+    let logs = format!("{base}/dashboard/logs?status=failed&method=POST&path=%2Fv1%2F");
+    reload_until(&client, &logs, &format!("tr[data-request='{refused_id}']"), 1).await;
+    assert_eq!(count(&client, "#logs tbody tr").await, 2, "the failed POSTs to the API: 403 and 422");
+    desktop_and_phone(&client, "logs").await;
+    client.goto(&logs).await.unwrap();
+    navigate(&client, &format!("tr[data-request='{refused_id}'] a")).await;
+    assert_eq!(text(&client, "#log-status").await, "422");
+    assert!(count(&client, "#request-body li").await > 3, "the request body, pretty-printed");
+    let asked: Value = serde_json::from_str(&text(&client, "#request-body").await).unwrap();
+    assert_eq!(asked, bad);
+    let answered: Value = serde_json::from_str(&text(&client, "#response-body").await).unwrap();
+    assert_eq!(answered["debug_id"].as_str(), Some(refused_id.as_str()));
+    desktop_and_phone(&client, "log-detail").await;
+    // The dashboard's own changes are in the log too, and their forms' tokens are not.
+    client.goto(&format!("{base}/dashboard/logs?method=POST&path=%2Fdashboard%2Fapi-keys")).await.unwrap();
+    assert!(count(&client, "#logs tbody tr").await >= 3, "create, roll and revoke");
+
+    // Test mode: a banner on every page, and none of the live objects.
+    client.goto(&format!("{base}/dashboard/webhooks")).await.unwrap();
+    assert_eq!(count(&client, "#test-banner").await, 0);
+    assert_eq!(count(&client, &format!("[data-webhook='{}']", seeded.webhook_id)).await, 1);
+    navigate(&client, "#test-mode").await;
+    assert!(!text(&client, "#test-banner").await.is_empty());
+    assert_eq!(
+        client.find(Locator::Css("#test-mode")).await.unwrap().attr("aria-checked").await.unwrap().as_deref(),
+        Some("true")
+    );
+    assert_eq!(count(&client, &format!("[data-webhook='{}']", seeded.webhook_id)).await, 0);
+    assert!(!text(&client, "#empty-webhooks").await.is_empty());
+    desktop_and_phone(&client, "test-mode").await;
+    client.goto(&format!("{base}/dashboard/logs")).await.unwrap();
+    assert!(!text(&client, "#test-banner").await.is_empty());
+    assert_eq!(count(&client, &format!("tr[data-request='{refused_id}']")).await, 0, "live requests are not test ones");
+    client.goto(&format!("{base}/dashboard/webhooks/{}", seeded.webhook_id)).await.unwrap();
+    assert_eq!(count(&client, "#chart-24h").await, 0, "the live webhook is not found in test mode");
+    client.goto(&format!("{base}/dashboard/webhooks")).await.unwrap();
+    navigate(&client, "#test-mode").await;
+    assert_eq!(count(&client, "#test-banner").await, 0);
+
+    // The pages speak the viewer's language.
+    client.goto(&format!("{base}/dashboard/lang/de?back=%2Fdashboard%2Flogs")).await.unwrap();
+    assert_eq!(text(&client, "main h1").await, "Protokolle");
+    client.goto(&format!("{base}/dashboard/lang/en?back=%2Fdashboard%2Fapi-keys")).await.unwrap();
+
+    // The operator's health page draws every account's deliveries per hour.
+    navigate(&client, "#logout").await;
+    client.goto(&format!("{base}/dashboard/operator/login")).await.unwrap();
+    fill(&client, "#admin_token", TOKEN).await;
+    navigate(&client, "#sign-in").await;
+    client.goto(&format!("{base}/dashboard/operator/health")).await.unwrap();
+    assert_eq!(chart_counts(&client, "chart-7d").await, (in_week, in_week));
+    assert_eq!(chart_counts(&client, "chart-24h").await, (in_day, in_day));
+    desktop_and_phone(&client, "health-charts").await;
+    client.close().await.unwrap();
+}

@@ -32,6 +32,12 @@ pub struct AccountView {
     /// Present only in the answer to the create call: it is not stored and cannot be shown again.
     #[serde(skip_serializing_if = "Option::is_none")]
     client_secret: Option<String>,
+    /// The first test key's client id (create call only): it sees only the account's test objects.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    test_client_id: Option<String>,
+    /// The first test key's secret, shown only in the answer to the create call.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    test_client_secret: Option<String>,
     created_at: Timestamp,
 }
 
@@ -42,6 +48,8 @@ impl From<Account> for AccountView {
             name: account.name,
             client_id: account.client_id,
             client_secret: None,
+            test_client_id: None,
+            test_client_secret: None,
             created_at: account.created_at,
         }
     }
@@ -54,7 +62,12 @@ pub async fn create(
     JsonBody(body, _): JsonBody<CreateAccount>,
 ) -> Result<(StatusCode, Json<AccountView>), ApiError> {
     let created = accounts::create(&state, &body.name).await?;
-    let view = AccountView { client_secret: Some(created.client_secret), ..AccountView::from(created.account) };
+    let view = AccountView {
+        client_secret: Some(created.live.client_secret),
+        test_client_id: Some(created.test.key.client_id),
+        test_client_secret: Some(created.test.client_secret),
+        ..AccountView::from(created.account)
+    };
     Ok((StatusCode::CREATED, Json(view)))
 }
 

@@ -117,6 +117,18 @@ impl ApiError {
         })
     }
 
+    /// The caller's key may not do this: a read-only key writing, a test key reaching for live keys.
+    pub fn not_authorized(why: &str) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "NOT_AUTHORIZED", "the API key is not allowed to do this".to_owned())
+            .with_detail(ErrorDetail {
+                field: Some("Authorization".into()),
+                value: None,
+                location: "header",
+                issue: "PERMISSION_DENIED".into(),
+                description: why.into(),
+            })
+    }
+
     pub fn not_found(what: &str) -> Self {
         let message = format!("the {what} does not exist");
         Self::new(StatusCode::NOT_FOUND, "RESOURCE_NOT_FOUND", message.clone()).with_detail(ErrorDetail {
@@ -270,6 +282,7 @@ impl ApiError {
         match error {
             ServiceError::Refused(refusal) => Self::refused(refusal, pointer),
             ServiceError::NotFound(what) => Self::not_found(what),
+            ServiceError::NotAuthorized(why) => Self::not_authorized(why),
             ServiceError::Publish(error) => error.into(),
             ServiceError::Identity(error) => error.into(),
             ServiceError::Internal(error) => Self::internal(error),

@@ -15,8 +15,8 @@ use super::event_types::is_object;
 use super::extract::{JsonBody, Operator, RequestBody, WithinMemoryBudget};
 use super::openapi::Errors;
 use super::state::AppState;
-use crate::domain::{AccountId, EventTypeName};
-use crate::publish::{EventDraft, IdempotencyKey, Published, ResponseShape};
+use crate::domain::{AccountId, EventTypeName, Mode};
+use crate::publish::{EventDraft, IdempotencyKey, Published, RequestRef, ResponseShape};
 
 /// The most events one batch may carry.
 pub const MAX_BATCH: usize = 1000;
@@ -34,6 +34,9 @@ pub struct PublishEvent {
     summary: Option<String>,
     resource_type: Option<String>,
     resource_version: Option<String>,
+    /// `false` publishes in test mode: only the account's test webhooks receive the event.
+    #[schema(default = true)]
+    livemode: Option<bool>,
 }
 
 impl RequestBody for PublishEvent {}
@@ -65,7 +68,8 @@ pub async fn publish_one(
     JsonBody(event, raw): JsonBody<PublishEvent>,
 ) -> Result<Response, ApiError> {
     let key = idempotency_key(&headers, "/v1/events", &raw)?;
-    let draft = to_draft(event, None, state.limits.max_body_bytes)?;
+    let request = this_request(&key);
+    let draft = to_draft(event, None, state.limits.max_body_bytes, &request)?;
     let published = state.publisher.publish(vec![draft], key, ResponseShape::Single).await?;
     Ok(accepted(published))
 }
@@ -79,6 +83,7 @@ pub async fn publish_batch(
     JsonBody(batch, raw): JsonBody<PublishBatch>,
 ) -> Result<Response, ApiError> {
     let key = idempotency_key(&headers, "/v1/events/batch", &raw)?;
+    let request = this_request(&key);
     if batch.events.is_empty() || batch.events.len() > MAX_BATCH {
         let detail =
             ErrorDetail::body("/events", "INVALID_BATCH_SIZE", format!("a batch holds 1 to {MAX_BATCH} events"));
@@ -88,7 +93,7 @@ pub async fn publish_batch(
         .events
         .into_iter()
         .enumerate()
-        .map(|(index, event)| to_draft(event, Some(index), state.limits.max_body_bytes))
+        .map(|(index, event)| to_draft(event, Some(index), state.limits.max_body_bytes, &request))
         .collect::<Result<Vec<_>, _>>()?;
     let published = state.publisher.publish(drafts, key, ResponseShape::Batch).await?;
     Ok(accepted(published))
@@ -125,7 +130,18 @@ fn idempotency_key(headers: &HeaderMap, path: &str, body: &Bytes) -> Result<Opti
     Ok(Some(IdempotencyKey { key: key.to_owned(), request_hash: hasher.finalize().into() }))
 }
 
-fn to_draft(event: PublishEvent, index: Option<usize>, max_resource_bytes: usize) -> Result<EventDraft, ApiError> {
+/// The publishing request, as its events name it.
+fn this_request(key: &Option<IdempotencyKey>) -> Option<RequestRef> {
+    let idempotency_key = key.as_ref().map(|key| key.key.clone());
+    super::request_id::current().map(|id| RequestRef { id, idempotency_key })
+}
+
+fn to_draft(
+    event: PublishEvent,
+    index: Option<usize>,
+    max_resource_bytes: usize,
+    request: &Option<RequestRef>,
+) -> Result<EventDraft, ApiError> {
     let at = |field| event_pointer(index, field);
     let account_id = AccountId::parse(&event.account_id).map_err(|e| {
         ApiError::validation(
@@ -159,6 +175,8 @@ fn to_draft(event: PublishEvent, index: Option<usize>, max_resource_bytes: usize
     }
     Ok(EventDraft {
         account_id,
+        mode: Mode::of_livemode(event.livemode.unwrap_or(true)),
+        request: request.clone(),
         event_type,
         resource: event.resource,
         summary: event.summary,

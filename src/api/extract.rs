@@ -14,9 +14,11 @@ use serde::de::DeserializeOwned;
 use subtle::ConstantTimeEq;
 
 use super::error::{ApiError, ErrorDetail};
+use super::request_log;
 use super::state::{AppState, digest};
 use crate::auth_throttle::Attempt;
-use crate::domain::AccountId;
+use crate::domain::{AccountId, ApiKey, KeyScope, Timestamp};
+use crate::store::KeyCredentials;
 
 /// A request body type, with the size limit that applies to it.
 pub trait RequestBody: DeserializeOwned {
@@ -172,6 +174,11 @@ pub fn peer(parts: &Parts) -> Option<IpAddr> {
     parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip())
 }
 
+/// The address a whole request came from.
+pub fn peer_of(request: &Request) -> Option<IpAddr> {
+    request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip())
+}
+
 /// New work may be taken on: the process is within its memory budget. An extractor, so that it is asked
 /// before the body is read into memory.
 pub struct WithinMemoryBudget;
@@ -229,9 +236,13 @@ pub async fn throttled<T>(
 }
 
 /// A merchant, authenticated by `Authorization: Basic base64(client_id:client_secret)` or by
-/// `Authorization: Bearer <access token>` from `POST /v1/oauth2/token`.
+/// `Authorization: Bearer <access token>` from `POST /v1/oauth2/token`: one of its API keys, which opens
+/// one environment (`account_id`, the account itself or its test environment). A read-only key is
+/// refused here on every write, so no handler can forget it.
 pub struct Merchant {
+    /// The environment the key opens: every merchant object is scoped by it.
     pub account_id: AccountId,
+    pub key: ApiKey,
 }
 
 impl FromRequestParts<AppState> for Merchant {
@@ -239,21 +250,34 @@ impl FromRequestParts<AppState> for Merchant {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let header = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or_default();
-        if let Some(token) = strip_scheme(header, "Bearer") {
+        let key = if let Some(token) = strip_scheme(header, "Bearer") {
             let hash = state.keyring.hash_credential(token);
-            let found = async { Ok(state.store.find_token(&hash, crate::domain::Timestamp::now()).await?) };
-            return throttled(state, &attempt_of(None, peer(parts)), found)
+            let found = async { Ok(state.store.find_token(&hash, Timestamp::now()).await?) };
+            throttled(state, &attempt_of(None, peer(parts)), found)
                 .await?
-                .map(|account_id| Self { account_id })
-                .ok_or_else(|| ApiError::unauthenticated("the access token is not valid, expired or revoked"));
+                .ok_or_else(|| ApiError::unauthenticated("the access token is not valid, expired or revoked"))?
+        } else {
+            ClientCredentials::from_request_parts(parts, state).await?.key
+        };
+        request_log::authenticated(&key);
+        if key.scope == KeyScope::ReadOnly && writes(parts) {
+            return Err(ApiError::not_authorized("this API key is read-only"));
         }
-        ClientCredentials::from_request_parts(parts, state).await.map(|c| Self { account_id: c.account_id })
+        Ok(Self { account_id: key.environment_id.clone(), key })
     }
 }
 
+/// Whether a request changes something. Checking a signature is a POST that writes nothing.
+fn writes(parts: &Parts) -> bool {
+    use axum::http::Method;
+    let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+    !safe && parts.uri.path() != "/v1/notifications/verify-webhook-signature"
+}
+
 /// A merchant authenticated by Basic client credentials only (the OAuth token endpoint needs these).
+/// During a roll's grace period the secret before it works too.
 pub struct ClientCredentials {
-    pub account_id: AccountId,
+    pub key: ApiKey,
 }
 
 impl FromRequestParts<AppState> for ClientCredentials {
@@ -273,10 +297,21 @@ impl FromRequestParts<AppState> for ClientCredentials {
             // Hashed before the lookup, so that an unknown client id takes as long as a wrong secret.
             let presented = state.keyring.hash_credential(secret);
             let found = state.store.find_credentials(client_id).await?;
-            Ok(found.filter(|c| bool::from(presented.ct_eq(&c.secret_hash))).map(|c| Self { account_id: c.account_id }))
+            Ok(found.filter(|c| matches_secret(c, &presented, Timestamp::now())).map(|c| Self { key: c.key }))
         };
-        throttled(state, &attempt_of(Some(client_id), peer(parts)), verify).await?.ok_or_else(refused)
+        let credentials =
+            throttled(state, &attempt_of(Some(client_id), peer(parts)), verify).await?.ok_or_else(refused)?;
+        request_log::authenticated(&credentials.key);
+        Ok(credentials)
     }
+}
+
+/// The presented secret is the key's, or the one before its last roll while that still works.
+pub fn matches_secret(credentials: &KeyCredentials, presented: &[u8; 32], now: Timestamp) -> bool {
+    let current = bool::from(presented.ct_eq(&credentials.secret_hash));
+    let previous =
+        credentials.previous_hash.filter(|_| credentials.key.previous_expires_at.is_some_and(|end| end > now));
+    current | previous.is_some_and(|hash| bool::from(presented.ct_eq(&hash)))
 }
 
 /// The credentials after `Scheme ` (the scheme name is case-insensitive).

@@ -9,6 +9,7 @@
 //! routers together.
 
 pub mod accounts;
+pub mod api_keys;
 pub mod certs;
 pub mod deliveries;
 pub mod error;
@@ -23,6 +24,8 @@ pub mod openapi;
 pub mod paging;
 pub mod reference;
 pub mod request_id;
+pub mod request_log;
+pub mod request_logs;
 pub mod state;
 pub mod verify;
 pub mod webhooks;
@@ -72,6 +75,11 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .routes(routes!(listeners::create))
         .routes(routes!(listeners::show, listeners::delete))
         .routes(routes!(listeners::stream))
+        .routes(routes!(api_keys::list, api_keys::create))
+        .routes(routes!(api_keys::show, api_keys::revoke))
+        .routes(routes!(api_keys::roll))
+        .routes(routes!(request_logs::list))
+        .routes(routes!(request_logs::show))
         .routes(routes!(verify::verify_signature))
         .routes(routes!(certs::show))
         .split_for_parts();

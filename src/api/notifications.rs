@@ -14,6 +14,7 @@ use super::paging::{Link, PageQuery, QueryParams, finish_page};
 use super::state::AppState;
 use crate::domain::model::Event;
 use crate::domain::{EventId, EventTypeName, Timestamp};
+use crate::publish::RequestRef;
 use crate::service::events::{self, TestTarget};
 use crate::store::EventFilter;
 
@@ -135,6 +136,9 @@ pub async fn resend(
     Path(id): Path<String>,
     OptionalJsonBody(body): OptionalJsonBody<Resend>,
 ) -> Result<Response, ApiError> {
+    if let Ok(event_id) = EventId::parse(&id) {
+        super::request_log::touched(&event_id);
+    }
     let event = events::resend(&state, &merchant.account_id, &id, body.webhook_ids.as_deref()).await?;
     Ok(event_response(StatusCode::ACCEPTED, event))
 }
@@ -167,6 +171,9 @@ pub async fn simulate(
         }
     };
     let version = body.resource_version.as_deref();
-    let event = events::send_test(&state, &merchant.account_id, target, &body.event_type, version).await?;
+    let request = super::request_id::current().map(|id| RequestRef { id, idempotency_key: None });
+    let (account, mode) = (&merchant.account_id, merchant.key.mode);
+    let event = events::send_test(&state, account, mode, request, target, &body.event_type, version).await?;
+    super::request_log::touched(&event.id);
     Ok(event_response(StatusCode::ACCEPTED, event))
 }

@@ -2,7 +2,7 @@
 //!
 //! A merchant exchanges its Basic client credentials for a bearer access token that expires after nine
 //! hours by default (as PayPal's do). Only a keyed hash of the token is stored. Rolling the client secret revokes
-//! every token of the account.
+//! every token of that key; revoking a key ends its tokens too. A token carries its key's mode and scope.
 
 use axum::Json;
 use axum::body::Bytes;
@@ -59,7 +59,13 @@ pub async fn issue(
     let token_hash = state.keyring.hash_credential(&access_token);
     state
         .store
-        .create_token(NewToken { token_hash, account_id: credentials.account_id, created_at: now, expires_at })
+        .create_token(NewToken {
+            token_hash,
+            key_id: credentials.key.id.clone(),
+            account_id: credentials.key.environment_id.clone(),
+            created_at: now,
+            expires_at,
+        })
         .await?;
     Ok(Json(TokenResponse {
         scope: "https://uri.herald/webhooks",
@@ -88,7 +94,8 @@ pub async fn terminate(
     };
     let hash = state.keyring.hash_credential(&token);
     let now = Timestamp::now();
-    if state.store.find_token(&hash, now).await?.as_ref() == Some(&credentials.account_id) {
+    let found = state.store.find_token(&hash, now).await?;
+    if found.is_some_and(|key| key.environment_id == credentials.key.environment_id) {
         state.store.revoke_token(&hash, now).await?;
     }
     Ok(StatusCode::NO_CONTENT)

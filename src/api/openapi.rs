@@ -11,7 +11,8 @@ use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
 
 use super::error::ErrorBody;
 use crate::domain::{
-    AccountId, AttemptId, DeliveryId, EventId, EventTypeName, ListenerId, Timestamp, WebhookId, WebhookUrl,
+    AccountId, ApiKeyId, AttemptId, DeliveryId, EventId, EventTypeName, ListenerId, RequestId, Timestamp, WebhookId,
+    WebhookUrl,
 };
 
 fn string_schema(description: &str, format: Option<SchemaFormat>) -> RefOr<Schema> {
@@ -36,6 +37,8 @@ string_schemas!(
     DeliveryId => "A delivery id, `dlv_` followed by 26 characters",
     AttemptId => "An attempt id, `att_` followed by 26 characters",
     ListenerId => "A listener id, `lsn_` followed by 26 characters",
+    ApiKeyId => "An API key id, `key_` followed by 26 characters",
+    RequestId => "A request id, `req_` followed by 26 characters: the `Request-Id` header of the answer",
     EventTypeName => "An event type, such as `charge.dispute.closed` or `PAYMENT.CAPTURE.COMPLETED`",
     WebhookUrl => "An absolute http(s) URL",
 );
@@ -117,6 +120,8 @@ impl Modify for Security {
         (name = "oauth", description = "Merchant access tokens"),
         (name = "webhooks", description = "A merchant's webhooks, their secrets and deliveries"),
         (name = "events", description = "A merchant's event notifications"),
+        (name = "api_keys", description = "A merchant's API keys: several per mode (live, test), each full or read-only"),
+        (name = "request_logs", description = "The merchant API requests made with an environment's keys"),
         (name = "health", description = "Liveness and readiness"),
         (name = "listeners", description = "Temporary delivery channels for `herald listen`"),
         (name = "streams", description = "Server-sent event streams (not fuzzed: they do not end)"),

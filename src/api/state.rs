@@ -23,6 +23,8 @@ pub struct ApiContext {
     pub memory: crate::memory_budget::MemoryBudget,
     /// This node's buckets of failed authentications.
     pub auth_throttle: crate::auth_throttle::AuthThrottle,
+    /// Takes the record of every merchant API request.
+    pub request_logs: crate::request_log::RequestRecorder,
     /// Places for listener streams open at once on this node.
     pub streams: Arc<tokio::sync::Semaphore>,
     /// Cancelled when Herald stops, so that endless responses (event streams) end and let it.

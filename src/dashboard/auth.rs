@@ -13,7 +13,7 @@ use super::frame::{AnonymousForm, Chrome, FormData, LOGIN_COOKIE, PageError, Pag
 use super::i18n::{self, Lang};
 use super::session::{self, Principal};
 use crate::api::error::ApiError;
-use crate::api::extract::{OPERATOR, Peer, attempt_of, throttled};
+use crate::api::extract::{OPERATOR, Peer, attempt_of, matches_secret, throttled};
 use crate::api::{AppState, state::digest};
 use crate::domain::Timestamp;
 
@@ -75,7 +75,7 @@ pub async fn merchant_login(
     let verify = async {
         let presented = state.keyring.hash_credential(secret);
         let found = if client_id.is_empty() { None } else { state.store.find_credentials(&client_id).await? };
-        Ok(found.filter(|c| bool::from(presented.ct_eq(&c.secret_hash))))
+        Ok(found.filter(|c| matches_secret(c, &presented, Timestamp::now())))
     };
     let attempt = attempt_of(Some(&client_id).filter(|id| !id.is_empty()).map(|id| id.as_str()), peer);
     match throttled(&state, &attempt, verify).await {
@@ -142,6 +142,16 @@ pub async fn logout(State(state): State<AppState>, request: axum::extract::Reque
 #[derive(Deserialize)]
 pub struct BackQuery {
     back: Option<String>,
+}
+
+/// Turns test mode on or off for this browser (a live key's holder may look at either mode; a test key
+/// sees test data whatever the switch says) and goes back to the page the switch was used on.
+pub async fn switch_mode(Path(mode): Path<String>, PageQuery(query): PageQuery<BackQuery>) -> Response {
+    let mode = crate::domain::Mode::parse(&mode).unwrap_or(crate::domain::Mode::Live);
+    let back = query.back.filter(|b| b.starts_with("/dashboard")).unwrap_or_else(|| "/dashboard".into());
+    let cookie =
+        format!("{}={}; Path=/dashboard; SameSite=Lax; Max-Age=31536000", super::frame::MODE_COOKIE, mode.as_str());
+    ([(SET_COOKIE, cookie)], Redirect::to(&back)).into_response()
 }
 
 /// Remembers the chosen language for a year and goes back to the page the switch was used on.

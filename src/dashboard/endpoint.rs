@@ -14,6 +14,7 @@ use super::webhooks::{PAGE_SIZE, STATS_WINDOW, failure_rate, notice, owned, subs
 use crate::api::AppState;
 use crate::domain::model::{DeliveryState, Webhook, WebhookStatus};
 use crate::domain::{DeliveryId, Timestamp};
+use crate::publish::RequestRef;
 use crate::service::events::TestTarget;
 use crate::service::webhooks::{self as operations, Secrets, VerificationKey, WebhookInput};
 use crate::service::{deliveries, events};
@@ -95,6 +96,8 @@ struct DetailsPage {
     notice: Option<String>,
     catalog: Vec<String>,
     csrf: String,
+    /// Deliveries per hour, the last day and the last week.
+    charts: Vec<super::chart::Chart>,
 }
 
 impl DetailsPage {
@@ -160,7 +163,10 @@ async fn details_page(
         Some(delivery) => Some(detail_panel(state, page, &webhook, delivery, query.attempt, &base, &page_query).await?),
         None => None,
     };
-    let stats = state.store.delivery_stats(&webhook.id, Timestamp::now().minus(STATS_WINDOW)).await?;
+    let now = Timestamp::now();
+    let stats = state.store.delivery_stats(&webhook.id, now.minus(STATS_WINDOW)).await?;
+    let hours = state.store.attempts_per_hour(Some(&webhook.id), super::chart::week_start(now)).await?;
+    let charts = super::chart::day_and_week(t, &hours, now);
     // Only types with a sample can be sent as a test.
     let catalog = state
         .store
@@ -183,6 +189,7 @@ async fn details_page(
         notice: notice(t, query.notice.as_deref()),
         catalog,
         csrf: page.me.csrf.clone(),
+        charts,
     };
     Ok(html(details))
 }
@@ -325,6 +332,9 @@ pub async fn send_test(
 ) -> Result<Response, PageError> {
     let Posted { page, form } = posted;
     let event_type = form.get("event_type").unwrap_or_default();
-    events::send_test(&state, &page.me.account_id, TestTarget::Webhook(&id), event_type, None).await?;
+    let (account, mode) = (&page.me.account_id, page.me.mode);
+    let request = crate::api::request_id::current().map(|id| RequestRef { id, idempotency_key: None });
+    let sent = events::send_test(&state, account, mode, request, TestTarget::Webhook(&id), event_type, None).await?;
+    crate::api::request_log::touched(&sent.id);
     Ok(Redirect::to(&format!("/dashboard/webhooks/{id}?notice=test_sent")).into_response())
 }

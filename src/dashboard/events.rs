@@ -86,6 +86,8 @@ struct EventPage {
     sent_to: Vec<SentTo>,
     notice: Option<String>,
     csrf: String,
+    /// The API requests that worked on the event (resends, test events).
+    rows: Vec<super::logs::LogRow>,
 }
 
 #[derive(Deserialize, Default)]
@@ -128,7 +130,9 @@ pub async fn show(
         })
         .collect();
     let notice = (query.notice.as_deref() == Some("resent")).then(|| page.t.get("notice_resent").to_owned());
+    let rows = super::logs::touching(&state, &page, &id).await?;
     Ok(html(EventPage {
+        rows,
         chrome: page.chrome("events"),
         id: event.id.to_string(),
         event_type: event.event_type.to_string(),
@@ -148,6 +152,9 @@ pub async fn resend(
 ) -> Result<Response, PageError> {
     let Posted { page, form } = posted;
     let only: Option<Vec<String>> = form.get("webhook_id").map(|webhook| vec![webhook.to_owned()]);
+    if let Ok(event) = EventId::parse(&id) {
+        crate::api::request_log::touched(&event);
+    }
     crate::service::events::resend(&state, &page.me.account_id, &id, only.as_deref()).await?;
     let back = form.get("back").filter(|b| b.starts_with("/dashboard/") && !b.contains("//"));
     let to = match back {

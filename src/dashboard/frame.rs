@@ -15,7 +15,7 @@ use super::session::{self, Claims, MerchantSession, OperatorSession, Principal};
 use crate::api::AppState;
 use crate::api::error::ApiError;
 use crate::api::extract::{BodyError, read_body};
-use crate::domain::Timestamp;
+use crate::domain::{ApiKey, KeyScope, Mode, Timestamp};
 
 /// The frame around a page's content.
 pub struct Chrome {
@@ -30,11 +30,40 @@ pub struct Chrome {
     pub operator: bool,
     /// Which navigation entry is current.
     pub section: &'static str,
+    /// The mode a merchant is looking at (`None` for the operator and the log-in pages).
+    pub mode: Option<Mode>,
+    /// The merchant may switch between live and test (a live key).
+    pub switchable: bool,
 }
 
 impl Chrome {
     pub fn anonymous(t: Text, back: String) -> Self {
-        Self { t, langs: i18n::ALL, back, csrf: String::new(), who: None, operator: false, section: "" }
+        Self {
+            t,
+            langs: i18n::ALL,
+            back,
+            csrf: String::new(),
+            who: None,
+            operator: false,
+            section: "",
+            mode: None,
+            switchable: false,
+        }
+    }
+
+    pub fn test_mode(&self) -> bool {
+        self.mode == Some(Mode::Test)
+    }
+}
+
+/// The cookie that keeps the test-mode switch's position.
+pub const MODE_COOKIE: &str = "herald_mode";
+
+/// The mode a live key's holder chose to look at: test while the switch's cookie says so.
+fn viewed_mode(headers: &HeaderMap) -> Mode {
+    match session::cookie(headers, MODE_COOKIE) {
+        Some("test") => Mode::Test,
+        _ => Mode::Live,
     }
 }
 
@@ -106,6 +135,8 @@ impl MerchantPage {
             who: Some(self.me.account_name.clone()),
             csrf: self.me.csrf.clone(),
             section,
+            mode: Some(self.me.mode),
+            switchable: self.me.key.mode.is_live(),
             ..Chrome::anonymous(self.t, self.back.clone())
         }
     }
@@ -124,13 +155,22 @@ impl FromRequestParts<AppState> for MerchantPage {
         if session::credential_tag(&state.keyring, &credentials.secret_hash) != claims.credential_tag {
             return Err(to_login());
         }
-        let account =
-            state.store.get_account(&credentials.account_id).await.map_err(|e| PageError::from(e).into_response())?;
+        let fail = |e: crate::store::StoreError| PageError::from(e).into_response();
+        let key = credentials.key;
+        let account = state.store.get_account(&key.owner_id).await.map_err(fail)?;
         let Some(account) = account else { return Err(to_login()) };
+        let mode = match key.mode {
+            Mode::Test => Mode::Test,
+            Mode::Live => viewed_mode(&parts.headers),
+        };
+        let environment = state.store.environment(&key.owner_id, mode).await.map_err(fail)?;
+        let Some(environment) = environment else { return Err(to_login()) };
         let me = MerchantSession {
-            account_id: account.id,
+            account_id: environment,
             account_name: account.name,
             csrf: claims.csrf_token(&state.keyring),
+            key,
+            mode,
         };
         Ok(Self { me, t: language(&parts.headers).text(), back })
     }
@@ -174,11 +214,29 @@ impl FromRequestParts<AppState> for OperatorPage {
 /// A page's session that forms must prove they came from.
 pub trait Csrf {
     fn csrf(&self) -> &str;
+
+    /// Whether the session may change anything (a read-only key may not).
+    fn may_write(&self) -> bool {
+        true
+    }
+
+    /// The merchant key behind the session, whose request log a posted form goes to.
+    fn key(&self) -> Option<&ApiKey> {
+        None
+    }
 }
 
 impl Csrf for MerchantPage {
     fn csrf(&self) -> &str {
         &self.me.csrf
+    }
+
+    fn may_write(&self) -> bool {
+        self.me.key.scope == KeyScope::Full
+    }
+
+    fn key(&self) -> Option<&ApiKey> {
+        Some(&self.me.key)
     }
 }
 
@@ -224,11 +282,18 @@ where
     async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
         let (mut parts, body) = request.into_parts();
         let page = P::from_request_parts(&mut parts, state).await?;
+        // A merchant's change made on a page is a request of its key like any through the API.
+        if let Some(key) = page.key() {
+            crate::api::request_log::authenticated(key);
+        }
         let request = Request::from_parts(parts, body);
         let bytes = read_form(state, request.into_body()).await?;
         let form = FormData::parse(&bytes);
         if !session::csrf_matches(page.csrf(), form.get("csrf")) {
             return Err(PageError::status(StatusCode::FORBIDDEN, "error_csrf").into_response());
+        }
+        if !page.may_write() {
+            return Err(PageError::status(StatusCode::FORBIDDEN, "error_read_only").into_response());
         }
         Ok(Self { page, form })
     }

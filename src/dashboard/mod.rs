@@ -1,4 +1,5 @@
-//! The dashboard: server-rendered pages for merchants (webhooks, their attempts, events) and for the
+//! The dashboard: server-rendered pages for merchants (webhooks, their attempts, events, API keys, the
+//! request log, in live or test mode) and for the
 //! operator (accounts, the event-type catalog, health), served by the same binary under `/dashboard`.
 //!
 //! Templates (`templates/dashboard/`), the catalogs of each language (`locales/`) and the static assets
@@ -10,10 +11,13 @@
 
 mod assets;
 mod auth;
+mod chart;
 mod endpoint;
 mod events;
 mod frame;
 pub mod i18n;
+mod keys;
+mod logs;
 mod operator;
 mod pretty;
 pub mod session;
@@ -39,6 +43,7 @@ pub fn router() -> Router<AppState> {
         .route("/dashboard", get(|| async { Redirect::to("/dashboard/webhooks") }))
         .route("/dashboard/assets/{name}", get(assets::serve))
         .route("/dashboard/lang/{code}", get(auth::switch_language))
+        .route("/dashboard/mode/{mode}", get(auth::switch_mode))
         .route("/dashboard/login", get(auth::merchant_login_page).post(auth::merchant_login))
         .route("/dashboard/operator/login", get(auth::operator_login_page).post(auth::operator_login))
         .route("/dashboard/logout", post(auth::logout))
@@ -54,6 +59,11 @@ pub fn router() -> Router<AppState> {
         .route("/dashboard/events", get(events::list))
         .route("/dashboard/events/{id}", get(events::show))
         .route("/dashboard/events/{id}/resend", post(events::resend))
+        .route("/dashboard/api-keys", get(keys::list).post(keys::create))
+        .route("/dashboard/api-keys/{id}/roll", post(keys::roll))
+        .route("/dashboard/api-keys/{id}/revoke", post(keys::revoke))
+        .route("/dashboard/logs", get(logs::list))
+        .route("/dashboard/logs/{id}", get(logs::show))
         .route("/dashboard/operator", get(|| async { Redirect::to("/dashboard/operator/accounts") }))
         .route("/dashboard/operator/accounts", get(operator::accounts).post(operator::create_account))
         .route("/dashboard/operator/accounts/{id}/roll", post(operator::roll_credentials))

@@ -12,7 +12,7 @@ use crate::api::AppState;
 use crate::domain::model::{EventType, Webhook};
 use crate::domain::{AccountId, Timestamp};
 use crate::service::ServiceError;
-use crate::service::accounts::{self, WithSecret};
+use crate::service::accounts::{self, Created, WithSecret};
 use crate::store::PageRequest;
 
 const PAGE_SIZE: u32 = 50;
@@ -29,6 +29,8 @@ pub struct NewCredentials {
     pub name: String,
     pub client_id: String,
     pub client_secret: String,
+    /// The first test key, when the account was just made.
+    pub test: Option<(String, String)>,
 }
 
 #[derive(Template)]
@@ -86,6 +88,16 @@ fn credentials(shown: WithSecret) -> Option<NewCredentials> {
         name: shown.account.name,
         client_id: shown.account.client_id,
         client_secret: shown.client_secret,
+        test: None,
+    })
+}
+
+fn new_account_credentials(created: Created) -> Option<NewCredentials> {
+    Some(NewCredentials {
+        name: created.account.name,
+        client_id: created.live.key.client_id,
+        client_secret: created.live.client_secret,
+        test: Some((created.test.key.client_id, created.test.client_secret)),
     })
 }
 
@@ -96,7 +108,7 @@ pub async fn create_account(
     let Posted { page, form } = posted;
     let name = form.get("name").unwrap_or_default().to_owned();
     match accounts::create(&state, &name).await {
-        Ok(created) => accounts_page(&state, &page, None, credentials(created), String::new(), None).await,
+        Ok(created) => accounts_page(&state, &page, None, new_account_credentials(created), String::new(), None).await,
         Err(ServiceError::Refused(refusal)) => {
             accounts_page(&state, &page, None, None, name, Some(refusal.description)).await
         }
@@ -149,13 +161,18 @@ struct HealthPage {
     disabled_count: u64,
     failing: Vec<(Webhook, Moment)>,
     disabled: Vec<Webhook>,
+    /// Deliveries per hour of every account, the last day and the last week.
+    charts: Vec<super::chart::Chart>,
 }
 
 /// How many troubled webhooks of each kind the page lists.
 const TROUBLE_LIMIT: u32 = 50;
 
 pub async fn health(page: OperatorPage, State(state): State<AppState>) -> Result<Response, PageError> {
-    let overview = state.store.overview(Timestamp::now(), TROUBLE_LIMIT).await?;
+    let now = Timestamp::now();
+    let overview = state.store.overview(now, TROUBLE_LIMIT).await?;
+    let hours = state.store.attempts_per_hour(None, super::chart::week_start(now)).await?;
+    let charts = super::chart::day_and_week(page.t, &hours, now);
     let failing = overview.failing.into_iter().map(|(w, since)| (w, moment(since))).collect();
     Ok(html(HealthPage {
         chrome: page.chrome("health"),
@@ -165,5 +182,6 @@ pub async fn health(page: OperatorPage, State(state): State<AppState>) -> Result
         disabled_count: overview.disabled_count,
         failing,
         disabled: overview.disabled,
+        charts,
     }))
 }

@@ -10,7 +10,7 @@ use axum::http::HeaderMap;
 use axum::http::header::COOKIE;
 use subtle::ConstantTimeEq;
 
-use crate::domain::{AccountId, Timestamp};
+use crate::domain::{AccountId, ApiKey, Mode, Timestamp};
 use crate::keyring::Keyring;
 
 pub const COOKIE_NAME: &str = "herald_session";
@@ -34,12 +34,17 @@ pub struct Claims {
     raw: String,
 }
 
-/// A signed-in merchant, checked against the account's current credential.
+/// A signed-in merchant, checked against its key's current credential.
 #[derive(Clone, Debug)]
 pub struct MerchantSession {
+    /// The environment on view: the account itself, or its test environment while test mode is on.
     pub account_id: AccountId,
     pub account_name: String,
     pub csrf: String,
+    /// The key the merchant signed in with: its scope says what the pages may change.
+    pub key: ApiKey,
+    /// The mode on view: a live key may switch to test; a test key sees test only.
+    pub mode: Mode,
 }
 
 /// The signed-in operator.

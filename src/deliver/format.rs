@@ -116,6 +116,15 @@ struct Stored<'a> {
     event_type: &'a str,
     #[serde(borrow)]
     resource: &'a RawValue,
+    /// Events stored before test mode existed were all live.
+    #[serde(default = "live")]
+    livemode: bool,
+    #[serde(default)]
+    request: Option<StripeRequest>,
+}
+
+fn live() -> bool {
+    true
 }
 
 #[derive(Serialize)]
@@ -137,7 +146,7 @@ struct StripeData<'a> {
     object: &'a RawValue,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Deserialize, Default)]
 struct StripeRequest {
     id: Option<String>,
     idempotency_key: Option<String>,
@@ -157,9 +166,9 @@ fn stripe_envelope(event: &Bytes, api_version: &str) -> Bytes {
         api_version,
         created,
         data: StripeData { object: stored.resource },
-        livemode: true,
+        livemode: stored.livemode,
         pending_webhooks: 1,
-        request: StripeRequest { id: None, idempotency_key: None },
+        request: stored.request.unwrap_or_default(),
         kind: stored.event_type,
     };
     Bytes::from(serde_json::to_vec(&envelope).expect("the envelope serialises"))
@@ -183,6 +192,20 @@ mod tests {
         assert_eq!(parsed["created"], 1555192997);
         assert_eq!(body, body_for(DeliveryFormat::Stripe, Some("2024-06-20"), &Bytes::from(EVENT)), "deterministic");
         assert_eq!(body_for(DeliveryFormat::Standard, None, &Bytes::from(EVENT)), Bytes::from(EVENT));
+        assert_eq!(parsed["livemode"], true, "events stored before test mode were live");
+        assert_eq!(parsed["request"], serde_json::json!({"id": null, "idempotency_key": null}));
+    }
+
+    #[test]
+    fn a_stripe_envelope_carries_the_mode_and_the_publishing_request() {
+        let event = EVENT.replace(
+            r#""links":[]"#,
+            r#""livemode":false,"request":{"id":"req_1","idempotency_key":"k-1"},"links":[]"#,
+        );
+        let body = body_for(DeliveryFormat::Stripe, None, &Bytes::from(event));
+        let parsed: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(parsed["livemode"], false);
+        assert_eq!(parsed["request"], serde_json::json!({"id": "req_1", "idempotency_key": "k-1"}));
     }
 
     const PARTIES: Parties = Parties { event_id: "evt_1", webhook_id: "WH-1" };

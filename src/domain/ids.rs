@@ -1,4 +1,4 @@
-//! Prefixed identifiers (`acct_`, `wh_`, `evt_`, `dlv_`, `att_`) that sort by creation time.
+//! Prefixed identifiers (`acct_`, `wh_`, `evt_`, `dlv_`, `att_`, `lsn_`, `key_`, `req_`) that sort by creation time.
 //!
 //! The part after the prefix is a ULID-style 128-bit value: 48 bits of milliseconds since the epoch, then
 //! 80 random bits, written in 26 Crockford base32 characters. Ids made by one process are strictly
@@ -144,6 +144,9 @@ prefixed_id!(
 prefixed_id!(
     /// A temporary delivery channel to a developer's machine (`herald listen`).
     ListenerId, "lsn_");
+prefixed_id!(
+    /// One API credential of a merchant: a client id and secret for one mode, with a scope.
+    ApiKeyId, "key_");
 prefixed_id!(
     /// One request to Herald's API or dashboard: its `Request-Id` header, and the `debug_id` of its error.
     RequestId, "req_");

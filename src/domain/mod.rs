@@ -2,6 +2,7 @@
 //!
 //! Nothing here does I/O. Every other module may use `domain`; `domain` uses none of them.
 
+pub mod credential;
 pub mod delivery_policy;
 pub mod event_type;
 pub mod ids;
@@ -9,7 +10,8 @@ pub mod model;
 pub mod time;
 pub mod webhook_url;
 
+pub use credential::{ApiKey, KeyScope, Mode};
 pub use event_type::EventTypeName;
-pub use ids::{AccountId, AttemptId, DeliveryId, EventId, IdError, ListenerId, RequestId, WebhookId};
+pub use ids::{AccountId, ApiKeyId, AttemptId, DeliveryId, EventId, IdError, ListenerId, RequestId, WebhookId};
 pub use time::Timestamp;
 pub use webhook_url::WebhookUrl;

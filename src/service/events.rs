@@ -2,8 +2,8 @@
 
 use super::{Field, Refusal, ServiceError, ServiceResult, Services};
 use crate::domain::model::Event;
-use crate::domain::{AccountId, EventId, EventTypeName, WebhookId};
-use crate::publish::SimulationTarget;
+use crate::domain::{AccountId, EventId, EventTypeName, Mode, WebhookId};
+use crate::publish::{RequestRef, SimulationTarget};
 
 /// New manual deliveries of the event's stored bytes: to the listed webhooks, or without a list to every
 /// enabled webhook that subscribes to its type.
@@ -42,6 +42,8 @@ pub enum TestTarget<'a> {
 pub async fn send_test(
     services: &Services,
     account: &AccountId,
+    mode: Mode,
+    request: Option<RequestRef>,
     target: TestTarget<'_>,
     event_type: &str,
     resource_version: Option<&str>,
@@ -67,5 +69,5 @@ pub async fn send_test(
             .with_value(version)
             .into());
     }
-    Ok(services.publisher.simulate(account, &entry, target).await?)
+    Ok(services.publisher.simulate(account, mode, request, &entry, target).await?)
 }

@@ -10,6 +10,7 @@
 //! `internal_error` and `herald-signature`.
 
 pub mod accounts;
+pub mod api_keys;
 pub mod deliveries;
 pub mod events;
 pub mod webhooks;
@@ -136,6 +137,9 @@ pub enum ServiceError {
     /// No such object, or it belongs to another account.
     #[error("the {0} does not exist")]
     NotFound(&'static str),
+    /// The caller's key may not do this (a read-only key writing, a test key reaching for live).
+    #[error("{0}")]
+    NotAuthorized(&'static str),
     #[error(transparent)]
     Publish(#[from] PublishError),
     #[error(transparent)]

@@ -7,7 +7,15 @@ use crate::domain::model::{DeliveryFormat, SigningAlgorithm};
 use crate::domain::{AccountId, Timestamp, WebhookId, WebhookUrl};
 use crate::store::{StoreError, StoreResult, StoredTarget};
 
-pub const ACCOUNT_COLUMNS: &str = "id, name, client_id, created_at";
+/// An account with the client id of its first live key (the one the operator's roll renews).
+pub const ACCOUNT_COLUMNS: &str = "id, name, \
+     COALESCE((SELECT k.client_id FROM api_keys k WHERE k.account_id = accounts.id AND k.mode = 'live' \
+     AND k.revoked_at IS NULL ORDER BY k.id LIMIT 1), '') AS client_id, created_at";
+/// A key; `api_keys` is `k` wherever these are read.
+pub const API_KEY_COLUMNS: &str = "k.id, k.owner_id, k.account_id, k.name, k.mode, k.scope, k.client_id, \
+     k.created_at, k.last_used_at, k.previous_expires_at";
+pub const REQUEST_LOG_COLUMNS: &str = "id, account_id, api_key_id, mode, method, path, status, duration_ms, \
+     idempotency_key, client_address, event_id, request_body, response_body, created_at";
 pub const EVENT_TYPE_COLUMNS: &str =
     "name, description, resource_type, resource_version, sample, status, created_at, updated_at, schema";
 pub const EVENT_COLUMNS: &str = "id, account_id, event_type, created_at, body, resource_id, simulated";

@@ -17,6 +17,21 @@ pub struct DeliveryStats {
     pub retrying: u64,
 }
 
+/// Attempts that started in one hour, by outcome (the dashboard's charts).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HourOfAttempts {
+    /// The hour's start.
+    pub hour: Timestamp,
+    /// Answered 2xx.
+    pub succeeded: u64,
+    /// Any other answer, or none.
+    pub failed: u64,
+}
+
+/// How long after its delivery was made an attempt may still start: the default retry schedule's three
+/// days and more, so that a chart's window finds the deliveries whose attempts fall in it.
+pub const ATTEMPTS_FOLLOW_WITHIN: std::time::Duration = std::time::Duration::from_secs(8 * 86_400);
+
 /// The installation at a glance, for the operator: the queue, and the webhooks in trouble.
 #[derive(Clone, Debug, Default)]
 pub struct Overview {
@@ -50,6 +65,15 @@ pub trait DeliveryLog: Send + Sync {
 
     /// Every delivery of the account's event, to whichever webhook, oldest first.
     async fn event_deliveries(&self, account: &AccountId, event: &EventId) -> StoreResult<Vec<Delivery>>;
+
+    /// Attempts started at or after `since`, counted per hour by outcome, oldest hour first (hours without
+    /// attempts are left out): one webhook's, or with `None` every webhook's. Only deliveries made within
+    /// [`ATTEMPTS_FOLLOW_WITHIN`] before `since` are looked at.
+    async fn attempts_per_hour(
+        &self,
+        webhook: Option<&WebhookId>,
+        since: Timestamp,
+    ) -> StoreResult<Vec<HourOfAttempts>>;
 
     /// The queue and the troubled webhooks of every account; at most `limit` webhooks in each list.
     async fn overview(&self, now: Timestamp, limit: u32) -> StoreResult<Overview>;

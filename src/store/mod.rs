@@ -1,6 +1,6 @@
 //! The storage contract that every backend implements with the same behaviour, split by role: one trait
 //! per kind of record ([`AccountStore`], [`CatalogStore`], [`WebhookStore`], [`EventStore`],
-//! [`DeliveryQueue`], [`DeliveryLog`], [`HistoryStore`], [`ListenerStore`], [`InstallationStore`]), each in its own file with
+//! [`DeliveryQueue`], [`DeliveryLog`], [`HistoryStore`], [`ListenerStore`], [`RequestLogStore`], [`InstallationStore`]), each in its own file with
 //! its request types, and [`Store`], the union that callers hold as `Arc<dyn Store>`.
 //!
 //! All SQL lives below this module. Callers speak in domain records and the small request types defined
@@ -22,6 +22,7 @@ mod listeners;
 mod meta;
 pub mod postgres;
 mod queue;
+mod request_logs;
 pub mod rules;
 pub mod sqlite;
 mod webhooks;
@@ -36,6 +37,7 @@ pub use history::*;
 pub use listeners::*;
 pub use meta::*;
 pub use queue::*;
+pub use request_logs::*;
 pub use webhooks::*;
 
 /// Every role at once: what a backend is, and what callers hold. A backend implements the role traits and
@@ -49,6 +51,7 @@ pub trait Store:
     + DeliveryLog
     + HistoryStore
     + ListenerStore
+    + RequestLogStore
     + InstallationStore
     + 'static
 {
@@ -63,6 +66,7 @@ impl<T> Store for T where
         + DeliveryLog
         + HistoryStore
         + ListenerStore
+        + RequestLogStore
         + InstallationStore
         + 'static
 {

@@ -15,3 +15,4 @@ mod metrics;
 mod policies;
 mod request_ids;
 mod support;
+mod workspace;

@@ -40,7 +40,7 @@ async fn metrics_count_what_was_published_and_delivered() {
     })
     .await;
     let moved = |name: &str| series(&after, name) - series(&before, name);
-    assert_eq!(moved("herald_events_published_total{event_type=\"charge.succeeded\"}"), 3.0);
+    assert_eq!(moved("herald_events_published_total{event_type=\"charge.succeeded\",mode=\"live\"}"), 3.0);
     assert_eq!(moved("herald_delivery_attempts_total{outcome=\"retrying\",status_class=\"5xx\"}"), 1.0);
     assert_eq!(moved("herald_attempt_duration_seconds_count"), 4.0, "three successes and one retried failure");
     assert_eq!(moved("herald_publish_to_first_attempt_seconds_count"), 3.0, "one first attempt per event");

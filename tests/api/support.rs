@@ -34,11 +34,31 @@ impl Drop for TestApp {
     }
 }
 
-/// A merchant account with its credentials.
+/// A merchant account with its credentials (a live key's, unless made by [`Merchant::in_test_mode`]).
+#[derive(Clone)]
 pub struct Merchant {
     pub id: String,
     pub client_id: String,
     pub client_secret: String,
+    /// The account's first test key.
+    pub test_client_id: String,
+    pub test_client_secret: String,
+}
+
+impl Merchant {
+    /// The same account seen through its first test key.
+    pub fn in_test_mode(&self) -> Merchant {
+        Merchant {
+            client_id: self.test_client_id.clone(),
+            client_secret: self.test_client_secret.clone(),
+            ..self.clone()
+        }
+    }
+
+    /// The same account seen through another of its keys.
+    pub fn with_key(&self, client_id: &str, client_secret: &str) -> Merchant {
+        Merchant { client_id: client_id.into(), client_secret: client_secret.into(), ..self.clone() }
+    }
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -96,7 +116,19 @@ impl TestApp {
             id: body["id"].as_str().unwrap().into(),
             client_id: body["client_id"].as_str().unwrap().into(),
             client_secret: body["client_secret"].as_str().unwrap().into(),
+            test_client_id: body["test_client_id"].as_str().unwrap().into(),
+            test_client_secret: body["test_client_secret"].as_str().unwrap().into(),
         }
+    }
+
+    /// Where the embedded database lives (when the test runs on SQLite).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._data_dir.path()
+    }
+
+    /// The PostgreSQL URL Herald uses, when the test runs on PostgreSQL.
+    pub fn database_url(&self) -> Option<&str> {
+        self._schema.as_ref().map(|schema| schema.url.as_str())
     }
 
     pub async fn put_event_type(&self, name: &str) {

@@ -50,8 +50,10 @@ pub async fn expired_bookkeeping_goes_and_the_rest_stays(backend: Backend) {
         };
         store.publish(PublishBatch { idempotency: Some(record), events: vec![], deliveries: vec![] }).await.unwrap();
     }
+    let key = first_key(store, &account).await;
     let token = |hash: u8, expires_at: Timestamp| NewToken {
         token_hash: [hash; 32],
+        key_id: key.id.clone(),
         account_id: account.clone(),
         created_at: hours_ago(10),
         expires_at,
@@ -90,7 +92,7 @@ pub async fn expired_bookkeeping_goes_and_the_rest_stays(backend: Backend) {
     assert_eq!(removed, Removed { idempotency_keys: 0, tokens: 2, listeners: 1, secrets: 1 }, "{name}");
     let signing = store.webhook_secrets(&webhook, now.plus(Duration::from_secs(2))).await.unwrap();
     assert_eq!(signing.len(), 1, "{name}: the secret that signs stays");
-    assert_eq!(store.find_token(&[2; 32], now).await.unwrap(), Some(account.clone()), "{name}: a live token stays");
+    assert_eq!(store.find_token(&[2; 32], now).await.unwrap(), Some(key.clone()), "{name}: a live token stays");
     assert!(store.get_listener(&account, &abandoned.listener.id).await.unwrap().is_none(), "{name}");
     assert!(store.get_listener(&account, &live.listener.id).await.unwrap().is_some(), "{name}: a live listener stays");
     let ahead = now.plus(Duration::from_secs(60));

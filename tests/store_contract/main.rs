@@ -90,11 +90,24 @@ pub fn webhook_to(account: &AccountId, url: &str) -> Webhook {
     }
 }
 
+/// A new account named `name` with its test environment and a first live key (secret hash `[1; 32]`).
+pub fn new_account(name: &str) -> NewAccount {
+    let now = Timestamp::now();
+    let account = Account { id: AccountId::generate(), name: name.into(), client_id: keyring_token(), created_at: now };
+    let key = NewApiKey::first(&account.id, &account.id, Mode::Live, account.client_id.clone(), [1; 32], now);
+    NewAccount { account, test_environment: AccountId::generate(), keys: vec![key] }
+}
+
+/// The account's first live key.
+pub async fn first_key(store: &dyn Store, account: &AccountId) -> ApiKey {
+    store.list_api_keys(account).await.unwrap().into_iter().find(|k| k.mode == Mode::Live).unwrap()
+}
+
 /// An account with one enabled `*` webhook.
 pub async fn tenant(store: &dyn Store) -> (AccountId, WebhookId) {
-    let now = Timestamp::now();
-    let account = Account { id: AccountId::generate(), name: "t".into(), client_id: keyring_token(), created_at: now };
-    store.create_account(NewAccount { account: account.clone(), secret_hash: [1; 32] }).await.unwrap();
+    let new = new_account("t");
+    let account = new.account.clone();
+    store.create_account(new).await.unwrap();
     let webhook = webhook_to(&account.id, "http://127.0.0.1:9/hook");
     store.create_webhook(NewWebhook { webhook: webhook.clone(), sealed_secret: vec![0; 40], limit: 10 }).await.unwrap();
     (account.id, webhook.id)

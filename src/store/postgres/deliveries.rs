@@ -40,6 +40,43 @@ impl DeliveryLog for PostgresStore {
     async fn overview(&self, now: Timestamp, limit: u32) -> StoreResult<Overview> {
         overview(&self.client().await?, now, limit).await
     }
+
+    async fn attempts_per_hour(
+        &self,
+        webhook: Option<&WebhookId>,
+        since: Timestamp,
+    ) -> StoreResult<Vec<HourOfAttempts>> {
+        let per_hour = "a.started_at / 3600000 AS hour, \
+             SUM(CASE WHEN a.response_status BETWEEN 200 AND 299 THEN 1 ELSE 0 END)::bigint, \
+             SUM(CASE WHEN a.response_status BETWEEN 200 AND 299 THEN 0 ELSE 1 END)::bigint";
+        let c = self.client().await?;
+        let found = match webhook {
+            Some(webhook) => {
+                let made_after = DeliveryId::floor_at(since.minus(ATTEMPTS_FOLLOW_WITHIN));
+                let sql = format!(
+                    "SELECT {per_hour} FROM deliveries d \
+                     JOIN attempts a ON a.delivery_id = d.id AND a.event_id = d.event_id \
+                     WHERE d.webhook_id = $1 AND d.id >= $2 AND a.started_at >= $3 GROUP BY hour ORDER BY hour"
+                );
+                query(&c, &sql, &[&webhook.as_str(), &made_after.as_str(), &since.as_millis()]).await?
+            }
+            None => {
+                let floor = AttemptId::floor_at(since.minus(std::time::Duration::from_secs(3600)));
+                let sql = format!(
+                    "SELECT {per_hour} FROM attempts a WHERE a.id >= $1 AND a.started_at >= $2 GROUP BY hour ORDER BY hour"
+                );
+                query(&c, &sql, &[&floor.as_str(), &since.as_millis()]).await?
+            }
+        };
+        Ok(found
+            .iter()
+            .map(|row| HourOfAttempts {
+                hour: Timestamp::from_millis(row.get::<_, i64>(0) * 3_600_000),
+                succeeded: row.get::<_, i64>(1) as u64,
+                failed: row.get::<_, i64>(2) as u64,
+            })
+            .collect())
+    }
 }
 
 pub async fn list_deliveries(

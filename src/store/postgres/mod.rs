@@ -18,6 +18,7 @@ mod listener;
 mod listeners;
 mod meta;
 mod queue;
+mod request_logs;
 mod rows;
 mod sql;
 mod webhooks;
@@ -45,6 +46,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0009_history_partitions.sql"),
     include_str!("migrations/0010_expiring_bookkeeping.sql"),
     include_str!("migrations/0011_events_in_commit_order.sql"),
+    include_str!("migrations/0012_environments_and_keys.sql"),
 ];
 /// Serialises migrations when several nodes start at once.
 const MIGRATION_LOCK: i64 = 0x4845_5241_4c44; // "HERALD"

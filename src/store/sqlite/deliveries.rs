@@ -38,6 +38,57 @@ impl DeliveryLog for SqliteStore {
     async fn overview(&self, now: Timestamp, limit: u32) -> StoreResult<Overview> {
         self.read(|conn| overview(conn, now, limit))
     }
+
+    async fn attempts_per_hour(
+        &self,
+        webhook: Option<&WebhookId>,
+        since: Timestamp,
+    ) -> StoreResult<Vec<HourOfAttempts>> {
+        self.read(|conn| attempts_per_hour(conn, webhook, since))
+    }
+}
+
+/// `SUM`s of 2xx and other answers per hour, for [`attempts_per_hour`].
+const PER_HOUR: &str = "a.started_at / 3600000 AS hour, \
+     SUM(CASE WHEN a.response_status BETWEEN 200 AND 299 THEN 1 ELSE 0 END), \
+     SUM(CASE WHEN a.response_status BETWEEN 200 AND 299 THEN 0 ELSE 1 END)";
+
+pub fn attempts_per_hour(
+    conn: &Connection,
+    webhook: Option<&WebhookId>,
+    since: Timestamp,
+) -> StoreResult<Vec<HourOfAttempts>> {
+    let made_after = DeliveryId::floor_at(since.minus(ATTEMPTS_FOLLOW_WITHIN));
+    let map = |row: &rusqlite::Row| {
+        Ok(HourOfAttempts {
+            hour: Timestamp::from_millis(row.get::<_, i64>(0)? * 3_600_000),
+            succeeded: row.get::<_, i64>(1)? as u64,
+            failed: row.get::<_, i64>(2)? as u64,
+        })
+    };
+    let found = match webhook {
+        Some(webhook) => {
+            let sql = format!(
+                "SELECT {PER_HOUR} FROM deliveries d JOIN attempts a ON a.delivery_id = d.id \
+                 WHERE d.webhook_id = ?1 AND d.id >= ?2 AND a.started_at >= ?3 GROUP BY hour ORDER BY hour"
+            );
+            let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
+            let rows = stmt
+                .query_map(params![webhook.as_str(), made_after.as_str(), since.as_millis()], map)
+                .map_err(backend)?;
+            rows.collect::<Result<Vec<_>, _>>()
+        }
+        None => {
+            let sql = format!(
+                "SELECT {PER_HOUR} FROM attempts a WHERE a.id >= ?1 AND a.started_at >= ?2 GROUP BY hour ORDER BY hour"
+            );
+            let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
+            let floor = AttemptId::floor_at(since.minus(std::time::Duration::from_secs(3600)));
+            let rows = stmt.query_map(params![floor.as_str(), since.as_millis()], map).map_err(backend)?;
+            rows.collect::<Result<Vec<_>, _>>()
+        }
+    };
+    found.map_err(backend)
 }
 
 pub fn get_delivery(conn: &Connection, webhook: &WebhookId, id: &DeliveryId) -> StoreResult<Option<Delivery>> {

@@ -14,6 +14,7 @@ mod history;
 mod listeners;
 mod meta;
 mod queue;
+mod request_logs;
 mod rows;
 mod webhooks;
 mod writer;
@@ -21,7 +22,7 @@ mod writer;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 
 use super::*;
 use writer::Writer;
@@ -39,6 +40,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0010_listeners.sql"),
     include_str!("migrations/0011_expiring_bookkeeping.sql"),
     include_str!("migrations/0012_events_in_commit_order.sql"),
+    include_str!("migrations/0013_environments_and_keys.sql"),
 ];
 const MAX_IDLE_READERS: usize = 8;
 
@@ -165,10 +167,19 @@ fn migrate(conn: &Connection) -> StoreResult<()> {
             MIGRATIONS.len()
         )));
     }
+    // A migration may rebuild a table others refer to, which SQLite allows with foreign keys off only
+    // (and the switch works outside a transaction only); what it leaves is checked before they are on again.
+    conn.execute_batch("PRAGMA foreign_keys = OFF").map_err(backend)?;
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
         let version = index + 1;
         conn.execute_batch(&format!("BEGIN; {sql}; PRAGMA user_version = {version}; COMMIT;")).map_err(backend)?;
         tracing::info!(version, "applied sqlite migration");
     }
+    let broken: Option<String> =
+        conn.query_row("PRAGMA foreign_key_check", [], |row| row.get(0)).optional().map_err(backend)?;
+    if let Some(table) = broken {
+        return Err(StoreError::Corrupt(format!("a migration left rows of {table} pointing nowhere")));
+    }
+    conn.execute_batch("PRAGMA foreign_keys = ON").map_err(backend)?;
     Ok(())
 }

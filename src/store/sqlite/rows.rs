@@ -31,6 +31,40 @@ pub fn account(row: &Row) -> rusqlite::Result<Account> {
     })
 }
 
+pub fn api_key(row: &Row) -> rusqlite::Result<ApiKey> {
+    Ok(ApiKey {
+        id: ApiKeyId::from_trusted(row.get(0)?),
+        owner_id: AccountId::from_trusted(row.get(1)?),
+        environment_id: AccountId::from_trusted(row.get(2)?),
+        name: row.get(3)?,
+        mode: parsed(row, 4, Mode::parse)?,
+        scope: parsed(row, 5, KeyScope::parse)?,
+        client_id: row.get(6)?,
+        created_at: time(row, 7)?,
+        last_used_at: row.get::<_, Option<i64>>(8)?.map(Timestamp::from_millis),
+        previous_expires_at: row.get::<_, Option<i64>>(9)?.map(Timestamp::from_millis),
+    })
+}
+
+pub fn request_log(row: &Row) -> rusqlite::Result<crate::store::RequestLog> {
+    Ok(crate::store::RequestLog {
+        id: RequestId::from_trusted(row.get(0)?),
+        account_id: AccountId::from_trusted(row.get(1)?),
+        api_key_id: ApiKeyId::from_trusted(row.get(2)?),
+        mode: parsed(row, 3, Mode::parse)?,
+        method: row.get(4)?,
+        path: row.get(5)?,
+        status: row.get(6)?,
+        duration_ms: row.get(7)?,
+        idempotency_key: row.get(8)?,
+        client_address: row.get(9)?,
+        event_id: row.get::<_, Option<String>>(10)?.map(EventId::from_trusted),
+        request_body: row.get(11)?,
+        response_body: row.get(12)?,
+        created_at: time(row, 13)?,
+    })
+}
+
 pub fn event_type(row: &Row) -> rusqlite::Result<EventType> {
     Ok(EventType {
         name: EventTypeName::from_trusted(row.get(0)?),

@@ -1,0 +1,287 @@
+//! The merchant API's request log: what one request's record keeps of its bodies (cut, with every
+//! secret redacted; pure), and the recorder that writes records in batches off the request path.
+//!
+//! A request is answered before its record is written: records go through a bounded channel to one task
+//! that stores them many at a time (one transaction per batch, which also notes when each key was last
+//! used). When the store falls behind and the channel is full, records are dropped and counted, never
+//! waited for — a log must not slow the API or the delivery path down.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::store::{RequestLog, Store};
+
+/// How much of each body a record keeps.
+pub const KEPT_BODY_BYTES: usize = 16 * 1024;
+/// What stands for a secret in a kept body.
+pub const REDACTED: &str = "[redacted]";
+/// Records waiting to be written; past this, new ones are dropped.
+const QUEUE: usize = 10_000;
+/// The most records in one write.
+const BATCH: usize = 500;
+/// How long the recorder gathers a batch after its first record.
+const GATHER: Duration = Duration::from_millis(50);
+
+/// Whether a field of this name holds a secret: client secrets, webhook and signing secrets, tokens,
+/// passwords, private keys, `Authorization` headers.
+pub fn is_secret_name(name: &str) -> bool {
+    let folded: String = name.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect();
+    const NOT_SECRET: [&str; 4] = ["tokenurl", "tokentype", "apikeyid", "expiresin"];
+    const SECRET: [&str; 10] = [
+        "secret",
+        "password",
+        "passphrase",
+        "token",
+        "authorization",
+        "apikey",
+        "privatekey",
+        "keypem",
+        "credential",
+        "csrf",
+    ];
+    !NOT_SECRET.contains(&folded.as_str()) && SECRET.iter().any(|part| folded.contains(part))
+}
+
+/// Whether a value is a secret whatever its field is called: Herald's own secrets and tokens.
+fn is_secret_value(value: &str) -> bool {
+    const PREFIXES: [&str; 4] = ["whsec_", "whsk_", "hsk_", "hat_"];
+    PREFIXES.iter().any(|prefix| value.starts_with(prefix))
+}
+
+/// A URL's password replaced by `***` (credentials of a destination), other strings as they are.
+fn without_password(text: &str) -> Option<String> {
+    if !text.contains("://") || !text.contains('@') {
+        return None;
+    }
+    let mut url = url::Url::parse(text).ok()?;
+    url.password()?;
+    url.set_password(Some("***")).ok()?;
+    Some(url.to_string())
+}
+
+fn redact_value(value: &mut Value) {
+    match value {
+        Value::Object(fields) => {
+            for (name, field) in fields.iter_mut() {
+                if is_secret_name(name) && !field.is_null() {
+                    *field = Value::String(REDACTED.into());
+                } else {
+                    redact_value(field);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(redact_value),
+        Value::String(text) if is_secret_value(text) => *text = REDACTED.into(),
+        Value::String(text) => {
+            if let Some(redacted) = without_password(text) {
+                *text = redacted;
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `name=value` pairs with secret values redacted (a form body, a query string).
+fn redact_pairs(text: &str) -> Option<String> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(text).ok()?;
+    // Names as forms and queries have them; anything else is text that only looks like a form.
+    let named =
+        |name: &str| !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.[]".contains(&b));
+    if !pairs.iter().all(|(name, _)| named(name)) {
+        return None;
+    }
+    let redacted = pairs.into_iter().map(|(name, value)| {
+        let secret = is_secret_name(&name) || is_secret_value(&value);
+        let value = if secret { REDACTED.to_owned() } else { without_password(&value).unwrap_or(value) };
+        (name, value)
+    });
+    serde_urlencoded::to_string(redacted.collect::<Vec<_>>()).ok()
+}
+
+/// What a record keeps of a body: JSON laid out as it came with every secret redacted, or a form with
+/// its secret values redacted, cut to [`KEPT_BODY_BYTES`]. `complete` says whether `body` is the whole
+/// body; a body that is neither JSON nor a form, or was not read whole, is not kept (only its size),
+/// since nothing could be redacted in it.
+pub fn kept_body(body: &[u8], complete: bool) -> Option<String> {
+    if body.is_empty() {
+        return None;
+    }
+    let redacted = match complete {
+        true => serde_json::from_slice::<Value>(body)
+            .ok()
+            .map(|mut value| {
+                redact_value(&mut value);
+                value.to_string()
+            })
+            .or_else(|| std::str::from_utf8(body).ok().and_then(redact_pairs)),
+        false => None,
+    };
+    Some(match redacted {
+        Some(text) => cut(text, KEPT_BODY_BYTES),
+        None => format!("[{} bytes not kept: not JSON or a form]", body.len()),
+    })
+}
+
+/// A path with its query string, any secret in the query redacted.
+pub fn kept_path(path: &str, query: Option<&str>) -> String {
+    match query.filter(|q| !q.is_empty()) {
+        None => path.to_owned(),
+        Some(query) => format!("{path}?{}", redact_pairs(query).unwrap_or_else(|| REDACTED.to_owned())),
+    }
+}
+
+fn cut(mut text: String, limit: usize) -> String {
+    if text.len() <= limit {
+        return text;
+    }
+    let mut end = limit;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.truncate(end);
+    text.push_str("…[cut]");
+    text
+}
+
+/// Takes records from the API and has them written; cheap to clone.
+#[derive(Clone)]
+pub struct RequestRecorder {
+    sender: Option<mpsc::Sender<RequestLog>>,
+    dropped: Arc<AtomicU64>,
+}
+
+/// The recorder's writing side, run by the application until it stops.
+pub struct RecorderTask {
+    receiver: mpsc::Receiver<RequestLog>,
+    store: Arc<dyn Store>,
+}
+
+impl RequestRecorder {
+    /// A recorder and the task that writes what it takes; `enabled: false` records nothing.
+    pub fn new(store: Arc<dyn Store>, enabled: bool) -> (Self, Option<RecorderTask>) {
+        let dropped = Arc::new(AtomicU64::new(0));
+        if !enabled {
+            return (Self { sender: None, dropped }, None);
+        }
+        let (sender, receiver) = mpsc::channel(QUEUE);
+        (Self { sender: Some(sender), dropped }, Some(RecorderTask { receiver, store }))
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.sender.is_some()
+    }
+
+    /// Hands a record over without waiting; a full queue drops it.
+    pub fn record(&self, log: RequestLog) {
+        let Some(sender) = &self.sender else { return };
+        if sender.try_send(log).is_err() && self.dropped.fetch_add(1, Ordering::Relaxed).is_multiple_of(1000) {
+            tracing::warn!("request logs are dropped: the store does not keep up");
+        }
+    }
+
+    /// Records dropped since start.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+}
+
+impl RecorderTask {
+    /// Writes batches until `shutdown`, then what is still queued.
+    pub async fn run(mut self, shutdown: CancellationToken) {
+        loop {
+            let first = tokio::select! {
+                first = self.receiver.recv() => first,
+                () = shutdown.cancelled() => None,
+            };
+            let Some(first) = first else { break };
+            let mut batch = vec![first];
+            let gathering = tokio::time::sleep(GATHER);
+            tokio::pin!(gathering);
+            while batch.len() < BATCH {
+                tokio::select! {
+                    next = self.receiver.recv() => match next {
+                        Some(log) => batch.push(log),
+                        None => break,
+                    },
+                    () = &mut gathering => break,
+                }
+            }
+            self.write(batch).await;
+        }
+        self.receiver.close();
+        let mut rest = Vec::new();
+        while let Ok(log) = self.receiver.try_recv() {
+            rest.push(log);
+            if rest.len() == BATCH {
+                self.write(std::mem::take(&mut rest)).await;
+            }
+        }
+        self.write(rest).await;
+    }
+
+    async fn write(&self, batch: Vec<RequestLog>) {
+        if batch.is_empty() {
+            return;
+        }
+        let count = batch.len();
+        if let Err(error) = self.store.record_requests(batch).await {
+            tracing::warn!(count, error = %crate::error_chain::error_chain(&error), "request logs could not be written");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_redacted_wherever_they_are() {
+        let body = br#"{"name":"ci","client_secret":"hsk_abc","nested":[{"secret":"whsec_x","public_key":"whpk_y"}],
+            "headers":{"Authorization":"Bearer t","X-Api-Key":"k","X-Trace":"ok"},"note":"hat_token",
+            "url":"amqp://user:pw@127.0.0.1:5672/v","oauth2":{"token_url":"https://a/t","client_secret":"s"}}"#;
+        let kept = kept_body(body, true).unwrap();
+        for secret in ["hsk_abc", "whsec_x", "Bearer t", "\"k\"", "hat_token", ":pw@", "\"s\""] {
+            assert!(!kept.contains(secret), "{secret} in {kept}");
+        }
+        for kept_value in ["whpk_y", "X-Trace", "https://a/t", "user:***@127.0.0.1"] {
+            assert!(kept.contains(kept_value), "{kept_value} missing from {kept}");
+        }
+    }
+
+    #[test]
+    fn forms_and_queries_are_redacted_and_other_bodies_not_kept() {
+        let kept = kept_body(b"grant_type=client_credentials&token=hat_1", true).unwrap();
+        assert!(kept.contains("grant_type=client_credentials") && !kept.contains("hat_1"), "{kept}");
+        assert_eq!(
+            kept_path("/v1/x", Some("access_token=abc&page_size=2")),
+            "/v1/x?access_token=%5Bredacted%5D&page_size=2"
+        );
+        assert_eq!(kept_body(b"\x00\x01 secret", true).unwrap(), "[9 bytes not kept: not JSON or a form]");
+        assert!(kept_body(br#"{"client_secret":"hsk_"#, false).unwrap().starts_with('['), "a cut body is not kept");
+        assert_eq!(kept_body(b"", true), None);
+    }
+
+    #[test]
+    fn long_bodies_are_cut_on_a_character() {
+        let long = format!(r#"{{"text":"{}"}}"#, "é".repeat(20_000));
+        let kept = kept_body(long.as_bytes(), true).unwrap();
+        assert!(kept.len() <= KEPT_BODY_BYTES + "…[cut]".len() && kept.ends_with("…[cut]"));
+    }
+
+    #[test]
+    fn names_that_hold_secrets() {
+        for name in
+            ["client_secret", "access_token", "Authorization", "client_key_pem", "password", "x-api-key", "csrf"]
+        {
+            assert!(is_secret_name(name), "{name}");
+        }
+        for name in ["token_url", "api_key_id", "idempotency_key", "public_key", "name", "token_type", "expires_in"] {
+            assert!(!is_secret_name(name), "{name}");
+        }
+    }
+}
