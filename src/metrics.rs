@@ -57,6 +57,7 @@ pub struct Metrics {
     auth_failures: Counter,
     auth_throttled: Family<ThrottledLabel, Counter>,
     merchant_requests: Family<ModeLabel, Counter>,
+    request_logs_dropped: Counter,
 }
 
 /// Attempts of the last minute, counted per second: the health page's deliveries per second.
@@ -148,6 +149,12 @@ impl Default for Metrics {
             "Merchant API requests recorded in the request log, by the mode of their key",
             merchant_requests.clone(),
         );
+        let request_logs_dropped = Counter::default();
+        registry.register(
+            "request_logs_dropped",
+            "Request log records dropped because the store did not keep up",
+            request_logs_dropped.clone(),
+        );
         Self {
             registry,
             published,
@@ -163,6 +170,7 @@ impl Default for Metrics {
             auth_failures,
             auth_throttled,
             merchant_requests,
+            request_logs_dropped,
         }
     }
 }
@@ -170,6 +178,10 @@ impl Default for Metrics {
 impl Metrics {
     pub fn auth_failed(&self) {
         self.auth_failures.inc();
+    }
+
+    pub fn request_log_dropped(&self) {
+        self.request_logs_dropped.inc();
     }
 
     /// `mode`: `live` or `test`.

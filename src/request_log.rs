@@ -176,12 +176,16 @@ impl RequestRecorder {
         self.sender.is_some()
     }
 
-    /// Hands a record over without waiting; a full queue drops it.
-    pub fn record(&self, log: RequestLog) {
-        let Some(sender) = &self.sender else { return };
-        if sender.try_send(log).is_err() && self.dropped.fetch_add(1, Ordering::Relaxed).is_multiple_of(1000) {
+    /// Hands a record over without waiting; a full queue drops it (and says so, false).
+    pub fn record(&self, log: RequestLog) -> bool {
+        let Some(sender) = &self.sender else { return false };
+        if sender.try_send(log).is_ok() {
+            return true;
+        }
+        if self.dropped.fetch_add(1, Ordering::Relaxed).is_multiple_of(1000) {
             tracing::warn!("request logs are dropped: the store does not keep up");
         }
+        false
     }
 
     /// Records dropped since start.

@@ -18,6 +18,9 @@ use crate::domain::Timestamp;
 use crate::keyring::random_token;
 use crate::store::NewToken;
 
+/// How every merchant access token begins.
+pub const TOKEN_PREFIX: &str = "hat_";
+
 #[derive(Deserialize, utoipa::ToSchema)]
 struct TokenRequest {
     grant_type: Option<String>,
@@ -52,7 +55,7 @@ pub async fn issue(
         let detail = ErrorDetail::body("grant_type", "UNSUPPORTED_GRANT_TYPE", "use grant_type=client_credentials");
         return Err(ApiError::invalid_request("the grant type is not supported").with_detail(detail));
     }
-    let access_token = format!("hat_{}", random_token(32));
+    let access_token = format!("{TOKEN_PREFIX}{}", random_token(32));
     let now = Timestamp::now();
     let lifetime = state.limits.token_lifetime;
     let expires_at = now.plus(lifetime);

@@ -13,7 +13,8 @@ use std::time::Instant;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::{Method, header::HeaderName};
+use axum::http::Method;
+use axum::http::header::{AUTHORIZATION, COOKIE, HeaderName};
 use axum::middleware::Next;
 use axum::response::Response;
 use http_body::{Frame, SizeHint};
@@ -112,7 +113,9 @@ pub async fn record(State(state): State<AppState>, request: Request, next: Next)
         .and_then(|v| v.to_str().ok())
         .map(|key| key.chars().take(255).collect::<String>());
     let client_address = super::extract::peer_of(&request).map(|address| address.to_string());
-    let writes = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
+    // Only a merchant's writes keep bodies: Basic credentials, a merchant access token or a dashboard
+    // session; the operator's publishes pass untouched.
+    let writes = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS) && may_be_merchant(&request);
     let copied = Arc::new(Mutex::new(Copied::default()));
     let request = match writes {
         true => request.map(|inner| Body::new(Copying { inner, copied: copied.clone() })),
@@ -142,9 +145,22 @@ pub async fn record(State(state): State<AppState>, request: Request, next: Next)
         response_body,
         created_at,
     };
-    state.metrics.request_logged(key.mode.as_str());
-    state.request_logs.record(log);
+    match state.request_logs.record(log) {
+        true => state.metrics.request_logged(key.mode.as_str()),
+        false => state.metrics.request_log_dropped(),
+    }
     response
+}
+
+fn may_be_merchant(request: &Request) -> bool {
+    let headers = request.headers();
+    let authorization = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let scheme = authorization.split_once(' ').map(|(scheme, rest)| (scheme.to_ascii_lowercase(), rest.trim_start()));
+    match scheme {
+        Some((scheme, _)) if scheme == "basic" => true,
+        Some((scheme, token)) if scheme == "bearer" => token.starts_with(super::oauth::TOKEN_PREFIX),
+        _ => headers.contains_key(COOKIE),
+    }
 }
 
 fn request_body(copied: &Mutex<Copied>) -> Option<String> {
