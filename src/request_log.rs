@@ -20,8 +20,8 @@ use crate::store::{RequestLog, Store};
 pub const KEPT_BODY_BYTES: usize = 16 * 1024;
 /// What stands for a secret in a kept body.
 pub const REDACTED: &str = "[redacted]";
-/// Records waiting to be written; past this, new ones are dropped.
-const QUEUE: usize = 10_000;
+/// Records waiting to be written; past this, new ones are dropped. (At most about 64 MiB of kept bodies.)
+const QUEUE: usize = 2_000;
 /// The most records in one write.
 const BATCH: usize = 500;
 /// How long the recorder gathers a batch after its first record.
