@@ -35,6 +35,16 @@ impl RequestLog {
     }
 }
 
+/// When each key of `logs` was last used, once per key.
+pub fn last_use(logs: &[RequestLog]) -> Vec<(ApiKeyId, Timestamp)> {
+    let mut latest: std::collections::HashMap<&ApiKeyId, Timestamp> = std::collections::HashMap::new();
+    for log in logs {
+        let at = latest.entry(&log.api_key_id).or_insert(log.created_at);
+        *at = (*at).max(log.created_at);
+    }
+    latest.into_iter().map(|(id, at)| (id.clone(), at)).collect()
+}
+
 /// Which requests to list.
 #[derive(Clone, Debug, Default)]
 pub struct RequestLogFilter {

@@ -68,6 +68,11 @@ struct Args {
     signing: Option<String>,
     #[arg(long, env = "HERALD_ADMIN_TOKEN")]
     admin_token: Option<String>,
+    /// Merchant clients calling the API while events are published (each in turn lists the webhook's
+    /// deliveries and has a signature checked), as a merchant's tools would; every call is recorded in the
+    /// request log.
+    #[arg(long, default_value_t = 0)]
+    merchant_clients: usize,
     /// Instead: fill a fresh Herald with about this many delivery attempts (one in eight failing), then
     /// time every dashboard page (server time from `Server-Timing`, and the whole request).
     #[arg(long)]
@@ -79,6 +84,8 @@ struct Args {
 struct Figures {
     publish_per_s: f64,
     deliveries_per_s: f64,
+    /// Merchant API calls per second made meanwhile (with `--merchant-clients`).
+    merchant_per_s: f64,
     latency: Latency,
     /// What the run cost (runs through a Herald this bench started).
     cost: Option<Cost>,
@@ -148,6 +155,9 @@ fn report(label: &str, figures: &Figures) {
         ms(l.p99),
         ms(l.max)
     );
+    if figures.merchant_per_s > 0.0 {
+        println!("  merchant API calls meanwhile: {:.0}/s", figures.merchant_per_s);
+    }
     if let Some(cost) = &figures.cost {
         println!("  {}", cost.line());
     }
@@ -161,6 +171,7 @@ fn summarize(label: &str, runs: &[Figures]) -> Option<f64> {
     let figures = Figures {
         publish_per_s: pick(|f| f.publish_per_s),
         deliveries_per_s: pick(|f| f.deliveries_per_s),
+        merchant_per_s: pick(|f| f.merchant_per_s),
         latency: Latency {
             p50: Duration::from_secs_f64(pick(|f| f.latency.p50.as_secs_f64())),
             p90: Duration::from_secs_f64(pick(|f| f.latency.p90.as_secs_f64())),
@@ -231,7 +242,13 @@ async fn direct(args: &Args, http: &reqwest::Client, url: &str, resource: &Value
     let elapsed = start.elapsed().as_secs_f64();
     let rate = args.events as f64 / elapsed;
     let samples = std::mem::take(&mut *latencies.lock().unwrap());
-    Ok(Figures { publish_per_s: rate, deliveries_per_s: rate, latency: Latency::of(samples), cost: None })
+    Ok(Figures {
+        publish_per_s: rate,
+        deliveries_per_s: rate,
+        merchant_per_s: 0.0,
+        latency: Latency::of(samples),
+        cost: None,
+    })
 }
 
 /// A Herald started for one run, stopped when dropped.
@@ -347,7 +364,21 @@ async fn start_cluster(args: &Args) -> BenchResult<Cluster> {
 }
 
 /// Creates the event type, an account and a webhook to the receiver; returns the account id.
-async fn prepare(args: &Args, http: &reqwest::Client, base: &str, token: &str, receiver: &str) -> BenchResult<String> {
+/// The bench's account: its id, its live key and its webhook.
+struct Prepared {
+    account: String,
+    client_id: String,
+    client_secret: String,
+    webhook: String,
+}
+
+async fn prepare(
+    args: &Args,
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    receiver: &str,
+) -> BenchResult<Prepared> {
     let put = http.put(format!("{base}/v1/event-types/charge.succeeded")).bearer_auth(token);
     put.json(&json!({"description": "A charge succeeded"})).send().await?.error_for_status()?;
     let account: Value = http
@@ -360,13 +391,49 @@ async fn prepare(args: &Args, http: &reqwest::Client, base: &str, token: &str, r
         .json()
         .await?;
     let client_id = account["client_id"].as_str().ok_or("no client_id")?;
-    http.post(format!("{base}/v1/notifications/webhooks"))
-        .basic_auth(client_id, account["client_secret"].as_str())
+    let client_secret = account["client_secret"].as_str().ok_or("no client_secret")?;
+    let webhook: Value = http
+        .post(format!("{base}/v1/notifications/webhooks"))
+        .basic_auth(client_id, Some(client_secret))
         .json(&json!({"url": receiver, "event_types": [{"name": "*"}], "format": args.format, "signing": args.signing}))
         .send()
         .await?
-        .error_for_status()?;
-    Ok(account["id"].as_str().ok_or("no account id")?.to_owned())
+        .error_for_status()?
+        .json()
+        .await?;
+    Ok(Prepared {
+        account: account["id"].as_str().ok_or("no account id")?.to_owned(),
+        client_id: client_id.to_owned(),
+        client_secret: client_secret.to_owned(),
+        webhook: webhook["id"].as_str().ok_or("no webhook id")?.to_owned(),
+    })
+}
+
+/// One merchant client: until `stop`, lists the webhook's deliveries and has a signature checked, in
+/// turn; returns how many calls it made.
+async fn merchant_client(
+    http: reqwest::Client,
+    base: String,
+    prepared: Arc<Prepared>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+) -> BenchResult<usize> {
+    let list = format!("{base}/v1/notifications/webhooks/{}/deliveries?page_size=10", prepared.webhook);
+    let verify = format!("{base}/v1/notifications/verify-webhook-signature");
+    let check = json!({"webhook_id": prepared.webhook, "headers": {"webhook-id": "evt_x", "webhook-timestamp": "1", "webhook-signature": "v1,x"}, "body": "{}"});
+    let mut calls = 0;
+    while !stop.load(Ordering::Relaxed) {
+        let request = match calls % 2 {
+            0 => http.get(&list),
+            _ => http.post(&verify).json(&check),
+        };
+        let response = request.basic_auth(&prepared.client_id, Some(&prepared.client_secret)).send().await?;
+        if !response.status().is_success() {
+            return Err(format!("a merchant call answered {}", response.status()).into());
+        }
+        response.bytes().await?;
+        calls += 1;
+    }
+    Ok(calls)
 }
 
 async fn through_herald(
@@ -384,7 +451,8 @@ async fn through_herald(
             (cluster.bases.clone(), BENCH_TOKEN.to_owned(), Some(cluster))
         }
     };
-    let account = prepare(args, http, &bases[0], &token, receiver).await?;
+    let prepared = Arc::new(prepare(args, http, &bases[0], &token, receiver).await?);
+    let account = prepared.account.clone();
     let meter = cluster.as_ref().map(Cluster::meter);
     let metered = match &meter {
         Some(meter) => Some(meter.start().await?),
@@ -430,10 +498,21 @@ async fn through_herald(
             }
         }));
     }
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let merchants: Vec<_> = (0..args.merchant_clients)
+        .map(|n| {
+            tokio::spawn(merchant_client(http.clone(), bases[n % bases.len()].clone(), prepared.clone(), stop.clone()))
+        })
+        .collect();
     for publisher in publishers {
         publisher.await??;
     }
     let published_in = start.elapsed();
+    stop.store(true, Ordering::Relaxed);
+    let mut merchant_calls = 0;
+    for merchant in merchants {
+        merchant_calls += merchant.await??;
+    }
     if !arrivals.wait_for(args.events, Duration::from_secs(300)).await {
         return Err(format!("only {} of {} events arrived", arrivals.unique(), args.events).into());
     }
@@ -460,6 +539,7 @@ async fn through_herald(
     }
     Ok(Figures {
         publish_per_s: args.events as f64 / published_in.as_secs_f64(),
+        merchant_per_s: merchant_calls as f64 / published_in.as_secs_f64(),
         deliveries_per_s: args.events as f64 / last_arrival.duration_since(start).as_secs_f64(),
         latency: Latency::of(latencies),
         cost,

@@ -54,8 +54,7 @@ impl RequestLogStore for PostgresStore {
             &created,
         ];
         execute(&transaction, &sql, params).await?;
-        let used: Vec<(ApiKeyId, Timestamp)> = logs.iter().map(|l| (l.api_key_id.clone(), l.created_at)).collect();
-        touch_api_keys(&transaction, &used).await?;
+        touch_api_keys(&transaction, &last_use(&logs)).await?;
         transaction.commit().await.map_err(pg)
     }
 

@@ -213,7 +213,7 @@ fn roll_api_key(conn: &Connection, owner: &AccountId, id: &ApiKeyId, roll: &KeyR
     Ok(changed == 1)
 }
 
-fn touch_api_keys(conn: &Connection, used: &[(ApiKeyId, Timestamp)]) -> StoreResult<()> {
+pub fn touch_api_keys(conn: &Connection, used: &[(ApiKeyId, Timestamp)]) -> StoreResult<()> {
     let mut stmt = conn
         .prepare_cached("UPDATE api_keys SET last_used_at = MAX(COALESCE(last_used_at, 0), ?2) WHERE id = ?1")
         .map_err(backend)?;

@@ -55,9 +55,6 @@ fn record_requests(conn: &Connection, logs: &[RequestLog]) -> StoreResult<()> {
             rows::REQUEST_LOG_COLUMNS
         ))
         .map_err(backend)?;
-    let mut touch = conn
-        .prepare_cached("UPDATE api_keys SET last_used_at = MAX(COALESCE(last_used_at, 0), ?2) WHERE id = ?1")
-        .map_err(backend)?;
     for log in logs {
         stmt.execute(params![
             log.id.as_str(),
@@ -76,9 +73,8 @@ fn record_requests(conn: &Connection, logs: &[RequestLog]) -> StoreResult<()> {
             log.created_at.as_millis()
         ])
         .map_err(backend)?;
-        touch.execute(params![log.api_key_id.as_str(), log.created_at.as_millis()]).map_err(backend)?;
     }
-    Ok(())
+    super::accounts::touch_api_keys(conn, &last_use(logs))
 }
 
 fn list_request_logs(

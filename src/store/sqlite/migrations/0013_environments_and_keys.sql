@@ -54,6 +54,6 @@ CREATE TABLE request_logs (
     request_body    TEXT,
     response_body   TEXT,
     created_at      INTEGER NOT NULL
-) STRICT;
+) STRICT, WITHOUT ROWID; -- the id is the key: one tree fewer to write per request
 CREATE INDEX request_logs_by_account ON request_logs(account_id, id);
 CREATE INDEX request_logs_by_event ON request_logs(account_id, event_id) WHERE event_id IS NOT NULL;
