@@ -76,8 +76,8 @@ pub struct Application {
     streams_stop: CancellationToken,
     /// The demo's account, login and publisher, with `--demo`.
     demo: Option<(AccountId, DemoLogin, Arc<Publisher>)>,
-    /// Writes the request log, when it is kept.
-    recorder: Option<crate::request_log::RecorderTask>,
+    /// Writes the request log (or, with it off, the keys' last use).
+    recorder: crate::request_log::RecorderTask,
 }
 
 impl Application {
@@ -232,7 +232,7 @@ impl Application {
         }
         // The log is written until the last request has been answered, then emptied.
         let served_all = CancellationToken::new();
-        let recording = self.recorder.map(|recorder| tokio::spawn(recorder.run(served_all.clone())));
+        let recording = tokio::spawn(self.recorder.run(served_all.clone()));
         let streams_stop = self.streams_stop;
         let stopping = shutdown.clone();
         tokio::spawn(async move {
@@ -243,9 +243,7 @@ impl Application {
         shutdown.cancel();
         served_all.cancel();
         let _ = delivering.await;
-        if let Some(recording) = recording {
-            let _ = recording.await;
-        }
+        let _ = recording.await;
         served
     }
 }

@@ -129,9 +129,11 @@ pub struct Publisher {
     cache: Arc<PublishCache>,
     /// Accounts' test environments, which never change once made.
     test_environments: std::sync::Mutex<HashMap<AccountId, AccountId>>,
+    /// Ids known to be accounts (live environments).
+    known_accounts: std::sync::Mutex<std::collections::HashSet<AccountId>>,
 }
 
-/// The most test environments kept in memory; past it, the copies start over.
+/// The most test environments (and accounts) kept in memory; past it, the copies start over.
 const MAX_TEST_ENVIRONMENTS_KEPT: usize = 10_000;
 
 /// The most schema violations reported for one resource.
@@ -186,6 +188,7 @@ impl Publisher {
             metrics,
             cache,
             test_environments: Default::default(),
+            known_accounts: Default::default(),
         }
     }
 
@@ -492,21 +495,37 @@ impl Publisher {
             if found.contains_key(account) {
                 continue;
             }
-            // A copy means the account was there: accounts are never deleted.
+            // A test environment was found above; a live event must name an account, not an environment.
+            if draft.mode.is_live() && !self.is_account(account).await? {
+                return Err(PublishError::UnknownAccount { index: position(index), id: account.to_string() });
+            }
             if let Some(targets) = self.cache.targets(account, now) {
                 found.insert(account.clone(), targets);
                 continue;
             }
             let since = self.cache.generation();
-            // A test environment was found above; a live account is looked for here.
-            if draft.mode.is_live() && self.store.get_account(account).await?.is_none() {
-                return Err(PublishError::UnknownAccount { index: position(index), id: account.to_string() });
-            }
             let (targets, stale_at) = self.load_targets(account, now).await?;
             self.cache.keep_targets(since, account, targets.clone(), stale_at);
             found.insert(account.clone(), targets);
         }
         Ok(found)
+    }
+
+    /// Whether `id` is an account (not a test environment), asked of the store once per node: accounts
+    /// are never deleted.
+    async fn is_account(&self, id: &AccountId) -> Result<bool, PublishError> {
+        if self.known_accounts.lock().unwrap_or_else(|p| p.into_inner()).contains(id) {
+            return Ok(true);
+        }
+        let exists = self.store.get_account(id).await?.is_some();
+        if exists {
+            let mut known = self.known_accounts.lock().unwrap_or_else(|p| p.into_inner());
+            if known.len() >= MAX_TEST_ENVIRONMENTS_KEPT {
+                known.clear();
+            }
+            known.insert(id.clone());
+        }
+        Ok(exists)
     }
 
     /// The account's targets read afresh, not from the cache: resends and test events use the webhooks as the

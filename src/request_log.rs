@@ -4,7 +4,8 @@
 //! A request is answered before its record is written: records go through a bounded channel to one task
 //! that stores them many at a time (one transaction per batch, which also notes when each key was last
 //! used). When the store falls behind and the channel is full, records are dropped and counted, never
-//! waited for — a log must not slow the API or the delivery path down.
+//! waited for — a log must not slow the API or the delivery path down. With the log switched off, the
+//! same path still notes each key's last use.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,6 +15,7 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::domain::{ApiKeyId, Timestamp};
 use crate::store::{RequestLog, Store};
 
 /// How much of each body a record keeps.
@@ -53,32 +55,63 @@ fn is_secret_value(value: &str) -> bool {
     PREFIXES.iter().any(|prefix| value.starts_with(prefix))
 }
 
-/// A URL's password replaced by `***` (credentials of a destination), other strings as they are.
-fn without_password(text: &str) -> Option<String> {
-    if !text.contains("://") || !text.contains('@') {
-        return None;
+/// A string with the credentials of a URL in it hidden, or `None` when there are none: the whole user
+/// part (`https://***@host`, whatever it holds and whether or not the URL parses) and the values of
+/// secret-named query parameters.
+fn redact_url(text: &str) -> Option<String> {
+    let start = text.find("://")? + 3;
+    let rest = &text[start..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let mut out = String::with_capacity(text.len());
+    out.push_str(&text[..start]);
+    let mut changed = false;
+    match rest[..authority_end].rfind('@') {
+        Some(at) => {
+            out.push_str("***");
+            out.push_str(&rest[at..authority_end]);
+            changed = true;
+        }
+        None => out.push_str(&rest[..authority_end]),
     }
-    let mut url = url::Url::parse(text).ok()?;
-    url.password()?;
-    url.set_password(Some("***")).ok()?;
-    Some(url.to_string())
+    let after = &rest[authority_end..];
+    let Some(question) = after.find('?') else {
+        out.push_str(after);
+        return changed.then_some(out);
+    };
+    out.push_str(&after[..=question]);
+    let query_and_fragment = &after[question + 1..];
+    let query_end = query_and_fragment.find('#').unwrap_or(query_and_fragment.len());
+    let pairs = query_and_fragment[..query_end].split('&').map(|pair| match pair.split_once('=') {
+        Some((name, value)) if is_secret_name(name) || is_secret_value(value) => {
+            changed = true;
+            format!("{name}={REDACTED}")
+        }
+        _ => pair.to_owned(),
+    });
+    out.push_str(&pairs.collect::<Vec<_>>().join("&"));
+    out.push_str(&query_and_fragment[query_end..]);
+    changed.then_some(out)
 }
 
 fn redact_value(value: &mut Value) {
     match value {
         Value::Object(fields) => {
             for (name, field) in fields.iter_mut() {
-                if is_secret_name(name) && !field.is_null() {
-                    *field = Value::String(REDACTED.into());
-                } else {
-                    redact_value(field);
+                match field {
+                    Value::Null => {}
+                    // Custom request headers may carry any credential under any name.
+                    Value::Object(headers) if name.eq_ignore_ascii_case("headers") => {
+                        headers.values_mut().filter(|v| !v.is_null()).for_each(|v| *v = Value::String(REDACTED.into()));
+                    }
+                    _ if is_secret_name(name) => *field = Value::String(REDACTED.into()),
+                    _ => redact_value(field),
                 }
             }
         }
         Value::Array(items) => items.iter_mut().for_each(redact_value),
         Value::String(text) if is_secret_value(text) => *text = REDACTED.into(),
         Value::String(text) => {
-            if let Some(redacted) = without_password(text) {
+            if let Some(redacted) = redact_url(text) {
                 *text = redacted;
             }
         }
@@ -97,7 +130,7 @@ fn redact_pairs(text: &str) -> Option<String> {
     }
     let redacted = pairs.into_iter().map(|(name, value)| {
         let secret = is_secret_name(&name) || is_secret_value(&value);
-        let value = if secret { REDACTED.to_owned() } else { without_password(&value).unwrap_or(value) };
+        let value = if secret { REDACTED.to_owned() } else { redact_url(&value).unwrap_or(value) };
         (name, value)
     });
     serde_urlencoded::to_string(redacted.collect::<Vec<_>>()).ok()
@@ -148,49 +181,53 @@ fn cut(mut text: String, limit: usize) -> String {
     text
 }
 
+/// What the recorder takes: a request's record, or (with the log off) only that a key was used.
+pub enum Recorded {
+    Request(Box<RequestLog>),
+    KeyUsed(ApiKeyId, Timestamp),
+}
+
 /// Takes records from the API and has them written; cheap to clone.
 #[derive(Clone)]
 pub struct RequestRecorder {
-    sender: Option<mpsc::Sender<RequestLog>>,
+    sender: mpsc::Sender<Recorded>,
+    /// Whole records are kept; otherwise only the keys' last use.
+    enabled: bool,
     dropped: Arc<AtomicU64>,
 }
 
 /// The recorder's writing side, run by the application until it stops.
 pub struct RecorderTask {
-    receiver: mpsc::Receiver<RequestLog>,
+    receiver: mpsc::Receiver<Recorded>,
     store: Arc<dyn Store>,
 }
 
 impl RequestRecorder {
-    /// A recorder and the task that writes what it takes; `enabled: false` records nothing.
-    pub fn new(store: Arc<dyn Store>, enabled: bool) -> (Self, Option<RecorderTask>) {
-        let dropped = Arc::new(AtomicU64::new(0));
-        if !enabled {
-            return (Self { sender: None, dropped }, None);
-        }
+    /// A recorder and the task that writes what it takes; with `enabled: false` it notes only when each
+    /// key was last used.
+    pub fn new(store: Arc<dyn Store>, enabled: bool) -> (Self, RecorderTask) {
         let (sender, receiver) = mpsc::channel(QUEUE);
-        (Self { sender: Some(sender), dropped }, Some(RecorderTask { receiver, store }))
+        (Self { sender, enabled, dropped: Arc::default() }, RecorderTask { receiver, store })
     }
 
     pub fn enabled(&self) -> bool {
-        self.sender.is_some()
+        self.enabled
     }
 
-    /// Hands a record over without waiting; a full queue drops it (and says so, false).
+    /// Hands a request over without waiting (only its key's use while the log is off); a full queue
+    /// drops it and says so (false).
     pub fn record(&self, log: RequestLog) -> bool {
-        let Some(sender) = &self.sender else { return false };
-        if sender.try_send(log).is_ok() {
+        let recorded = match self.enabled {
+            true => Recorded::Request(Box::new(log)),
+            false => Recorded::KeyUsed(log.api_key_id, log.created_at),
+        };
+        if self.sender.try_send(recorded).is_ok() {
             return true;
         }
         if self.dropped.fetch_add(1, Ordering::Relaxed).is_multiple_of(1000) {
             tracing::warn!("request logs are dropped: the store does not keep up");
         }
         false
-    }
-
-    /// Records dropped since start.
-    pub fn dropped(&self) -> u64 {
-        self.dropped.load(Ordering::Relaxed)
     }
 }
 
@@ -209,7 +246,7 @@ impl RecorderTask {
             while batch.len() < BATCH {
                 tokio::select! {
                     next = self.receiver.recv() => match next {
-                        Some(log) => batch.push(log),
+                        Some(recorded) => batch.push(recorded),
                         None => break,
                     },
                     () = &mut gathering => break,
@@ -219,8 +256,8 @@ impl RecorderTask {
         }
         self.receiver.close();
         let mut rest = Vec::new();
-        while let Ok(log) = self.receiver.try_recv() {
-            rest.push(log);
+        while let Ok(recorded) = self.receiver.try_recv() {
+            rest.push(recorded);
             if rest.len() == BATCH {
                 self.write(std::mem::take(&mut rest)).await;
             }
@@ -228,13 +265,26 @@ impl RecorderTask {
         self.write(rest).await;
     }
 
-    async fn write(&self, batch: Vec<RequestLog>) {
-        if batch.is_empty() {
-            return;
+    async fn write(&self, batch: Vec<Recorded>) {
+        let (mut logs, mut used) = (Vec::new(), Vec::new());
+        for recorded in batch {
+            match recorded {
+                Recorded::Request(log) => logs.push(*log),
+                Recorded::KeyUsed(key, at) => used.push((key, at)),
+            }
         }
-        let count = batch.len();
-        if let Err(error) = self.store.record_requests(batch).await {
-            tracing::warn!(count, error = %crate::error_chain::error_chain(&error), "request logs could not be written");
+        if !logs.is_empty() {
+            let count = logs.len();
+            if let Err(error) = self.store.record_requests(logs).await {
+                tracing::warn!(count, error = %crate::error_chain::error_chain(&error), "request logs could not be written");
+            }
+        }
+        if !used.is_empty() {
+            used.sort_by(|a, b| (&a.0, b.1).cmp(&(&b.0, a.1)));
+            used.dedup_by(|a, b| a.0 == b.0);
+            if let Err(error) = self.store.touch_api_keys(used).await {
+                tracing::warn!(error = %crate::error_chain::error_chain(&error), "keys' last use could not be noted");
+            }
         }
     }
 }
@@ -252,9 +302,26 @@ mod tests {
         for secret in ["hsk_abc", "whsec_x", "Bearer t", "\"k\"", "hat_token", ":pw@", "\"s\""] {
             assert!(!kept.contains(secret), "{secret} in {kept}");
         }
-        for kept_value in ["whpk_y", "X-Trace", "https://a/t", "user:***@127.0.0.1"] {
+        for kept_value in ["whpk_y", "X-Trace", "https://a/t", "amqp://***@127.0.0.1"] {
             assert!(kept.contains(kept_value), "{kept_value} missing from {kept}");
         }
+    }
+
+    #[test]
+    fn credentials_in_urls_are_hidden_whether_or_not_they_parse() {
+        let redact = |text: &str| redact_url(text);
+        assert_eq!(redact("https://u:pw@host:99999/x").as_deref(), Some("https://***@host:99999/x"));
+        assert_eq!(redact("https://TOKEN@host/").as_deref(), Some("https://***@host/"));
+        assert_eq!(
+            redact("https://host/hook?token=abc&page=2#top").as_deref(),
+            Some("https://host/hook?token=[redacted]&page=2#top")
+        );
+        assert_eq!(redact("https://host/a@b?x=1"), None, "an @ in the path is no user part");
+        assert_eq!(redact("no url here"), None);
+        let kept =
+            kept_body(br#"{"details":[{"value":"https://u:pw@host:99999/"}],"headers":{"X-Auth":"s3cr3t"}}"#, true)
+                .unwrap();
+        assert!(!kept.contains("pw@") && !kept.contains("s3cr3t"), "{kept}");
     }
 
     #[test]

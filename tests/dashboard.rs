@@ -954,6 +954,15 @@ async fn a_merchant_uses_keys_logs_test_mode_and_charts_in_a_real_browser() {
     assert_eq!(count(&client, &format!("tr[data-request='{refused_id}']")).await, 0, "live requests are not test ones");
     client.goto(&format!("{base}/dashboard/webhooks/{}", seeded.webhook_id)).await.unwrap();
     assert_eq!(count(&client, "#chart-24h").await, 0, "the live webhook is not found in test mode");
+    // A key made in test mode is a test key, and the form that made it is in the test log.
+    client.goto(&format!("{base}/dashboard/api-keys")).await.unwrap();
+    click(&client, "#new-key-form summary").await;
+    fill(&client, "#key-name", "Sandbox").await;
+    client.find(Locator::Css("#key-mode")).await.unwrap().select_by_value("test").await.unwrap();
+    navigate(&client, "#create-key").await;
+    assert_eq!(count(&client, "#api-keys tr[data-mode='test']").await, 1);
+    let test_logs = format!("{base}/dashboard/logs?method=POST&path=%2Fdashboard%2Fapi-keys");
+    reload_until(&client, &test_logs, "#logs tbody tr", 1).await;
     client.goto(&format!("{base}/dashboard/webhooks")).await.unwrap();
     navigate(&client, "#test-mode").await;
     assert_eq!(count(&client, "#test-banner").await, 0);

@@ -275,9 +275,11 @@ fn writes(parts: &Parts) -> bool {
 }
 
 /// A merchant authenticated by Basic client credentials only (the OAuth token endpoint needs these).
-/// During a roll's grace period the secret before it works too.
+/// During a roll's grace period the secret before it works too, until `until`.
 pub struct ClientCredentials {
     pub key: ApiKey,
+    /// When the credentials stop working: set when the secret from before the last roll was given.
+    pub until: Option<Timestamp>,
 }
 
 impl FromRequestParts<AppState> for ClientCredentials {
@@ -297,7 +299,10 @@ impl FromRequestParts<AppState> for ClientCredentials {
             // Hashed before the lookup, so that an unknown client id takes as long as a wrong secret.
             let presented = state.keyring.hash_credential(secret);
             let found = state.store.find_credentials(client_id).await?;
-            Ok(found.filter(|c| matches_secret(c, &presented, Timestamp::now())).map(|c| Self { key: c.key }))
+            Ok(found.and_then(|c| {
+                let matched = secret_matches(&c, &presented, Timestamp::now())?;
+                Some(Self { key: c.key, until: matched.until() })
+            }))
         };
         let credentials =
             throttled(state, &attempt_of(Some(client_id), peer(parts)), verify).await?.ok_or_else(refused)?;
@@ -306,12 +311,35 @@ impl FromRequestParts<AppState> for ClientCredentials {
     }
 }
 
-/// The presented secret is the key's, or the one before its last roll while that still works.
-pub fn matches_secret(credentials: &KeyCredentials, presented: &[u8; 32], now: Timestamp) -> bool {
+/// Which of a key's secrets was presented.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SecretMatch {
+    Current,
+    /// The one before the last roll, which works until then.
+    Previous(Timestamp),
+}
+
+impl SecretMatch {
+    pub fn until(self) -> Option<Timestamp> {
+        match self {
+            Self::Current => None,
+            Self::Previous(until) => Some(until),
+        }
+    }
+}
+
+/// Whether the presented secret is the key's, or the one before its last roll while that still works.
+pub fn secret_matches(credentials: &KeyCredentials, presented: &[u8; 32], now: Timestamp) -> Option<SecretMatch> {
     let current = bool::from(presented.ct_eq(&credentials.secret_hash));
-    let previous =
-        credentials.previous_hash.filter(|_| credentials.key.previous_expires_at.is_some_and(|end| end > now));
-    current | previous.is_some_and(|hash| bool::from(presented.ct_eq(&hash)))
+    let previous = match (credentials.previous_hash, credentials.key.previous_expires_at) {
+        (Some(hash), Some(until)) if until > now => bool::from(presented.ct_eq(&hash)).then_some(until),
+        _ => None,
+    };
+    match (current, previous) {
+        (true, _) => Some(SecretMatch::Current),
+        (false, Some(until)) => Some(SecretMatch::Previous(until)),
+        (false, None) => None,
+    }
 }
 
 /// The credentials after `Scheme ` (the scheme name is case-insensitive).

@@ -57,8 +57,10 @@ pub async fn issue(
     }
     let access_token = format!("{TOKEN_PREFIX}{}", random_token(32));
     let now = Timestamp::now();
-    let lifetime = state.limits.token_lifetime;
-    let expires_at = now.plus(lifetime);
+    // A token made with a rolled-away secret ends when that secret does.
+    let full = now.plus(state.limits.token_lifetime);
+    let expires_at = credentials.until.map_or(full, |until| until.min(full));
+    let lifetime = std::time::Duration::from_millis((expires_at.as_millis() - now.as_millis()).max(0) as u64);
     let token_hash = state.keyring.hash_credential(&access_token);
     state
         .store
@@ -83,7 +85,7 @@ struct TerminateRequest {
     token: Option<String>,
 }
 
-/// Revokes one access token of the calling account (a token of another account is not touched).
+/// Revokes one access token of the calling key (another key's token is not touched, whoever holds it).
 #[utoipa::path(post, path = "/v1/oauth2/token/terminate", tag = "oauth", request_body(content = TerminateRequest, content_type = "application/x-www-form-urlencoded"), security(("client_credentials" = [])), responses((status = 204, description = "The token no longer works"), Errors))]
 pub async fn terminate(
     credentials: ClientCredentials,
@@ -97,8 +99,9 @@ pub async fn terminate(
     };
     let hash = state.keyring.hash_credential(&token);
     let now = Timestamp::now();
+    // A key ends its own tokens only, never another key's.
     let found = state.store.find_token(&hash, now).await?;
-    if found.is_some_and(|key| key.environment_id == credentials.key.environment_id) {
+    if found.is_some_and(|key| key.id == credentials.key.id) {
         state.store.revoke_token(&hash, now).await?;
     }
     Ok(StatusCode::NO_CONTENT)

@@ -20,7 +20,7 @@ use axum::response::Response;
 use http_body::{Frame, SizeHint};
 
 use super::state::AppState;
-use crate::domain::{ApiKey, EventId, RequestId, Timestamp};
+use crate::domain::{AccountId, ApiKey, ApiKeyId, EventId, Mode, RequestId, Timestamp};
 use crate::request_log::{kept_body, kept_path};
 use crate::store::RequestLog;
 
@@ -30,10 +30,17 @@ const COPIED_REQUEST_BYTES: usize = 1024 * 1024;
 const COPIED_RESPONSE_BYTES: u64 = 1024 * 1024;
 const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 
+/// Who a request was made by: a key, and the environment (with its mode) it acted in.
+struct Caller {
+    key: ApiKeyId,
+    environment: AccountId,
+    mode: Mode,
+}
+
 /// What the handler found out about its request, for the record.
 #[derive(Default)]
 struct Seen {
-    key: Mutex<Option<ApiKey>>,
+    caller: Mutex<Option<Caller>>,
     event: Mutex<Option<EventId>>,
 }
 
@@ -41,9 +48,17 @@ tokio::task_local! {
     static SEEN: Arc<Seen>;
 }
 
-/// Notes the key a request was authenticated with (the merchant extractors call this).
+/// Notes the key a request was authenticated with (the merchant extractors call this): it acts in its
+/// own environment.
 pub fn authenticated(key: &ApiKey) {
-    let _ = SEEN.try_with(|seen| *seen.key.lock().unwrap_or_else(|p| p.into_inner()) = Some(key.clone()));
+    acting(key, &key.environment_id, key.mode);
+}
+
+/// Notes the key a request was made with and the environment it acted in (the dashboard's test mode
+/// lets a live key act in the test environment).
+pub fn acting(key: &ApiKey, environment: &AccountId, mode: Mode) {
+    let caller = Caller { key: key.id.clone(), environment: environment.clone(), mode };
+    let _ = SEEN.try_with(|seen| *seen.caller.lock().unwrap_or_else(|p| p.into_inner()) = Some(caller));
 }
 
 /// Notes the event a request worked on, so that the event's page lists it.
@@ -100,9 +115,6 @@ impl http_body::Body for Copying {
 
 /// Runs the request, then records it if a merchant key authenticated it.
 pub async fn record(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if !state.request_logs.enabled() {
-        return next.run(request).await;
-    }
     let started = Instant::now();
     let created_at = Timestamp::now();
     let method = request.method().clone();
@@ -115,7 +127,9 @@ pub async fn record(State(state): State<AppState>, request: Request, next: Next)
     let client_address = super::extract::peer_of(&request).map(|address| address.to_string());
     // Only a merchant's writes keep bodies: Basic credentials, a merchant access token or a dashboard
     // session; the operator's publishes pass untouched.
-    let writes = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS) && may_be_merchant(&request);
+    let writes = state.request_logs.enabled()
+        && !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS)
+        && may_be_merchant(&request);
     let copied = Arc::new(Mutex::new(Copied::default()));
     let request = match writes {
         true => request.map(|inner| Body::new(Copying { inner, copied: copied.clone() })),
@@ -123,7 +137,7 @@ pub async fn record(State(state): State<AppState>, request: Request, next: Next)
     };
     let seen = Arc::new(Seen::default());
     let response = SEEN.scope(seen.clone(), next.run(request)).await;
-    let Some(key) = seen.key.lock().unwrap_or_else(|p| p.into_inner()).take() else { return response };
+    let Some(caller) = seen.caller.lock().unwrap_or_else(|p| p.into_inner()).take() else { return response };
     let (response, response_body) = match writes {
         true => copy_response(response).await,
         false => (response, None),
@@ -131,9 +145,9 @@ pub async fn record(State(state): State<AppState>, request: Request, next: Next)
     let request_body = writes.then(|| request_body(&copied)).flatten();
     let log = RequestLog {
         id: super::request_id::current().unwrap_or_else(RequestId::generate),
-        account_id: key.environment_id.clone(),
-        api_key_id: key.id.clone(),
-        mode: key.mode,
+        account_id: caller.environment,
+        api_key_id: caller.key,
+        mode: caller.mode,
         method: method.to_string(),
         path,
         status: response.status().as_u16(),
@@ -145,8 +159,9 @@ pub async fn record(State(state): State<AppState>, request: Request, next: Next)
         response_body,
         created_at,
     };
+    let mode = log.mode.as_str();
     match state.request_logs.record(log) {
-        true => state.metrics.request_logged(key.mode.as_str()),
+        true => state.metrics.request_logged(mode),
         false => state.metrics.request_log_dropped(),
     }
     response

@@ -42,12 +42,14 @@ pub struct RequestLogView {
     client_address: Option<String>,
     event_id: Option<EventId>,
     created_at: Timestamp,
-    /// In `GET /v1/request-logs/{id}` only: the request's body (writes only), secrets redacted.
+    /// In `GET /v1/request-logs/{id}` only: the request's body (writes only, else null), secrets redacted.
     #[serde(skip_serializing_if = "Option::is_none")]
-    request_body: Option<String>,
-    /// In `GET /v1/request-logs/{id}` only: the answer's body (writes only), secrets redacted.
+    #[schema(value_type = Option<String>)]
+    request_body: Option<Option<String>>,
+    /// In `GET /v1/request-logs/{id}` only: the answer's body (writes only, else null), secrets redacted.
     #[serde(skip_serializing_if = "Option::is_none")]
-    response_body: Option<String>,
+    #[schema(value_type = Option<String>)]
+    response_body: Option<Option<String>>,
 }
 
 impl RequestLogView {
@@ -64,8 +66,8 @@ impl RequestLogView {
             client_address: log.client_address,
             event_id: log.event_id,
             created_at: log.created_at,
-            request_body: log.request_body.filter(|_| with_bodies),
-            response_body: log.response_body.filter(|_| with_bodies),
+            request_body: with_bodies.then_some(log.request_body),
+            response_body: with_bodies.then_some(log.response_body),
         }
     }
 }

@@ -13,7 +13,7 @@ use super::frame::{AnonymousForm, Chrome, FormData, LOGIN_COOKIE, PageError, Pag
 use super::i18n::{self, Lang};
 use super::session::{self, Principal};
 use crate::api::error::ApiError;
-use crate::api::extract::{OPERATOR, Peer, attempt_of, matches_secret, throttled};
+use crate::api::extract::{OPERATOR, Peer, SecretMatch, attempt_of, secret_matches, throttled};
 use crate::api::{AppState, state::digest};
 use crate::domain::Timestamp;
 
@@ -75,7 +75,8 @@ pub async fn merchant_login(
     let verify = async {
         let presented = state.keyring.hash_credential(secret);
         let found = if client_id.is_empty() { None } else { state.store.find_credentials(&client_id).await? };
-        Ok(found.filter(|c| matches_secret(c, &presented, Timestamp::now())))
+        // Only the current secret signs in: a session lives longer than a rolled secret's grace period.
+        Ok(found.filter(|c| secret_matches(c, &presented, Timestamp::now()) == Some(SecretMatch::Current)))
     };
     let attempt = attempt_of(Some(&client_id).filter(|id| !id.is_empty()).map(|id| id.as_str()), peer);
     match throttled(&state, &attempt, verify).await {

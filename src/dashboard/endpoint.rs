@@ -14,8 +14,7 @@ use super::webhooks::{PAGE_SIZE, STATS_WINDOW, failure_rate, notice, owned, subs
 use crate::api::AppState;
 use crate::domain::model::{DeliveryState, Webhook, WebhookStatus};
 use crate::domain::{DeliveryId, Timestamp};
-use crate::publish::RequestRef;
-use crate::service::events::TestTarget;
+use crate::service::events::{RequestRef, TestTarget};
 use crate::service::webhooks::{self as operations, Secrets, VerificationKey, WebhookInput};
 use crate::service::{deliveries, events};
 use crate::store::PageRequest;
@@ -296,8 +295,7 @@ pub async fn roll_secret(
     posted: Posted<MerchantPage>,
 ) -> Result<Response, PageError> {
     let Posted { page, form } = posted;
-    let hours = form.get("grace_hours").and_then(|h| h.parse::<u64>().ok()).filter(|h| GRACE_HOURS.contains(h));
-    let grace = Some(hours.unwrap_or(24) * 3600);
+    let grace = Some(form.grace_seconds(&GRACE_HOURS, 24));
     let secret = secret_shown(operations::roll_secret(&state, &page.me.account_id, &id, grace).await?);
     details_page(&state, &page, &id, DetailsQuery::default(), Some(secret)).await
 }

@@ -15,7 +15,7 @@ use super::session::{self, Claims, MerchantSession, OperatorSession, Principal};
 use crate::api::AppState;
 use crate::api::error::ApiError;
 use crate::api::extract::{BodyError, read_body};
-use crate::domain::{ApiKey, KeyScope, Mode, Timestamp};
+use crate::domain::{KeyScope, Mode, Timestamp};
 
 /// The frame around a page's content.
 pub struct Chrome {
@@ -220,10 +220,8 @@ pub trait Csrf {
         true
     }
 
-    /// The merchant key behind the session, whose request log a posted form goes to.
-    fn key(&self) -> Option<&ApiKey> {
-        None
-    }
+    /// Notes, for the request log, who posts: a merchant's key and the environment on view.
+    fn note_caller(&self) {}
 }
 
 impl Csrf for MerchantPage {
@@ -235,8 +233,8 @@ impl Csrf for MerchantPage {
         self.me.key.scope == KeyScope::Full
     }
 
-    fn key(&self) -> Option<&ApiKey> {
-        Some(&self.me.key)
+    fn note_caller(&self) {
+        crate::api::request_log::acting(&self.me.key, &self.me.account_id, self.me.mode);
     }
 }
 
@@ -262,6 +260,12 @@ impl FormData {
         self.0.iter().find(|(n, _)| n == name).map(|(_, v)| v.trim()).filter(|v| !v.is_empty())
     }
 
+    /// A roll's grace period in seconds, from the `grace_hours` field when it names one of `offered`.
+    pub fn grace_seconds(&self, offered: &[u64], default_hours: u64) -> u64 {
+        let chosen = self.get("grace_hours").and_then(|h| h.parse::<u64>().ok()).filter(|h| offered.contains(h));
+        chosen.unwrap_or(default_hours) * 3600
+    }
+
     pub fn all(&self, name: &str) -> Vec<&str> {
         self.0.iter().filter(|(n, _)| n == name).map(|(_, v)| v.trim()).filter(|v| !v.is_empty()).collect()
     }
@@ -283,9 +287,7 @@ where
         let (mut parts, body) = request.into_parts();
         let page = P::from_request_parts(&mut parts, state).await?;
         // A merchant's change made on a page is a request of its key like any through the API.
-        if let Some(key) = page.key() {
-            crate::api::request_log::authenticated(key);
-        }
+        page.note_caller();
         let request = Request::from_parts(parts, body);
         let bytes = read_form(state, request.into_body()).await?;
         let form = FormData::parse(&bytes);

@@ -106,11 +106,12 @@ pub async fn list(
 pub async fn create(State(state): State<AppState>, posted: Posted<MerchantPage>) -> Result<Response, PageError> {
     let Posted { page, form } = posted;
     let name = form.get("name").unwrap_or_default().to_owned();
-    let input = KeyInput {
-        name: name.clone(),
-        mode: form.get("mode").and_then(Mode::parse),
-        scope: form.get("scope").and_then(KeyScope::parse),
-    };
+    let (mode, scope) = (form.get("mode"), form.get("scope"));
+    if mode.is_some_and(|m| Mode::parse(m).is_none()) || scope.is_some_and(|s| KeyScope::parse(s).is_none()) {
+        return Err(PageError::status(StatusCode::BAD_REQUEST, "error_bad_query"));
+    }
+    let input =
+        KeyInput { name: name.clone(), mode: mode.and_then(Mode::parse), scope: scope.and_then(KeyScope::parse) };
     match api_keys::create(&state, &page.me.key, input).await {
         Ok(created) => keys_page(&state, &page, Some(created), String::new(), None, None).await,
         Err(ServiceError::Refused(refusal)) => {
@@ -126,8 +127,7 @@ pub async fn roll(
     posted: Posted<MerchantPage>,
 ) -> Result<Response, PageError> {
     let Posted { page, form } = posted;
-    let hours = form.get("grace_hours").and_then(|h| h.parse::<u64>().ok()).filter(|h| GRACE_HOURS.contains(h));
-    let rolled = api_keys::roll(&state, &page.me.key, &id, Some(hours.unwrap_or(0) * 3600)).await?;
+    let rolled = api_keys::roll(&state, &page.me.key, &id, Some(form.grace_seconds(&GRACE_HOURS, 0))).await?;
     keys_page(&state, &page, Some(rolled), String::new(), None, None).await
 }
 

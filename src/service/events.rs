@@ -3,7 +3,8 @@
 use super::{Field, Refusal, ServiceError, ServiceResult, Services};
 use crate::domain::model::Event;
 use crate::domain::{AccountId, EventId, EventTypeName, Mode, WebhookId};
-use crate::publish::{RequestRef, SimulationTarget};
+pub use crate::publish::RequestRef;
+use crate::publish::SimulationTarget;
 
 /// New manual deliveries of the event's stored bytes: to the listed webhooks, or without a list to every
 /// enabled webhook that subscribes to its type.

@@ -68,6 +68,14 @@ async fn test_and_live_mode_never_meet() {
     assert_eq!(envelope["livemode"], false, "a Stripe envelope says it is a test event");
     assert_eq!(envelope["request"], json!({"id": publish_request, "idempotency_key": "order-7"}));
 
+    // The test environment is not an account of its own: a live event naming its id is refused, even
+    // after test events warmed the node's copies.
+    let account = herald::domain::AccountId::parse(&merchant.id).unwrap();
+    let environment = app.store.environment(&account, herald::domain::Mode::Test).await.unwrap().unwrap();
+    let posing = json!({"account_id": environment.as_str(), "event_type": "charge.succeeded", "resource": {"id": "x"}});
+    let refused = app.operator(Method::POST, "/v1/events").json(&posing).send().await.unwrap();
+    assert_eq!(refused.status(), 422);
+
     // Everything of one mode is not found through the other.
     let (live_id, test_id) = (live_hook["id"].as_str().unwrap(), test_hook["id"].as_str().unwrap());
     let (live_evt, test_evt) = (live_event["id"].as_str().unwrap(), test_event["id"].as_str().unwrap());
@@ -233,7 +241,31 @@ async fn revoked_and_rolled_keys_stop_working_with_their_tokens() {
         assert_eq!(status(app.merchant(who, Method::GET, hooks)).await, 200);
     }
     assert_eq!(status(app.http.get(app.url(hooks)).bearer_auth(&token)).await, 200, "during the grace period");
+    // A token made with the rolled-away secret ends with it, not nine hours later.
+    let late = app
+        .http
+        .post(app.url("/v1/oauth2/token"))
+        .basic_auth(&before.client_id, Some(&before.client_secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    let late: Value = late.json().await.unwrap();
+    assert!(late["expires_in"].as_u64().unwrap() <= 2, "{late}");
+    let late_token = late["access_token"].as_str().unwrap().to_owned();
+    // One key cannot end another key's token.
+    let other = app
+        .http
+        .post(app.url("/v1/oauth2/token/terminate"))
+        .basic_auth(&merchant.client_id, Some(&merchant.client_secret))
+        .form(&[("token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 204);
+    assert_eq!(status(app.http.get(app.url(hooks)).bearer_auth(&token)).await, 200, "another key's token lives on");
     tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(status(app.http.get(app.url(hooks)).bearer_auth(&late_token)).await, 401, "a late token");
     assert_eq!(status(app.merchant(&before, Method::GET, hooks)).await, 401, "the rolled-away secret");
     assert_eq!(status(app.http.get(app.url(hooks)).bearer_auth(&token)).await, 401, "its token");
     assert_eq!(status(app.merchant(&after, Method::GET, hooks)).await, 200);
@@ -452,4 +484,21 @@ async fn the_request_log_keeps_what_was_asked_and_answered_without_secrets() {
     for secret in secrets.iter().filter(|s| !s.starts_with("receiver-")) {
         assert!(!everything.contains(secret.as_str()), "a secret is stored in plain: {secret}");
     }
+}
+
+#[tokio::test]
+async fn with_the_log_off_nothing_is_recorded_but_keys_still_note_their_use() {
+    let app = spawn_app_with(|settings| settings.request_logs = false).await;
+    let merchant = app.create_account("Acme").await;
+    let created = create_key(&app, &merchant, json!({"name": "quiet"})).await;
+    let key = key_of(&merchant, &created);
+    assert_eq!(status(app.merchant(&key, Method::GET, "/v1/notifications/webhooks")).await, 200);
+    let path = format!("/v1/api-keys/{}", created["id"].as_str().unwrap());
+    eventually(Duration::from_secs(5), || async {
+        let shown: Value = fetch_json(app.merchant(&merchant, Method::GET, &path)).await;
+        shown["last_used_at"].as_str().map(str::to_owned)
+    })
+    .await;
+    let logs: Value = fetch_json(app.merchant(&merchant, Method::GET, "/v1/request-logs")).await;
+    assert_eq!(logs["request_logs"], json!([]));
 }

@@ -69,7 +69,9 @@ impl AccountStore for PostgresStore {
         let transaction = client.transaction().await.map_err(pg)?;
         let sql = "UPDATE api_keys SET revoked_at = $3 WHERE id = $1 AND owner_id = $2 AND revoked_at IS NULL";
         let changed = execute(&transaction, sql, &[&id.as_str(), &owner.as_str(), &now.as_millis()]).await?;
-        revoke_key_tokens(&transaction, id, now).await?;
+        if changed == 1 {
+            revoke_key_tokens(&transaction, id, now).await?;
+        }
         transaction.commit().await.map_err(pg)?;
         Ok(changed == 1)
     }
@@ -82,6 +84,9 @@ impl AccountStore for PostgresStore {
                    previous_expires_at = $4, secret_hash = $3 WHERE id = $1 AND owner_id = $2 AND revoked_at IS NULL";
         let params: Params = &[&id.as_str(), &owner.as_str(), &roll.secret_hash.as_slice(), &expires];
         let changed = execute(&transaction, sql, params).await?;
+        if changed == 0 {
+            return Ok(false);
+        }
         let tokens =
             "UPDATE oauth_tokens SET expires_at = LEAST(expires_at, $2) WHERE key_id = $1 AND revoked_at IS NULL";
         let until = roll.previous_expires_at.max(roll.now).as_millis();

@@ -184,7 +184,9 @@ fn revoke_api_key(conn: &Connection, owner: &AccountId, id: &ApiKeyId, now: Time
         .prepare_cached("UPDATE api_keys SET revoked_at = ?3 WHERE id = ?1 AND owner_id = ?2 AND revoked_at IS NULL")
         .and_then(|mut stmt| stmt.execute(params![id.as_str(), owner.as_str(), now.as_millis()]))
         .map_err(backend)?;
-    revoke_key_tokens(conn, id, now)?;
+    if changed == 1 {
+        revoke_key_tokens(conn, id, now)?;
+    }
     Ok(changed == 1)
 }
 
@@ -205,6 +207,9 @@ fn roll_api_key(conn: &Connection, owner: &AccountId, id: &ApiKeyId, roll: &KeyR
         )
         .and_then(|mut stmt| stmt.execute(params![id.as_str(), owner.as_str(), roll.secret_hash.as_slice(), expires]))
         .map_err(backend)?;
+    if changed == 0 {
+        return Ok(false);
+    }
     conn.prepare_cached(
         "UPDATE oauth_tokens SET expires_at = MIN(expires_at, ?2) WHERE key_id = ?1 AND revoked_at IS NULL",
     )

@@ -168,19 +168,25 @@ fn migrate(conn: &Connection) -> StoreResult<()> {
         )));
     }
     // A migration may rebuild a table others refer to, which SQLite allows with foreign keys off only
-    // (and the switch works outside a transaction only); what it leaves is checked before they are on again.
+    // (and the switch works outside a transaction only); each one's result is checked before it commits.
     conn.execute_batch("PRAGMA foreign_keys = OFF").map_err(backend)?;
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
         let version = index + 1;
-        conn.execute_batch(&format!("BEGIN; {sql}; PRAGMA user_version = {version}; COMMIT;")).map_err(backend)?;
-        tracing::info!(version, "applied sqlite migration");
-    }
-    if applied < MIGRATIONS.len() {
-        let broken: Option<String> =
-            conn.query_row("PRAGMA foreign_key_check", [], |row| row.get(0)).optional().map_err(backend)?;
-        if let Some(table) = broken {
-            return Err(StoreError::Corrupt(format!("a migration left rows of {table} pointing nowhere")));
+        let applied = conn.execute_batch(&format!("BEGIN; {sql};")).map_err(backend).and_then(|()| {
+            let broken: Option<String> =
+                conn.query_row("PRAGMA foreign_key_check", [], |row| row.get(0)).optional().map_err(backend)?;
+            match broken {
+                Some(table) => {
+                    Err(StoreError::Corrupt(format!("migration {version} left rows of {table} pointing nowhere")))
+                }
+                None => conn.execute_batch(&format!("PRAGMA user_version = {version}; COMMIT;")).map_err(backend),
+            }
+        });
+        if let Err(error) = applied {
+            let _ = conn.execute_batch("ROLLBACK");
+            return Err(error);
         }
+        tracing::info!(version, "applied sqlite migration");
     }
     conn.execute_batch("PRAGMA foreign_keys = ON").map_err(backend)?;
     Ok(())
