@@ -16,6 +16,7 @@ pub mod demo;
 pub mod domain;
 pub mod error_chain;
 pub mod fanout;
+pub mod filter;
 pub mod internal_error;
 pub mod keyring;
 pub mod memory_budget;

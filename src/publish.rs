@@ -216,7 +216,8 @@ impl Publisher {
             .map(|(draft, environment)| self.build_event(draft, environment, &catalog[&draft.event_type], now, false))
             .collect();
         let pairs = events.iter().flat_map(|event| {
-            fanout::recipients(&targets[&event.account_id], &event.event_type).into_iter().map(move |t| (event, t))
+            let published = fanout::Published { event_type: &event.event_type, body: &event.body };
+            fanout::recipients(&targets[&event.account_id], &published).into_iter().map(move |t| (event, t))
         });
         let plan = self.plan(pairs, Trigger::Scheduled, false, now);
         let response = response_body(&events, shape);
@@ -260,7 +261,9 @@ impl Publisher {
                         .ok_or_else(|| PublishError::WebhookNotFound(id.to_string()))
                 })
                 .collect::<Result<_, _>>()?,
-            None => fanout::recipients(&targets, &event.event_type),
+            None => {
+                fanout::recipients(&targets, &fanout::Published { event_type: &event.event_type, body: &event.body })
+            }
         };
         let plan = self.plan(chosen.into_iter().map(|t| (&event, t)), Trigger::Manual, false, now);
         self.store.add_deliveries(plan.deliveries).await?;
@@ -328,6 +331,7 @@ impl Publisher {
             keys: crate::deliver::format::Keys::Hmac(Vec::new()),
             api_version: None,
             policy: Default::default(),
+            filter: None,
         };
         let job = DeliveryJob {
             delivery_id: DeliveryId::generate(),

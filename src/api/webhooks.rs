@@ -41,6 +41,9 @@ pub struct CreateWebhook {
     ordering: Option<String>,
     /// Request headers sent with every delivery (not `Host`, `Content-*`, hop-by-hop or signature headers).
     headers: Option<HashMap<String, String>>,
+    /// A CEL expression over the event object (its fields are top-level names): only events it holds
+    /// for are delivered, e.g. `resource.amount >= 10000 && resource.currency == "eur"`.
+    filter: Option<String>,
 }
 
 impl RequestBody for CreateWebhook {}
@@ -70,6 +73,8 @@ pub struct WebhookView {
     max_in_flight: Option<u32>,
     ordering: &'static str,
     headers: HashMap<String, String>,
+    /// The payload filter (CEL); null: every subscribed event.
+    filter: Option<String>,
     disabled_reason: Option<String>,
     created_at: Timestamp,
     updated_at: Timestamp,
@@ -118,6 +123,7 @@ fn view(webhook: Webhook, descriptions: &HashMap<String, String>, public_url: &s
         rate_limit: webhook.policy.rate_limit,
         max_in_flight: webhook.policy.max_in_flight,
         ordering: webhook.policy.ordering.as_str(),
+        filter: webhook.policy.filter,
         headers: webhook.policy.headers.into_iter().collect(),
         disabled_reason: webhook.disabled_reason,
         created_at: webhook.created_at,
@@ -170,6 +176,7 @@ pub async fn create(
         max_in_flight: Some(body.max_in_flight),
         ordering: body.ordering,
         headers: body.headers.map(|headers| headers.into_iter().collect()),
+        filter: Some(body.filter),
         status: None,
     };
     let saved = operations::create(&state, &merchant.account_id, input).await?;
@@ -216,9 +223,16 @@ pub async fn delete(
 pub struct PatchOperation {
     op: String,
     path: String,
+    /// Present as `null` (which clears a nullable field) is not the same as left out.
     #[schema(value_type = Option<Object>)]
+    #[serde(default, deserialize_with = "present")]
     value: Option<serde_json::Value>,
     from: Option<String>,
+}
+
+/// A value that is there, `null` included.
+fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<serde_json::Value>, D::Error> {
+    <serde_json::Value as Deserialize>::deserialize(deserializer).map(Some)
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -229,7 +243,7 @@ impl RequestBody for Patch {
     const OBJECT: bool = false;
 }
 
-const PATCHABLE: [&str; 11] = [
+const PATCHABLE: [&str; 12] = [
     "/url",
     "/event_types",
     "/status",
@@ -241,6 +255,7 @@ const PATCHABLE: [&str; 11] = [
     "/max_in_flight",
     "/ordering",
     "/headers",
+    "/filter",
 ];
 
 #[utoipa::path(patch, path = "/v1/notifications/webhooks/{id}", tag = "webhooks", request_body(content = Patch, content_type = "application/json"), params(("id" = String, Path, description = "Webhook id")), security(("client_credentials" = []), ("access_token" = [])), responses((status = 200, body = WebhookView), Errors))]
@@ -320,6 +335,7 @@ fn patch_into(input: &mut WebhookInput, index: usize, operation: PatchOperation)
         "rate_limit" => input.rate_limit = Some(read(value).map_err(wrong_type)?),
         "max_in_flight" => input.max_in_flight = Some(read(value).map_err(wrong_type)?),
         "ordering" => input.ordering = Some(read(value).map_err(wrong_type)?),
+        "filter" => input.filter = Some(read(value).map_err(wrong_type)?),
         _ => {
             let headers: HashMap<String, String> = read(value).map_err(wrong_type)?;
             input.headers = Some(headers.into_iter().collect());

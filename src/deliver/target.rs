@@ -10,6 +10,7 @@ use crate::domain::event_type::Subscription;
 use crate::domain::model::{DeliveryFormat, SigningAlgorithm, WebhookStatus};
 use crate::domain::{AccountId, WebhookId, WebhookUrl};
 use crate::fanout::Subscriber;
+use crate::filter::Filter;
 use crate::keyring::{Keyring, KeyringError};
 use crate::paypal_identity::PaypalIdentity;
 use crate::store::StoredTarget;
@@ -28,6 +29,8 @@ pub struct Target {
     pub api_version: Option<String>,
     /// Pacing, ordering and the merchant's custom headers.
     pub policy: DeliveryPolicy,
+    /// The policy's payload filter, compiled.
+    pub filter: Option<Filter>,
 }
 
 /// Why a stored target could not be prepared.
@@ -81,8 +84,18 @@ impl Target {
             keys,
             api_version: stored.api_version.clone(),
             policy: stored.policy.clone(),
+            filter: stored.policy.filter.as_deref().and_then(|source| compiled(id, source)),
         })
     }
+}
+
+/// A stored filter compiled. Filters are checked when they are saved; one this version refuses all the
+/// same (its limits changed) is left out with a warning, so the webhook gets its events unfiltered
+/// rather than none.
+fn compiled(webhook: &str, source: &str) -> Option<Filter> {
+    Filter::compile(source)
+        .inspect_err(|error| tracing::warn!(webhook, error = %error, "a stored filter is not usable; the webhook gets every event it subscribes to"))
+        .ok()
 }
 
 impl Subscriber for Target {
@@ -93,5 +106,9 @@ impl Subscriber for Target {
 
     fn subscriptions(&self) -> &[Subscription] {
         &self.subscriptions
+    }
+
+    fn filter(&self) -> Option<&Filter> {
+        self.filter.as_ref()
     }
 }

@@ -1,5 +1,5 @@
-//! How deliveries to one webhook are paced, ordered and dressed: a rate limit, a cap on concurrent
-//! requests, FIFO ordering and the merchant's own request headers.
+//! How deliveries to one webhook are chosen, paced, ordered and dressed: a payload filter, a rate limit, a
+//! cap on concurrent requests, FIFO ordering and the merchant's own request headers.
 //!
 //! Stored as one JSON column, so adding a rule is not a schema change. Custom headers are checked here,
 //! where they enter: they may not override what HTTP or the signature schemes own (`Host`, hop-by-hop
@@ -27,6 +27,10 @@ pub struct DeliveryPolicy {
     pub ordering: DeliveryOrder,
     /// Sent with every delivery, under Herald's own headers.
     pub headers: Vec<(String, String)>,
+    /// A CEL expression over the event object: only events it holds for are delivered (checked, and
+    /// compiled, by `crate::filter`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filter: Option<String>,
 }
 
 impl DeliveryPolicy {

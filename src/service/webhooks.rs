@@ -42,6 +42,8 @@ pub struct WebhookInput {
     /// `none` or `fifo`.
     pub ordering: Option<String>,
     pub headers: Option<Vec<(String, String)>>,
+    /// A CEL expression over the event object (`None` leaves it, `Some(None)` removes it).
+    pub filter: Option<Option<String>>,
     /// `ENABLED` or `DISABLED`; only an update changes it.
     pub status: Option<String>,
 }
@@ -353,6 +355,9 @@ fn parse_policy(input: &WebhookInput, base: DeliveryPolicy) -> Result<DeliveryPo
     if let Some(headers) = &input.headers {
         policy.headers = custom_headers(headers.clone())?;
     }
+    if let Some(filter) = &input.filter {
+        policy.filter = filter.as_deref().filter(|f| !f.trim().is_empty()).map(checked_filter).transpose()?;
+    }
     Ok(policy)
 }
 
@@ -362,6 +367,18 @@ fn in_range(value: u32, range: &std::ops::RangeInclusive<u32>, field: &'static s
     }
     let text = format!("a whole number from {} to {}, or null", range.start(), range.end());
     Err(Refusal::invalid(Field::named(field), "INVALID_PARAMETER_VALUE", text).with_value(value.to_string()))
+}
+
+/// A filter that compiles within its limits, kept as written (trimmed).
+fn checked_filter(source: &str) -> Result<String, Refusal> {
+    let filter = crate::filter::Filter::compile(source).map_err(|error| {
+        let code = match error {
+            crate::filter::FilterError::TooComplex(_) | crate::filter::FilterError::TooLong => "FILTER_TOO_COMPLEX",
+            _ => "INVALID_FILTER",
+        };
+        Refusal::invalid(Field::named("filter"), code, error.to_string()).with_value(source)
+    })?;
+    Ok(filter.source().to_owned())
 }
 
 /// Checks custom headers and keeps them sorted by name, so that what is stored does not depend on the

@@ -5,6 +5,7 @@ mod common;
 
 mod bad_input;
 mod delivery;
+mod filters;
 mod formats;
 mod guessing;
 mod hostile_receivers;
