@@ -633,12 +633,13 @@ async fn the_form_and_the_api_refuse_a_webhook_with_the_same_field_and_code() {
 
     let long = "x".repeat(501);
     // (form field, its value, the API body's field and value, the code both must give)
-    let cases: [(&str, &str, Value, &str); 5] = [
+    let cases: [(&str, &str, Value, &str); 6] = [
         ("url", "ftp://example.com/x", json!({ "url": "ftp://example.com/x" }), "INVALID_URL"),
         ("url", taken, json!({ "url": taken }), "WEBHOOK_URL_ALREADY_EXISTS"),
         ("event_types", "", json!({ "event_types": [] }), "MISSING_EVENT_TYPES"),
         ("format", "xml", json!({ "format": "xml" }), "UNSUPPORTED_FORMAT"),
         ("description", &long, json!({ "description": long }), "DESCRIPTION_TOO_LONG"),
+        ("filter", "resource.amount >=", json!({ "filter": "resource.amount >=" }), "INVALID_FILTER"),
     ];
     for (field, value, api_field, code) in cases {
         let mut posted = vec![("csrf", csrf.as_str()), ("url", "http://127.0.0.1:9/new"), ("event_types", "*")];

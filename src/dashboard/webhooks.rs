@@ -113,6 +113,8 @@ pub struct WebhookForm {
     pub event_types: Vec<String>,
     pub format: String,
     pub signing: String,
+    /// The payload filter (CEL), empty for none.
+    pub filter: String,
     /// By field name (`url`, `event_types`, …): the refusal's code and what to tell the person.
     pub errors: HashMap<&'static str, (&'static str, String)>,
     /// A problem no single field is to blame for, with its code.
@@ -120,7 +122,7 @@ pub struct WebhookForm {
 }
 
 /// The fields the forms have, by the names the operations give them.
-const FORM_FIELDS: [&str; 5] = ["url", "description", "event_types", "format", "signing"];
+const FORM_FIELDS: [&str; 6] = ["url", "description", "event_types", "format", "signing", "filter"];
 
 impl WebhookForm {
     fn empty() -> Self {
@@ -130,6 +132,7 @@ impl WebhookForm {
             event_types: Vec::new(),
             format: "standard".into(),
             signing: String::new(),
+            filter: String::new(),
             errors: HashMap::new(),
             general: None,
         }
@@ -142,6 +145,7 @@ impl WebhookForm {
             event_types: form.all("event_types").into_iter().map(str::to_owned).collect(),
             format: form.get("format").unwrap_or("standard").to_owned(),
             signing: form.get("signing").unwrap_or_default().to_owned(),
+            filter: form.get("filter").unwrap_or_default().to_owned(),
             errors: HashMap::new(),
             general: None,
         }
@@ -156,6 +160,7 @@ impl WebhookForm {
             format: Some(self.format.clone()),
             signing: (!self.signing.is_empty()).then(|| self.signing.clone()),
             description: Some((!self.description.is_empty()).then(|| self.description.clone())),
+            filter: Some((!self.filter.is_empty()).then(|| self.filter.clone())),
             ..WebhookInput::default()
         }
     }
@@ -233,6 +238,7 @@ pub async fn edit_form(
         event_types: subscriptions(&webhook),
         format: webhook.format.as_str().to_owned(),
         signing: webhook.signing.as_str().to_owned(),
+        filter: webhook.policy.filter.clone().unwrap_or_default(),
         ..WebhookForm::empty()
     };
     let catalog = state.store.list_event_types().await?;
