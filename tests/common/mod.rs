@@ -147,7 +147,8 @@ impl PgSchema {
         tokio::spawn(connection);
         client.batch_execute(&format!("CREATE SCHEMA {name}")).await.unwrap();
         let separator = if base.contains('?') { '&' } else { '?' };
-        let url = format!("{base}{separator}options=-csearch_path%3D{name}");
+        // Its connections carry the schema's name, so that the cleanup can end those a test left behind.
+        let url = format!("{base}{separator}options=-csearch_path%3D{name}&application_name={name}");
         Self { base: base.to_owned(), name, url }
     }
 }
@@ -161,6 +162,16 @@ impl Drop for PgSchema {
             runtime.block_on(async {
                 if let Ok((client, connection)) = tokio_postgres::connect(&base, tokio_postgres::NoTls).await {
                     tokio::spawn(connection);
+                    // A test's Herald may be stopped in the middle of a transaction that holds locks in
+                    // the schema, on a runtime this drop is now blocking: end its connections first, or
+                    // the drop waits for them forever.
+                    let _ = client
+                        .execute(
+                            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                             WHERE application_name = $1 AND pid <> pg_backend_pid()",
+                            &[&name],
+                        )
+                        .await;
                     let _ = client.batch_execute(&format!("DROP SCHEMA {name} CASCADE")).await;
                 }
             });
