@@ -146,7 +146,7 @@ impl Default for Metrics {
         let merchant_requests = Family::<ModeLabel, Counter>::default();
         registry.register(
             "merchant_requests",
-            "Merchant API requests recorded in the request log, by the mode of their key",
+            "Merchant API requests (and dashboard forms) by the mode of their key",
             merchant_requests.clone(),
         );
         let request_logs_dropped = Counter::default();

@@ -279,12 +279,10 @@ impl RecorderTask {
                 tracing::warn!(count, error = %crate::error_chain::error_chain(&error), "request logs could not be written");
             }
         }
-        if !used.is_empty() {
-            used.sort_by(|a, b| (&a.0, b.1).cmp(&(&b.0, a.1)));
-            used.dedup_by(|a, b| a.0 == b.0);
-            if let Err(error) = self.store.touch_api_keys(used).await {
-                tracing::warn!(error = %crate::error_chain::error_chain(&error), "keys' last use could not be noted");
-            }
+        if !used.is_empty()
+            && let Err(error) = self.store.touch_api_keys(crate::store::latest_use(used)).await
+        {
+            tracing::warn!(error = %crate::error_chain::error_chain(&error), "keys' last use could not be noted");
         }
     }
 }

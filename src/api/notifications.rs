@@ -10,7 +10,7 @@ use serde_json::value::RawValue;
 use super::error::{ApiError, ErrorDetail};
 use super::extract::{JsonBody, Merchant, OptionalJsonBody, RequestBody};
 use super::openapi::Errors;
-use super::paging::{Link, PageQuery, QueryParams, finish_page};
+use super::paging::{Link, PageQuery, QueryParams, finish_page, query_error};
 use super::state::AppState;
 use crate::domain::model::Event;
 use crate::domain::{EventId, EventTypeName, Timestamp};
@@ -60,16 +60,6 @@ pub struct EventList {
     links: Vec<Link>,
 }
 
-fn query_error(field: &str, description: &str) -> ApiError {
-    ApiError::invalid_request("the query string is not valid").with_detail(ErrorDetail {
-        field: Some(field.to_owned()),
-        value: None,
-        location: "query",
-        issue: "INVALID_PARAMETER_VALUE".into(),
-        description: description.to_owned(),
-    })
-}
-
 fn event_filter(query: &EventQuery) -> Result<EventFilter, ApiError> {
     let time = |field, text: &Option<String>| match text {
         Some(text) => {
@@ -78,7 +68,7 @@ fn event_filter(query: &EventQuery) -> Result<EventFilter, ApiError> {
         None => Ok(None),
     };
     let event_type = match &query.event_type {
-        Some(name) => Some(EventTypeName::parse(name).map_err(|e| query_error("event_type", &e.to_string()))?),
+        Some(name) => Some(EventTypeName::parse(name).map_err(|e| query_error("event_type", e.to_string()))?),
         None => None,
     };
     Ok(EventFilter {

@@ -54,7 +54,7 @@ impl PageQuery {
         }
         let after = match &self.cursor {
             Some(cursor) => {
-                Some(decode_cursor(cursor).ok_or_else(|| query_error("cursor", "the cursor is not valid".into()))?)
+                Some(decode_cursor(cursor).ok_or_else(|| query_error("cursor", "the cursor is not valid"))?)
             }
             None => None,
         };
@@ -62,13 +62,14 @@ impl PageQuery {
     }
 }
 
-fn query_error(field: &str, description: String) -> ApiError {
+/// A query parameter that is not acceptable, named in the error's detail.
+pub fn query_error(field: &str, description: impl Into<String>) -> ApiError {
     ApiError::invalid_request("the query string is not valid").with_detail(ErrorDetail {
         field: Some(field.to_owned()),
         value: None,
         location: "query",
         issue: "INVALID_PARAMETER_VALUE".into(),
-        description,
+        description: description.into(),
     })
 }
 

@@ -5,10 +5,10 @@ use axum::Json;
 use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 
-use super::error::{ApiError, ErrorDetail};
+use super::error::ApiError;
 use super::extract::Merchant;
 use super::openapi::Errors;
-use super::paging::{Link, PageQuery, QueryParams, finish_page};
+use super::paging::{Link, PageQuery, QueryParams, finish_page, query_error};
 use super::state::AppState;
 use crate::domain::{ApiKeyId, EventId, Mode, RequestId, Timestamp};
 use crate::store::{RequestLog, RequestLogFilter};
@@ -78,16 +78,6 @@ pub struct RequestLogList {
     #[serde(skip_serializing_if = "Option::is_none")]
     next_cursor: Option<String>,
     links: Vec<Link>,
-}
-
-fn query_error(field: &str, description: &str) -> ApiError {
-    ApiError::invalid_request("the query string is not valid").with_detail(ErrorDetail {
-        field: Some(field.into()),
-        value: None,
-        location: "query",
-        issue: "INVALID_PARAMETER_VALUE".into(),
-        description: description.into(),
-    })
 }
 
 impl RequestLogQuery {

@@ -35,14 +35,19 @@ impl RequestLog {
     }
 }
 
+/// The latest of each key's uses, once per key.
+pub fn latest_use(uses: impl IntoIterator<Item = (ApiKeyId, Timestamp)>) -> Vec<(ApiKeyId, Timestamp)> {
+    let mut latest: std::collections::HashMap<ApiKeyId, Timestamp> = std::collections::HashMap::new();
+    for (key, at) in uses {
+        let kept = latest.entry(key).or_insert(at);
+        *kept = (*kept).max(at);
+    }
+    latest.into_iter().collect()
+}
+
 /// When each key of `logs` was last used, once per key.
 pub fn last_use(logs: &[RequestLog]) -> Vec<(ApiKeyId, Timestamp)> {
-    let mut latest: std::collections::HashMap<&ApiKeyId, Timestamp> = std::collections::HashMap::new();
-    for log in logs {
-        let at = latest.entry(&log.api_key_id).or_insert(log.created_at);
-        *at = (*at).max(log.created_at);
-    }
-    latest.into_iter().map(|(id, at)| (id.clone(), at)).collect()
+    latest_use(logs.iter().map(|log| (log.api_key_id.clone(), log.created_at)))
 }
 
 /// Which requests to list.
