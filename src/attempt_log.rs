@@ -29,6 +29,8 @@ pub enum TransportFailure {
     Broken(String),
     /// The destination policy refused the address; nothing was sent.
     Refused(String),
+    /// A broker answered but did not take the message (no such exchange, stream or route; a nack).
+    Rejected(String),
 }
 
 impl TransportFailure {
@@ -38,6 +40,7 @@ impl TransportFailure {
             Self::Connect(detail) => ("connection_failed", format!("could not connect: {detail}")),
             Self::Broken(detail) => ("connection_broken", format!("the exchange broke off: {detail}")),
             Self::Refused(detail) => ("destination_refused", format!("not sent: {detail}")),
+            Self::Rejected(detail) => ("broker_rejected", format!("not taken: {detail}")),
         };
         AttemptError { code: code.to_owned(), message }
     }
@@ -52,6 +55,15 @@ pub struct ReceivedResponse {
     pub truncated: bool,
 }
 
+/// How a destination took a delivery.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reply {
+    /// An HTTP receiver's answer, whatever its status.
+    Http(ReceivedResponse),
+    /// A broker confirmed that it stored the message; the text says where.
+    Confirmed(String),
+}
+
 /// Everything the sender observed about one try.
 pub struct Exchange {
     pub delivery_id: DeliveryId,
@@ -63,13 +75,24 @@ pub struct Exchange {
     pub duration: Duration,
     pub request_url: String,
     pub request_headers: Vec<(String, String)>,
-    pub result: Result<ReceivedResponse, TransportFailure>,
+    pub result: Result<Reply, TransportFailure>,
+}
+
+impl Exchange {
+    /// The HTTP status the receiver answered, if it was an HTTP receiver and it answered.
+    pub fn status(&self) -> Option<u16> {
+        match &self.result {
+            Ok(Reply::Http(response)) => Some(response.status),
+            _ => None,
+        }
+    }
 }
 
 /// Turns an exchange into its attempt-log entry and the outcome the retry policy sees.
 pub fn record(exchange: Exchange) -> (Attempt, AttemptOutcome) {
     let (response, error, outcome) = match exchange.result {
-        Ok(received) => {
+        Ok(Reply::Confirmed(_)) => (None, None, AttemptOutcome::Delivered),
+        Ok(Reply::Http(received)) => {
             let outcome = outcome_of(received.status, &received.headers);
             let error = match outcome {
                 AttemptOutcome::Aborted => Some(AttemptError {
@@ -165,7 +188,7 @@ fn truncate_utf8(mut text: String, max: usize) -> String {
 mod tests {
     use super::*;
 
-    fn exchange(result: Result<ReceivedResponse, TransportFailure>) -> Exchange {
+    fn exchange(result: Result<Reply, TransportFailure>) -> Exchange {
         Exchange {
             delivery_id: DeliveryId::generate(),
             node: "node-a".into(),
@@ -179,9 +202,9 @@ mod tests {
         }
     }
 
-    fn answered(status: u16, headers: &[(&str, &str)]) -> Result<ReceivedResponse, TransportFailure> {
+    fn answered(status: u16, headers: &[(&str, &str)]) -> Result<Reply, TransportFailure> {
         let headers = headers.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect();
-        Ok(ReceivedResponse { status, headers, body: b"ok".to_vec(), truncated: false })
+        Ok(Reply::Http(ReceivedResponse { status, headers, body: b"ok".to_vec(), truncated: false }))
     }
 
     #[test]

@@ -332,6 +332,7 @@ impl Publisher {
             api_version: None,
             policy: Default::default(),
             filter: None,
+            broker: None,
         };
         let job = DeliveryJob {
             delivery_id: DeliveryId::generate(),
@@ -347,7 +348,7 @@ impl Publisher {
         let sender = self.sender.clone();
         tokio::spawn(async move {
             let exchange = sender.attempt(&job).await;
-            let status = exchange.result.as_ref().map(|r| r.status).ok();
+            let status = exchange.status();
             tracing::info!(event.id = %job.event_id, status, "sent a simulated event to a bare URL");
         });
     }

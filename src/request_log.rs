@@ -59,20 +59,14 @@ fn is_secret_value(value: &str) -> bool {
 /// part (`https://***@host`, whatever it holds and whether or not the URL parses) and the values of
 /// secret-named query parameters.
 fn redact_url(text: &str) -> Option<String> {
+    let hidden = crate::domain::webhook_url::hide_userinfo(text);
+    let mut changed = hidden.is_some();
+    let text = hidden.as_deref().unwrap_or(text);
     let start = text.find("://")? + 3;
     let rest = &text[start..];
     let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let mut out = String::with_capacity(text.len());
-    out.push_str(&text[..start]);
-    let mut changed = false;
-    match rest[..authority_end].rfind('@') {
-        Some(at) => {
-            out.push_str("***");
-            out.push_str(&rest[at..authority_end]);
-            changed = true;
-        }
-        None => out.push_str(&rest[..authority_end]),
-    }
+    out.push_str(&text[..start + authority_end]);
     let after = &rest[authority_end..];
     let Some(question) = after.find('?') else {
         out.push_str(after);

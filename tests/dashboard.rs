@@ -984,3 +984,48 @@ async fn a_merchant_uses_keys_logs_test_mode_and_charts_in_a_real_browser() {
     desktop_and_phone(&client, "health-charts").await;
     client.close().await.unwrap();
 }
+
+/// A broker webhook made in the form: the endpoint page names the kind of destination and shows the URL
+/// with its password hidden, the edit form shows it hidden too, and saving that form keeps the password.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broker_destination_is_shown_without_its_password() {
+    let data = tempfile::tempdir().unwrap();
+    let herald = HeraldProcess::start(data.path(), TOKEN, &[], &[]);
+    let http = reqwest::Client::new();
+    let account = create_account(&http, &herald.base, "Brokers").await;
+    let (client_id, client_secret) =
+        (account["client_id"].as_str().unwrap(), account["client_secret"].as_str().unwrap());
+    let mut merchant = Visitor::new(&herald.base);
+    let (_, page, _) = merchant.get("/dashboard/login").await;
+    let login_csrf = csrf_of(&page);
+    let form = [("csrf", login_csrf.as_str()), ("client_id", client_id), ("client_secret", client_secret)];
+    assert_eq!(merchant.post("/dashboard/login", &form).await.0, StatusCode::SEE_OTHER);
+    let csrf = csrf_of(&merchant.get("/dashboard/webhooks/new").await.1);
+
+    let url = "amqp://shop:hunter2@127.0.0.1:5672/%2f?exchange=payments&routing_key=paid";
+    let posted = [("csrf", csrf.as_str()), ("url", url), ("event_types", "*")];
+    let (status, _, location) = merchant.post("/dashboard/webhooks", &posted).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let location = location.unwrap();
+    let (_, page, _) = merchant.get(&location).await;
+    let location = location.split('?').next().unwrap().to_owned();
+    assert_eq!(element_text(&page, "webhook-destination"), "RabbitMQ exchange (AMQP)");
+    assert!(
+        element_text(&page, "webhook-url").contains("shop:***@127.0.0.1"),
+        "{}",
+        element_text(&page, "webhook-url")
+    );
+    assert!(!page.contains("hunter2"));
+
+    let (_, edit, _) = merchant.get(&format!("{location}/edit")).await;
+    assert!(edit.contains("shop:***@") && !edit.contains("hunter2"), "the edit form shows the URL as shown");
+    let shown = url.replace("hunter2", "***");
+    let saved = [("csrf", csrf.as_str()), ("url", shown.as_str()), ("event_types", "*")];
+    let (status, page, _) = merchant.post(&format!("{location}/edit"), &saved).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "the hidden password is kept: {page}");
+    // A new webhook cannot say *** for a password it never had.
+    let again = [("csrf", csrf.as_str()), ("url", shown.as_str()), ("event_types", "*")];
+    let (status, page, _) = merchant.post("/dashboard/webhooks", &again).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(field_error(&page, "url-error").0, "INVALID_URL");
+}

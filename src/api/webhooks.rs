@@ -23,6 +23,9 @@ use crate::service::webhooks::{self as operations, Secrets, WebhookInput};
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateWebhook {
+    /// Where deliveries go, by scheme: `https://…` (POSTed to), `amqp://user:pass@host:port/vhost?exchange=E&routing_key=K`
+    /// (RabbitMQ), `nats://host:port?subject=S` (NATS JetStream) or `redis://host:port/db?stream=S` (Redis
+    /// Streams). A password in the URL is sealed and shown back as `***`.
     url: String,
     event_types: Vec<EventTypeRef>,
     /// `standard` (default), `stripe` or `paypal`.
@@ -59,7 +62,10 @@ pub struct EventTypeRef {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct WebhookView {
     id: WebhookId,
+    /// As given, with a broker password shown as `***`.
     url: WebhookUrl,
+    /// The kind of destination the URL names: `http`, `amqp`, `nats` or `redis`.
+    destination: &'static str,
     event_types: Vec<EventTypeRef>,
     status: &'static str,
     format: &'static str,
@@ -113,6 +119,7 @@ fn view(webhook: Webhook, descriptions: &HashMap<String, String>, public_url: &s
         .collect();
     WebhookView {
         id: webhook.id,
+        destination: webhook.url.kind().as_str(),
         url: webhook.url,
         event_types,
         status: webhook.status.as_str(),

@@ -13,6 +13,7 @@ use super::pretty::pretty_json;
 use super::webhooks::{PAGE_SIZE, STATS_WINDOW, failure_rate, notice, owned, subscriptions};
 use crate::api::AppState;
 use crate::domain::model::{DeliveryState, Webhook, WebhookStatus};
+use crate::domain::webhook_url::DestinationKind;
 use crate::domain::{DeliveryId, Timestamp};
 use crate::service::events::{RequestRef, TestTarget};
 use crate::service::webhooks::{self as operations, Secrets, VerificationKey, WebhookInput};
@@ -102,6 +103,16 @@ struct DetailsPage {
 impl DetailsPage {
     fn enabled(&self) -> bool {
         self.webhook.status == WebhookStatus::Enabled
+    }
+
+    /// The locale key naming where the webhook delivers.
+    fn destination_label(&self) -> &'static str {
+        match self.webhook.url.kind() {
+            DestinationKind::Http => "destination_http",
+            DestinationKind::Amqp => "destination_amqp",
+            DestinationKind::Nats => "destination_nats",
+            DestinationKind::Redis => "destination_redis",
+        }
     }
 }
 

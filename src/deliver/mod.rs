@@ -11,10 +11,12 @@
 //! `notices` (to report health changes), `metrics`, `error_chain` and `herald-signature`. It knows nothing
 //! of the HTTP API.
 
+pub mod broker;
 pub mod destination;
 pub mod format;
 pub mod gate;
 pub mod queue;
+pub mod resolve;
 pub mod send;
 pub mod target;
 

@@ -4,7 +4,7 @@
 //! connection time and the whole exchange. Whatever the receiver does (hang, reset, answer garbage or a
 //! huge body) ends as an [`Exchange`] value, never as a panic or an unbounded read.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -12,9 +12,11 @@ use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
 use reqwest::header::HeaderMap;
 
-use super::format;
+use super::broker::{BrokerAddress, BrokerFailure, Brokers, Message};
 use super::queue::DeliveryJob;
-use crate::attempt_log::{Exchange, ReceivedResponse, TransportFailure};
+use super::resolve::ResolveError;
+use super::{format, resolve};
+use crate::attempt_log::{Exchange, ReceivedResponse, Reply, TransportFailure};
 use crate::deliver::destination::{DestinationPolicy, Refusal};
 use crate::domain::Timestamp;
 use crate::error_chain::error_chain;
@@ -34,6 +36,7 @@ pub struct SendLimits {
 #[derive(Clone)]
 pub struct Sender {
     client: reqwest::Client,
+    brokers: Arc<Brokers>,
     max_response_body: usize,
     destinations: Arc<DestinationPolicy>,
     node: Arc<str>,
@@ -47,31 +50,13 @@ impl Resolve for GuardedResolver {
     fn resolve(&self, name: Name) -> Resolving {
         let policy = self.0.clone();
         Box::pin(async move {
-            policy.check_name(name.as_str())?;
-            let fixed = policy.fixed_addresses(name.as_str());
-            let resolved: Vec<SocketAddr> = if fixed.is_empty() {
-                tokio::net::lookup_host((name.as_str(), 0)).await?.collect()
-            } else {
-                fixed.into_iter().map(|ip| SocketAddr::new(ip, 0)).collect()
-            };
-            let mut refusal = None;
-            let allowed: Vec<SocketAddr> = resolved
-                .into_iter()
-                .filter(|address| match policy.check(address.ip()) {
-                    Ok(()) => true,
-                    Err(refused) => {
-                        refusal.get_or_insert(refused);
-                        false
-                    }
-                })
-                .collect();
-            if allowed.is_empty() {
-                let error: Box<dyn std::error::Error + Send + Sync> = match refusal {
-                    Some(refused) => Box::new(refused),
-                    None => format!("{} has no address", name.as_str()).into(),
+            let allowed = resolve::allowed_addresses(&policy, name.as_str(), 0).await.map_err(|error| {
+                let boxed: Box<dyn std::error::Error + Send + Sync> = match error {
+                    resolve::ResolveError::Refused(refused) => Box::new(refused),
+                    other => Box::new(other),
                 };
-                return Err(error);
-            }
+                boxed
+            })?;
             Ok(Box::new(allowed.into_iter()) as Addrs)
         })
     }
@@ -88,8 +73,10 @@ impl Sender {
             .tcp_nodelay(true)
             .pool_idle_timeout(Duration::from_secs(60))
             .build()?;
+        let brokers = Brokers::new(destinations.clone(), limits.connect_timeout, limits.total_timeout);
         Ok(Self {
             client,
+            brokers: Arc::new(brokers),
             max_response_body: limits.max_response_body,
             destinations,
             node: limits.node.as_str().into(),
@@ -104,11 +91,14 @@ impl Sender {
         let parties = format::Parties { event_id: job.event_id.as_str(), webhook_id: job.target.webhook_id.as_str() };
         let mut headers = format::headers_for(job.target.format, &job.target.keys, parties, &body, started_at);
         format::add_custom(&mut headers, &job.target.policy.headers);
-        let request_headers = headers
+        let request_headers: Vec<(String, String)> = headers
             .iter()
             .map(|(name, value)| (name.as_str().to_owned(), value.to_str().unwrap_or_default().to_owned()))
             .collect();
-        let result = self.exchange(job, headers, body).await;
+        let result = match &job.target.broker {
+            Some(broker) => self.publish(job, broker, &request_headers, &body).await,
+            None => self.exchange(job, headers, body).await.map(Reply::Http),
+        };
         Exchange {
             delivery_id: job.delivery_id.clone(),
             node: self.node.to_string(),
@@ -119,6 +109,34 @@ impl Sender {
             request_url: job.target.url.as_str().to_owned(),
             request_headers,
             result,
+        }
+    }
+
+    /// Hands the delivery to a broker, with its headers as the message's headers.
+    async fn publish(
+        &self,
+        job: &DeliveryJob,
+        broker: &BrokerAddress,
+        headers: &[(String, String)],
+        body: &[u8],
+    ) -> Result<Reply, TransportFailure> {
+        self.destinations
+            .check_scheme(broker.kind.as_str())
+            .map_err(|refusal| TransportFailure::Refused(refusal.to_string()))?;
+        let message = Message { id: job.delivery_id.as_str(), headers, body };
+        match self.brokers.publish(broker, &message).await {
+            Ok(receipt) => {
+                tracing::debug!(receipt = %receipt, "the broker took the delivery");
+                Ok(Reply::Confirmed(receipt))
+            }
+            Err(BrokerFailure::Refused(ResolveError::Refused(refusal))) => {
+                Err(TransportFailure::Refused(refusal.to_string()))
+            }
+            Err(BrokerFailure::Refused(other)) => Err(TransportFailure::Connect(other.to_string())),
+            Err(BrokerFailure::Connect(detail)) => Err(TransportFailure::Connect(detail)),
+            Err(BrokerFailure::Rejected(detail)) => Err(TransportFailure::Rejected(detail)),
+            Err(BrokerFailure::Broken(detail)) => Err(TransportFailure::Broken(detail)),
+            Err(BrokerFailure::Timeout) => Err(TransportFailure::Timeout),
         }
     }
 

@@ -4,10 +4,12 @@ use std::sync::Arc;
 
 use herald_signature::standard::{AsymmetricKey, SigningSecret};
 
+use super::broker::BrokerAddress;
 use super::format::Keys;
-use crate::domain::delivery_policy::DeliveryPolicy;
+use crate::domain::delivery_policy::{DeliveryPolicy, Sealed};
 use crate::domain::event_type::Subscription;
 use crate::domain::model::{DeliveryFormat, SigningAlgorithm, WebhookStatus};
+use crate::domain::webhook_url::DestinationKind;
 use crate::domain::{AccountId, WebhookId, WebhookUrl};
 use crate::fanout::Subscriber;
 use crate::filter::Filter;
@@ -31,6 +33,8 @@ pub struct Target {
     pub policy: DeliveryPolicy,
     /// The policy's payload filter, compiled.
     pub filter: Option<Filter>,
+    /// Where a broker destination is, with its secret put back; `None` for an HTTP URL.
+    pub broker: Option<BrokerAddress>,
 }
 
 /// Why a stored target could not be prepared.
@@ -40,6 +44,8 @@ pub enum TargetError {
     Sealed(String, #[source] KeyringError),
     #[error("a signing secret of webhook {0} is not a valid key")]
     Key(String, #[source] herald_signature::standard::SignatureError),
+    #[error("the URL secret of webhook {0} could not be decrypted")]
+    UrlSecret(String),
     #[error("webhook {0} is signed with the installation's PayPal key, which was not loaded")]
     NoPaypalIdentity(String),
 }
@@ -75,7 +81,16 @@ impl Target {
                 Keys::Rsa(paypal.cloned().ok_or_else(|| TargetError::NoPaypalIdentity(id.to_owned()))?)
             }
         };
+        let broker = match stored.url.kind() {
+            DestinationKind::Http => None,
+            _ => {
+                let secret = stored.policy.url_secret.as_ref().map(|sealed| open_text(keyring, sealed)).transpose();
+                let secret = secret.map_err(|()| TargetError::UrlSecret(id.to_owned()))?;
+                BrokerAddress::parse(&stored.url.with_secret(secret.as_deref()))
+            }
+        };
         Ok(Self {
+            broker,
             webhook_id: stored.webhook_id.clone(),
             account_id: stored.account_id.clone(),
             url: stored.url.clone(),
@@ -87,6 +102,13 @@ impl Target {
             filter: stored.policy.filter.as_deref().and_then(|source| compiled(id, source)),
         })
     }
+}
+
+/// A sealed text secret, opened.
+fn open_text(keyring: &Keyring, sealed: &Sealed) -> Result<String, ()> {
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::STANDARD.decode(&sealed.0).map_err(|_| ())?;
+    String::from_utf8(keyring.open(&bytes).map_err(|_| ())?).map_err(|_| ())
 }
 
 /// A stored filter compiled. Filters are checked when they are saved; one this version refuses all the

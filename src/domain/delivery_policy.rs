@@ -1,5 +1,6 @@
 //! How deliveries to one webhook are chosen, paced, ordered and dressed: a payload filter, a rate limit, a
-//! cap on concurrent requests, FIFO ordering and the merchant's own request headers.
+//! cap on concurrent requests, FIFO ordering, the merchant's own request headers, and the destination's
+//! sealed credentials.
 //!
 //! Stored as one JSON column, so adding a rule is not a schema change. Custom headers are checked here,
 //! where they enter: they may not override what HTTP or the signature schemes own (`Host`, hop-by-hop
@@ -31,6 +32,21 @@ pub struct DeliveryPolicy {
     /// compiled, by `crate::filter`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub filter: Option<String>,
+    /// The password (or token) of a broker URL, sealed; the URL itself shows `***` in its place.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url_secret: Option<Sealed>,
+}
+
+/// A secret sealed by the installation's keyring, as base64 text so that it fits the policy's JSON. Its
+/// debug form shows nothing of it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Sealed(pub String);
+
+impl std::fmt::Debug for Sealed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Sealed(..)")
+    }
 }
 
 impl DeliveryPolicy {

@@ -9,10 +9,11 @@ use herald_signature::standard::{AsymmetricKey, SigningSecret};
 
 use super::{Field, Refusal, ServiceError, ServiceResult, Services};
 use crate::domain::delivery_policy::{
-    DeliveryOrder, DeliveryPolicy, MAX_IN_FLIGHT_RANGE, RATE_LIMIT_RANGE, check_headers,
+    DeliveryOrder, DeliveryPolicy, MAX_IN_FLIGHT_RANGE, RATE_LIMIT_RANGE, Sealed, check_headers,
 };
 use crate::domain::event_type::Subscription;
 use crate::domain::model::{DeliveryFormat, SigningAlgorithm, Webhook, WebhookStatus};
+use crate::domain::webhook_url::{ParsedUrl, WebhookUrlError, hide_userinfo};
 use crate::domain::{AccountId, Timestamp, WebhookId, WebhookUrl};
 use crate::internal_error::InternalError;
 use crate::store::{NewWebhook, WebhookChanges};
@@ -87,14 +88,17 @@ pub async fn owned(services: &Services, account: &AccountId, id: &str) -> Servic
 pub async fn create(services: &Services, account: &AccountId, input: WebhookInput) -> ServiceResult<Saved> {
     let missing =
         |name| Refusal::invalid(Field::named(name), "MISSING_REQUIRED_PARAMETER", format!("{name} is required"));
-    let url = parse_url(input.url.as_deref().ok_or_else(|| missing("url"))?, services.rules.https_only)?;
+    let destination =
+        parse_destination(input.url.as_deref().ok_or_else(|| missing("url"))?, services.rules.https_only)?;
     let catalog = catalog_descriptions(services).await?;
     let event_types =
         parse_subscriptions(input.event_types.as_deref().ok_or_else(|| missing("event_types"))?, &catalog)?;
     let format = input.format.as_deref().map(parse_format).transpose()?.unwrap_or(DeliveryFormat::Standard);
     let signing = input.signing.as_deref().map(parse_signing).transpose()?.unwrap_or(format.default_signing());
     check_combination(format, signing)?;
-    let policy = parse_policy(&input, DeliveryPolicy::default())?;
+    let mut policy = parse_policy(&input, DeliveryPolicy::default())?;
+    policy.url_secret = url_secret(services, &destination, None)?;
+    let url = destination.url;
     let now = Timestamp::now();
     let webhook = Webhook {
         id: WebhookId::generate(),
@@ -125,8 +129,8 @@ pub async fn create(services: &Services, account: &AccountId, input: WebhookInpu
 pub async fn update(services: &Services, account: &AccountId, id: &str, input: WebhookInput) -> ServiceResult<Saved> {
     let current = owned(services, account, id).await?;
     let catalog = catalog_descriptions(services).await?;
+    let destination = input.url.as_deref().map(|u| parse_destination(u, services.rules.https_only)).transpose()?;
     let mut changes = WebhookChanges {
-        url: input.url.as_deref().map(|u| parse_url(u, services.rules.https_only)).transpose()?,
         event_types: input.event_types.as_deref().map(|names| parse_subscriptions(names, &catalog)).transpose()?,
         status: input.status.as_deref().map(parse_status).transpose()?,
         description: input.description.clone().map(|d| d.map(parse_description).transpose()).transpose()?,
@@ -135,7 +139,11 @@ pub async fn update(services: &Services, account: &AccountId, id: &str, input: W
         api_version: input.api_version.clone().map(|v| v.map(|v| parse_api_version(&v)).transpose()).transpose()?,
         ..WebhookChanges::default()
     };
-    let policy = parse_policy(&input, current.policy.clone())?;
+    let mut policy = parse_policy(&input, current.policy.clone())?;
+    if let Some(destination) = destination {
+        policy.url_secret = url_secret(services, &destination, current.policy.url_secret.as_ref())?;
+        changes.url = Some(destination.url);
+    }
     changes.policy = (policy != current.policy).then_some(policy);
     let format = changes.format.unwrap_or(current.format);
     // A new format that cannot use the current algorithm gets its own default unless one is asked for.
@@ -251,14 +259,49 @@ fn new_key() -> Vec<u8> {
     rand::random::<[u8; SECRET_BYTES]>().to_vec()
 }
 
-/// A webhook URL; an installation that delivers over HTTPS only refuses `http://` up front.
+/// An HTTP URL to send one simulated event to; an installation that delivers over HTTPS only refuses
+/// `http://` up front.
 pub fn parse_url(text: &str, https_only: bool) -> Result<WebhookUrl, Refusal> {
-    let invalid = |why: String| Refusal::invalid(Field::named("url"), "INVALID_URL", why).with_value(text);
-    let url = WebhookUrl::parse(text).map_err(|e| invalid(e.to_string()))?;
+    let url = WebhookUrl::parse(text).map_err(|e| invalid_url(text, e.to_string()))?;
     if https_only && !url.as_str().starts_with("https://") {
-        return Err(invalid("this installation delivers to https:// URLs only".into()));
+        return Err(invalid_url(text, "this installation delivers to https:// URLs only".into()));
     }
     Ok(url)
+}
+
+/// A webhook's destination: an HTTP URL or a broker's, with the broker's secret taken out. Under HTTPS
+/// only, the plain broker protocols are refused as `http://` is.
+pub fn parse_destination(text: &str, https_only: bool) -> Result<ParsedUrl, Refusal> {
+    let parsed = WebhookUrl::parse_destination(text).map_err(|e| invalid_url(text, e.to_string()))?;
+    if https_only && !parsed.url.as_str().starts_with("https://") {
+        return Err(invalid_url(text, "this installation delivers to https:// URLs only".into()));
+    }
+    Ok(parsed)
+}
+
+/// The refusal of a URL, which echoes it with any credentials hidden.
+fn invalid_url(text: &str, why: String) -> Refusal {
+    let shown = hide_userinfo(text).unwrap_or_else(|| text.to_owned());
+    Refusal::invalid(Field::named("url"), "INVALID_URL", why).with_value(shown)
+}
+
+/// The sealed secret a webhook keeps for its URL: the new URL's, or `current` when the URL was sent back
+/// as shown (with `***`), which a create cannot do.
+fn url_secret(
+    services: &Services,
+    destination: &ParsedUrl,
+    current: Option<&Sealed>,
+) -> Result<Option<Sealed>, Refusal> {
+    if destination.keeps_secret {
+        let hidden = WebhookUrlError::HiddenSecret.to_string();
+        return current.cloned().map(Some).ok_or_else(|| invalid_url(destination.url.as_str(), hidden));
+    }
+    Ok(destination.secret.as_ref().map(|secret| seal_text(services, secret)))
+}
+
+fn seal_text(services: &Services, secret: &str) -> Sealed {
+    use base64::Engine as _;
+    Sealed(base64::engine::general_purpose::STANDARD.encode(services.keyring.seal(secret.as_bytes())))
 }
 
 /// The subscription list: known catalog names or `*`, at least one, duplicates folded.

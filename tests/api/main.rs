@@ -4,6 +4,7 @@
 mod common;
 
 mod bad_input;
+mod brokers;
 mod delivery;
 mod filters;
 mod formats;

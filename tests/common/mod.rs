@@ -9,6 +9,8 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 
 use serde_json::{Value, json};
 
+pub mod brokers;
+
 /// A `herald serve` process on a free port; killed when dropped if still running.
 pub struct HeraldProcess {
     child: Child,
@@ -83,6 +85,14 @@ pub struct Tenant {
     pub client_secret: String,
 }
 
+/// Adds `event_type` to the catalog and creates an account; the answer has its credentials.
+pub async fn create_account(http: &reqwest::Client, base: &str, token: &str, event_type: &str) -> Value {
+    let put = http.put(format!("{base}/v1/event-types/{event_type}")).bearer_auth(token);
+    assert!(put.json(&json!({"description": "test events"})).send().await.unwrap().status().is_success());
+    let created = http.post(format!("{base}/v1/accounts")).bearer_auth(token).json(&json!({"name": "Test merchant"}));
+    created.send().await.unwrap().json().await.unwrap()
+}
+
 /// Adds `event_type` to the catalog, creates an account and a `*` webhook to `receiver`.
 pub async fn set_up_tenant(
     http: &reqwest::Client,
@@ -91,18 +101,7 @@ pub async fn set_up_tenant(
     event_type: &str,
     receiver: &str,
 ) -> Tenant {
-    let put = http.put(format!("{base}/v1/event-types/{event_type}")).bearer_auth(token);
-    assert!(put.json(&json!({"description": "test events"})).send().await.unwrap().status().is_success());
-    let account: Value = http
-        .post(format!("{base}/v1/accounts"))
-        .bearer_auth(token)
-        .json(&json!({"name": "Test merchant"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let account = create_account(http, base, token, event_type).await;
     let created = http
         .post(format!("{base}/v1/notifications/webhooks"))
         .basic_auth(account["client_id"].as_str().unwrap(), account["client_secret"].as_str())
