@@ -8,6 +8,7 @@
 //!
 //! Example: cargo build --release && target/release/herald-bench --events 20000 --concurrency 32 --runs 3
 
+mod consumer;
 mod cost;
 mod dashboard;
 mod receiver;
@@ -73,6 +74,10 @@ struct Args {
     /// request log.
     #[arg(long, default_value_t = 0)]
     merchant_clients: usize,
+    /// The destinations to deliver to, each in turn in every run: http (the receiver), amqp, nats, redis
+    /// (the local RabbitMQ, NATS JetStream and Redis, with a target made for the run and read as it fills).
+    #[arg(long, value_delimiter = ',', default_value = "http")]
+    destinations: Vec<String>,
     /// Instead: fill a fresh Herald with about this many delivery attempts (one in eight failing), then
     /// time every dashboard page (server time from `Server-Timing`, and the whole request).
     #[arg(long)]
@@ -116,7 +121,7 @@ async fn run(args: Args) -> BenchResult<()> {
         if args.rate > 0.0 { format!(", offered {} events/s", args.rate) } else { String::new() }
     );
     let mut direct_runs = Vec::new();
-    let mut herald_runs = Vec::new();
+    let mut herald_runs: Vec<Vec<Figures>> = vec![Vec::new(); args.destinations.len()];
     for run in 1..=args.runs {
         if !args.no_direct {
             arrivals.reset();
@@ -124,18 +129,40 @@ async fn run(args: Args) -> BenchResult<()> {
             report(&format!("run {run} direct"), &figures);
             direct_runs.push(figures);
         }
-        if !args.direct {
+        if args.direct {
+            continue;
+        }
+        for (kind, runs) in args.destinations.iter().zip(&mut herald_runs) {
             arrivals.reset();
-            let figures = through_herald(&args, &http, &receiver_url, &arrivals, &body).await?;
-            report(&format!("run {run} herald"), &figures);
-            herald_runs.push(figures);
+            let target = match kind.as_str() {
+                "http" => receiver_url.clone(),
+                broker => consumer::start(broker, arrivals.clone()).await?,
+            };
+            let figures = through_herald(&args, &http, &target, &arrivals, &body).await?;
+            consumer::remove(kind, &target).await?;
+            report(&format!("run {run} herald to {kind}"), &figures);
+            runs.push(figures);
         }
     }
     println!("--- medians of {} runs", args.runs);
     let direct_median = summarize("direct (ceiling)", &direct_runs);
-    let herald_median = summarize("herald end to end", &herald_runs);
-    if let (Some(direct), Some(herald)) = (direct_median, herald_median) {
-        println!("herald / ceiling: {:.1} %", 100.0 * herald / direct);
+    let mut http_median = None;
+    for (kind, runs) in args.destinations.iter().zip(&herald_runs) {
+        let median = summarize(&format!("herald end to end to {kind}"), runs);
+        match (kind.as_str(), median) {
+            ("http", Some(herald)) => {
+                http_median = Some(herald);
+                if let Some(direct) = direct_median {
+                    println!("herald / ceiling: {:.1} %", 100.0 * herald / direct);
+                }
+            }
+            (_, Some(broker)) => {
+                if let Some(http) = http_median {
+                    println!("{kind} / http: {:.2}", broker / http);
+                }
+            }
+            _ => {}
+        }
     }
     Ok(())
 }

@@ -55,11 +55,16 @@ impl Arrivals {
     }
 
     fn note(&self, headers: &HeaderMap, body: &[u8]) {
+        let from_header = headers.get("webhook-id").and_then(|v| v.to_str().ok());
+        self.arrived(from_header, body);
+    }
+
+    /// Notes a message: `id` is its `webhook-id` where it has one.
+    pub fn arrived(&self, id: Option<&str>, body: &[u8]) {
         let now = Instant::now();
         self.requests.fetch_add(1, Ordering::Relaxed);
         // Standard deliveries name the event in `webhook-id`; every format's body starts with `{"id":"evt_…"`.
-        let from_header = headers.get("webhook-id").and_then(|v| v.to_str().ok());
-        let Some(id) = from_header.or_else(|| leading_id(body)) else { return };
+        let Some(id) = id.or_else(|| leading_id(body)) else { return };
         let mut first = self.first.lock().unwrap();
         if !first.contains_key(id) {
             first.insert(id.to_owned(), now);
