@@ -49,6 +49,8 @@ pub enum StartupError {
     Store(#[from] StoreError),
     #[error("cannot build the HTTP client")]
     HttpClient(#[from] reqwest::Error),
+    #[error("cannot prepare the delivery sender")]
+    Sender(#[from] crate::deliver::send::SenderError),
     #[error("cannot read the listening address")]
     Listener(#[source] std::io::Error),
     #[error("HERALD_OPERATOR_URL is not a usable URL: {0}")]
@@ -278,6 +280,7 @@ fn delivery_config(settings: &Settings) -> DeliveryConfig {
             total_timeout: settings.delivery_timeout,
             max_response_body: settings.max_response_body_bytes,
             destinations: settings.destinations.clone(),
+            egress_proxy: settings.egress_proxy.clone(),
             node: settings.node_id.clone(),
         },
         max_in_flight: settings.max_in_flight,

@@ -64,6 +64,10 @@ fn byte_size(text: &str) -> Result<u64, String> {
 #[derive(Clone, Debug, Default)]
 pub struct Subnets(pub Vec<ipnet::IpNet>);
 
+fn egress_proxy(text: &str) -> Result<crate::deliver::egress::EgressProxy, String> {
+    crate::deliver::egress::EgressProxy::parse(text)
+}
+
 fn subnets(text: &str) -> Result<Subnets, String> {
     crate::deliver::destination::DestinationPolicy::parse_subnets(text).map(Subnets)
 }
@@ -188,6 +192,10 @@ pub struct ServeArgs {
     /// Deliver only inside the allowed subnets (a sandbox that never calls out)
     #[arg(long, env = "HERALD_DELIVER_ONLY_TO_ALLOWED", default_value_t = false, action = clap::ArgAction::Set)]
     pub deliver_only_to_allowed: bool,
+    /// Send every HTTP delivery through this HTTP CONNECT proxy, e.g. "http://egress.internal:3128"; the
+    /// guard still decides what may be reached [default: direct]
+    #[arg(long, env = "HERALD_EGRESS_PROXY", value_parser = egress_proxy)]
+    pub egress_proxy: Option<crate::deliver::egress::EgressProxy>,
     /// Accept and deliver to https:// webhook URLs only
     #[arg(long, env = "HERALD_HTTPS_ONLY", default_value_t = false, action = clap::ArgAction::Set)]
     pub https_only: bool,
@@ -275,6 +283,7 @@ pub struct Settings {
     pub request_logs: bool,
     /// Where deliveries may go.
     pub destinations: crate::deliver::destination::DestinationPolicy,
+    pub egress_proxy: Option<crate::deliver::egress::EgressProxy>,
     pub database_pool: crate::store::postgres::PoolSettings,
     /// How long a claim on a delivery holds (at least four delivery timeouts).
     pub lease_duration: Duration,
@@ -348,6 +357,7 @@ impl Settings {
                 https_only: args.https_only,
                 hosts: Vec::new(),
             },
+            egress_proxy: args.egress_proxy,
             database_pool: crate::store::postgres::PoolSettings {
                 max_connections: args.database_pool_size.max(2),
                 wait_timeout: args.database_timeout,

@@ -13,6 +13,7 @@
 
 pub mod broker;
 pub mod destination;
+pub mod egress;
 pub mod format;
 pub mod gate;
 pub mod queue;
@@ -98,7 +99,7 @@ impl Deliverer {
         paypal: Arc<PaypalIdentities>,
         metrics: Arc<Metrics>,
         config: DeliveryConfig,
-    ) -> reqwest::Result<(Self, JobQueue)> {
+    ) -> Result<(Self, JobQueue), send::SenderError> {
         let (queue, receiver) = queue::channel(config.max_in_flight * 4);
         let sender = Sender::new(config.limits.clone())?;
         let gate = gate::SendGate::spawn(store.clone());

@@ -13,6 +13,7 @@ use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use reqwest::header::HeaderMap;
 
 use super::broker::{BrokerAddress, BrokerFailure, Brokers, Message};
+use super::egress::{self, EgressProxy};
 use super::queue::DeliveryJob;
 use super::resolve::ResolveError;
 use super::{format, resolve};
@@ -28,14 +29,27 @@ pub struct SendLimits {
     pub total_timeout: Duration,
     pub max_response_body: usize,
     pub destinations: DestinationPolicy,
+    /// The forward proxy every HTTP delivery goes through (`HERALD_EGRESS_PROXY`).
+    pub egress_proxy: Option<EgressProxy>,
     /// This process's name in the attempt log.
     pub node: String,
+}
+
+/// Why the sender could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum SenderError {
+    #[error("could not build the HTTP client: {0}")]
+    Client(#[from] reqwest::Error),
+    #[error("could not start the egress relay: {0}")]
+    Relay(#[from] std::io::Error),
 }
 
 /// The pooled HTTP client that makes every attempt.
 #[derive(Clone)]
 pub struct Sender {
     client: reqwest::Client,
+    /// For `http://` URLs through the egress proxy: one request per connection (see `egress.rs`).
+    plain_client: Option<reqwest::Client>,
     brokers: Arc<Brokers>,
     max_response_body: usize,
     destinations: Arc<DestinationPolicy>,
@@ -63,19 +77,34 @@ impl Resolve for GuardedResolver {
 }
 
 impl Sender {
-    pub fn new(limits: SendLimits) -> reqwest::Result<Self> {
+    /// The sender; with an egress proxy it starts the relay on the current Tokio runtime.
+    pub fn new(limits: SendLimits) -> Result<Self, SenderError> {
         let destinations = Arc::new(limits.destinations.clone());
-        let client = reqwest::Client::builder()
-            .dns_resolver(Arc::new(GuardedResolver(destinations.clone())))
-            .connect_timeout(limits.connect_timeout)
-            .timeout(limits.total_timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .tcp_nodelay(true)
-            .pool_idle_timeout(Duration::from_secs(60))
-            .build()?;
+        let relay = match &limits.egress_proxy {
+            Some(proxy) => Some(egress::start_relay(proxy.clone(), destinations.clone(), limits.connect_timeout)?),
+            None => None,
+        };
+        let builder = |pooled: bool| {
+            let builder = reqwest::Client::builder()
+                .dns_resolver(Arc::new(GuardedResolver(destinations.clone())))
+                .connect_timeout(limits.connect_timeout)
+                .timeout(limits.total_timeout)
+                .redirect(reqwest::redirect::Policy::none())
+                .tcp_nodelay(true)
+                .pool_idle_timeout(Duration::from_secs(60));
+            let builder = if pooled { builder } else { builder.pool_max_idle_per_host(0) };
+            // Never a proxy from the environment: it would look names up past the guard.
+            match relay {
+                Some(relay) => reqwest::Proxy::all(format!("http://{relay}")).map(|proxy| builder.proxy(proxy)),
+                None => Ok(builder.no_proxy()),
+            }
+        };
+        let client = builder(true)?.build()?;
+        let plain_client = relay.map(|_| builder(false).and_then(reqwest::ClientBuilder::build)).transpose()?;
         let brokers = Brokers::new(destinations.clone(), limits.connect_timeout, limits.total_timeout);
         Ok(Self {
             client,
+            plain_client,
             brokers: Arc::new(brokers),
             max_response_body: limits.max_response_body,
             destinations,
@@ -160,7 +189,20 @@ impl Sender {
         if let Some(ip) = literal {
             self.destinations.check(ip).map_err(refused)?;
         }
-        let request = self.client.post(job.target.url.as_str()).headers(headers).body(body);
+        let mut client = &self.client;
+        if let (Some(plain), Some(url)) = (&self.plain_client, &url) {
+            // Through the proxy the resolver is not asked, so the guard is asked first, and the relay asks
+            // it again for the address it tunnels to.
+            let (host, port) = (url.host_str().unwrap_or_default(), url.port_or_known_default().unwrap_or(80));
+            resolve::allowed_addresses(&self.destinations, host, port).await.map_err(|error| match error {
+                resolve::ResolveError::Refused(refusal) => refused(refusal),
+                other => TransportFailure::Connect(other.to_string()),
+            })?;
+            if url.scheme() == "http" {
+                client = plain;
+            }
+        }
+        let request = client.post(job.target.url.as_str()).headers(headers).body(body);
         let mut response = request.send().await.map_err(classify)?;
         let status = response.status().as_u16();
         let headers = response

@@ -6,6 +6,7 @@ mod common;
 mod bad_input;
 mod brokers;
 mod delivery;
+mod egress;
 mod filters;
 mod formats;
 mod guessing;
