@@ -31,6 +31,10 @@ pub enum TransportFailure {
     Refused(String),
     /// A broker answered but did not take the message (no such exchange, stream or route; a nack).
     Rejected(String),
+    /// The TLS handshake failed: the receiver's certificate was not trusted, or it refused Herald's.
+    Tls(String),
+    /// No OAuth2 token could be obtained from the receiver's token URL; nothing was sent.
+    Auth(String),
 }
 
 impl TransportFailure {
@@ -41,6 +45,8 @@ impl TransportFailure {
             Self::Broken(detail) => ("connection_broken", format!("the exchange broke off: {detail}")),
             Self::Refused(detail) => ("destination_refused", format!("not sent: {detail}")),
             Self::Rejected(detail) => ("broker_rejected", format!("not taken: {detail}")),
+            Self::Tls(detail) => ("tls_failed", format!("the TLS handshake failed: {detail}")),
+            Self::Auth(detail) => ("oauth2_token_failed", format!("no OAuth2 token: {detail}")),
         };
         AttemptError { code: code.to_owned(), message }
     }

@@ -54,14 +54,7 @@ mod tests {
     const NOW: Timestamp = Timestamp::from_millis(1_000_000);
 
     fn policy(rate: Option<u32>, cap: Option<u32>, ordering: DeliveryOrder) -> DeliveryPolicy {
-        DeliveryPolicy {
-            rate_limit: rate,
-            max_in_flight: cap,
-            ordering,
-            headers: Vec::new(),
-            filter: None,
-            url_secret: None,
-        }
+        DeliveryPolicy { rate_limit: rate, max_in_flight: cap, ordering, ..DeliveryPolicy::default() }
     }
 
     #[test]

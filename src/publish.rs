@@ -333,6 +333,8 @@ impl Publisher {
             policy: Default::default(),
             filter: None,
             broker: None,
+            oauth2: None,
+            tls: None,
         };
         let job = DeliveryJob {
             delivery_id: DeliveryId::generate(),

@@ -1028,4 +1028,24 @@ async fn a_broker_destination_is_shown_without_its_password() {
     let (status, page, _) = merchant.post("/dashboard/webhooks", &again).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(field_error(&page, "url-error").0, "INVALID_URL");
+
+    // An HTTP endpoint with OAuth2 shows how Herald authenticates, never the secret.
+    let oauth2 =
+        json!({"token_url": "http://127.0.0.1:9/token", "client_id": "herald-prod", "client_secret": "t0ps3cret"});
+    let body = json!({"url": "http://127.0.0.1:9/oauth", "event_types": [{"name": "*"}], "oauth2": oauth2});
+    let created: Value = http
+        .post(format!("{}/v1/notifications/webhooks", herald.base))
+        .basic_auth(client_id, Some(client_secret))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let (_, page, _) = merchant.get(&format!("/dashboard/webhooks/{}", created["id"].as_str().unwrap())).await;
+    assert_eq!(element_text(&page, "webhook-destination"), "HTTP endpoint");
+    let shown = page.split("id=\"webhook-authentication\">").nth(1).unwrap().split("</dd>").next().unwrap();
+    assert!(shown.contains("OAuth2 client credentials") && shown.contains("herald-prod"), "{shown}");
+    assert!(!page.contains("t0ps3cret"));
 }

@@ -18,7 +18,7 @@ use crate::domain::event_type::Subscription;
 use crate::domain::model::Webhook;
 use crate::domain::{Timestamp, WebhookId, WebhookUrl};
 use crate::service::Field;
-use crate::service::webhooks::{self as operations, Secrets, WebhookInput};
+use crate::service::webhooks::{self as operations, OAuth2Input, Secrets, TlsInput, WebhookInput};
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -47,9 +47,69 @@ pub struct CreateWebhook {
     /// A CEL expression over the event object (its fields are top-level names): only events it holds
     /// for are delivered, e.g. `resource.amount >= 10000 && resource.currency == "eur"`.
     filter: Option<String>,
+    /// OAuth2 client credentials: Herald gets a token from `token_url` and sends it as a bearer.
+    oauth2: Option<OAuth2Body>,
+    /// A client certificate for receivers that require mutual TLS.
+    tls: Option<TlsBody>,
 }
 
 impl RequestBody for CreateWebhook {}
+
+/// The client-credentials grant. `client_secret` is never shown back; a PATCH without it keeps it.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OAuth2Body {
+    token_url: String,
+    client_id: String,
+    client_secret: Option<String>,
+    scope: Option<String>,
+}
+
+/// Mutual TLS (PEM). `client_key_pem` is never shown back; a PATCH without it keeps it. With
+/// `ca_certificate_pem`, the receiver's certificate must chain to that CA (and to no other).
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TlsBody {
+    client_certificate_pem: String,
+    client_key_pem: Option<String>,
+    ca_certificate_pem: Option<String>,
+}
+
+impl From<OAuth2Body> for OAuth2Input {
+    fn from(body: OAuth2Body) -> Self {
+        Self {
+            token_url: body.token_url,
+            client_id: body.client_id,
+            client_secret: body.client_secret,
+            scope: body.scope,
+        }
+    }
+}
+
+impl From<TlsBody> for TlsInput {
+    fn from(body: TlsBody) -> Self {
+        Self {
+            client_certificate_pem: body.client_certificate_pem,
+            client_key_pem: body.client_key_pem,
+            ca_certificate_pem: body.ca_certificate_pem,
+        }
+    }
+}
+
+/// A webhook's OAuth2 settings as shown: everything but the secret.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct OAuth2View {
+    token_url: String,
+    client_id: String,
+    scope: Option<String>,
+}
+
+/// A webhook's TLS settings as shown: the certificates, not the key.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TlsView {
+    client_certificate_pem: String,
+    ca_certificate_pem: Option<String>,
+}
 
 #[derive(Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -81,6 +141,10 @@ pub struct WebhookView {
     headers: HashMap<String, String>,
     /// The payload filter (CEL); null: every subscribed event.
     filter: Option<String>,
+    /// OAuth2 client credentials (without the secret); null: none.
+    oauth2: Option<OAuth2View>,
+    /// Mutual TLS (without the key); null: none.
+    tls: Option<TlsView>,
     disabled_reason: Option<String>,
     created_at: Timestamp,
     updated_at: Timestamp,
@@ -131,6 +195,15 @@ fn view(webhook: Webhook, descriptions: &HashMap<String, String>, public_url: &s
         max_in_flight: webhook.policy.max_in_flight,
         ordering: webhook.policy.ordering.as_str(),
         filter: webhook.policy.filter,
+        oauth2: webhook.policy.oauth2.map(|client| OAuth2View {
+            token_url: client.token_url,
+            client_id: client.client_id,
+            scope: client.scope,
+        }),
+        tls: webhook.policy.tls.map(|tls| TlsView {
+            client_certificate_pem: tls.client_certificate_pem,
+            ca_certificate_pem: tls.ca_certificate_pem,
+        }),
         headers: webhook.policy.headers.into_iter().collect(),
         disabled_reason: webhook.disabled_reason,
         created_at: webhook.created_at,
@@ -184,6 +257,8 @@ pub async fn create(
         ordering: body.ordering,
         headers: body.headers.map(|headers| headers.into_iter().collect()),
         filter: Some(body.filter),
+        oauth2: Some(body.oauth2.map(OAuth2Input::from)),
+        tls: Some(body.tls.map(TlsInput::from)),
         status: None,
     };
     let saved = operations::create(&state, &merchant.account_id, input).await?;
@@ -250,7 +325,7 @@ impl RequestBody for Patch {
     const OBJECT: bool = false;
 }
 
-const PATCHABLE: [&str; 12] = [
+const PATCHABLE: [&str; 14] = [
     "/url",
     "/event_types",
     "/status",
@@ -263,6 +338,8 @@ const PATCHABLE: [&str; 12] = [
     "/ordering",
     "/headers",
     "/filter",
+    "/oauth2",
+    "/tls",
 ];
 
 #[utoipa::path(patch, path = "/v1/notifications/webhooks/{id}", tag = "webhooks", request_body(content = Patch, content_type = "application/json"), params(("id" = String, Path, description = "Webhook id")), security(("client_credentials" = []), ("access_token" = [])), responses((status = 200, body = WebhookView), Errors))]
@@ -343,6 +420,8 @@ fn patch_into(input: &mut WebhookInput, index: usize, operation: PatchOperation)
         "max_in_flight" => input.max_in_flight = Some(read(value).map_err(wrong_type)?),
         "ordering" => input.ordering = Some(read(value).map_err(wrong_type)?),
         "filter" => input.filter = Some(read(value).map_err(wrong_type)?),
+        "oauth2" => input.oauth2 = Some(read::<Option<OAuth2Body>>(value).map_err(wrong_type)?.map(OAuth2Input::from)),
+        "tls" => input.tls = Some(read::<Option<TlsBody>>(value).map_err(wrong_type)?.map(TlsInput::from)),
         _ => {
             let headers: HashMap<String, String> = read(value).map_err(wrong_type)?;
             input.headers = Some(headers.into_iter().collect());

@@ -14,8 +14,10 @@
 pub mod broker;
 pub mod destination;
 pub mod egress;
+pub mod endpoint_auth;
 pub mod format;
 pub mod gate;
+pub mod http_client;
 pub mod queue;
 pub mod resolve;
 pub mod send;

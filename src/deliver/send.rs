@@ -1,19 +1,20 @@
-//! One HTTP attempt: sign the body, POST it, and read back at most a bounded part of the answer.
+//! One attempt: sign the body, then POST it (with the webhook's bearer token and client certificate, if it
+//! has them) or hand it to a broker, and read back at most a bounded part of the answer.
 //!
-//! The client pools keep-alive connections per receiver, follows no redirects, and bounds both the
-//! connection time and the whole exchange. Whatever the receiver does (hang, reset, answer garbage or a
-//! huge body) ends as an [`Exchange`] value, never as a panic or an unbounded read.
+//! Every exchange is bounded in connection time and in total, and follows no redirects. Whatever the
+//! receiver does (hang, reset, answer garbage or a huge body) ends as an [`Exchange`] value, never as a
+//! panic or an unbounded read.
 
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use reqwest::dns::{Addrs, Name, Resolve, Resolving};
-
-use reqwest::header::HeaderMap;
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 
 use super::broker::{BrokerAddress, BrokerFailure, Brokers, Message};
 use super::egress::{self, EgressProxy};
+use super::endpoint_auth::{OAuth2Credentials, Tokens};
+use super::http_client::{HttpClients, Recipe};
 use super::queue::DeliveryJob;
 use super::resolve::ResolveError;
 use super::{format, resolve};
@@ -44,36 +45,17 @@ pub enum SenderError {
     Relay(#[from] std::io::Error),
 }
 
-/// The pooled HTTP client that makes every attempt.
+/// What makes every attempt: the HTTP clients, the OAuth2 tokens and the brokers.
 #[derive(Clone)]
 pub struct Sender {
-    client: reqwest::Client,
-    /// For `http://` URLs through the egress proxy: one request per connection (see `egress.rs`).
-    plain_client: Option<reqwest::Client>,
+    clients: Arc<HttpClients>,
+    tokens: Arc<Tokens>,
     brokers: Arc<Brokers>,
     max_response_body: usize,
     destinations: Arc<DestinationPolicy>,
+    /// Whether HTTP deliveries go through the egress proxy.
+    proxied: bool,
     node: Arc<str>,
-}
-
-/// Resolves host names and keeps only the addresses the policy allows; the client connects to exactly
-/// those, so a name cannot resolve to one address when checked and another when connected.
-struct GuardedResolver(Arc<DestinationPolicy>);
-
-impl Resolve for GuardedResolver {
-    fn resolve(&self, name: Name) -> Resolving {
-        let policy = self.0.clone();
-        Box::pin(async move {
-            let allowed = resolve::allowed_addresses(&policy, name.as_str(), 0).await.map_err(|error| {
-                let boxed: Box<dyn std::error::Error + Send + Sync> = match error {
-                    resolve::ResolveError::Refused(refused) => Box::new(refused),
-                    other => Box::new(other),
-                };
-                boxed
-            })?;
-            Ok(Box::new(allowed.into_iter()) as Addrs)
-        })
-    }
 }
 
 impl Sender {
@@ -84,30 +66,20 @@ impl Sender {
             Some(proxy) => Some(egress::start_relay(proxy.clone(), destinations.clone(), limits.connect_timeout)?),
             None => None,
         };
-        let builder = |pooled: bool| {
-            let builder = reqwest::Client::builder()
-                .dns_resolver(Arc::new(GuardedResolver(destinations.clone())))
-                .connect_timeout(limits.connect_timeout)
-                .timeout(limits.total_timeout)
-                .redirect(reqwest::redirect::Policy::none())
-                .tcp_nodelay(true)
-                .pool_idle_timeout(Duration::from_secs(60));
-            let builder = if pooled { builder } else { builder.pool_max_idle_per_host(0) };
-            // Never a proxy from the environment: it would look names up past the guard.
-            match relay {
-                Some(relay) => reqwest::Proxy::all(format!("http://{relay}")).map(|proxy| builder.proxy(proxy)),
-                None => Ok(builder.no_proxy()),
-            }
+        let recipe = Recipe {
+            destinations: destinations.clone(),
+            connect_timeout: limits.connect_timeout,
+            total_timeout: limits.total_timeout,
+            relay,
         };
-        let client = builder(true)?.build()?;
-        let plain_client = relay.map(|_| builder(false).and_then(reqwest::ClientBuilder::build)).transpose()?;
         let brokers = Brokers::new(destinations.clone(), limits.connect_timeout, limits.total_timeout);
         Ok(Self {
-            client,
-            plain_client,
+            clients: Arc::new(HttpClients::new(recipe)?),
+            tokens: Arc::default(),
             brokers: Arc::new(brokers),
             max_response_body: limits.max_response_body,
             destinations,
+            proxied: relay.is_some(),
             node: limits.node.as_str().into(),
         })
     }
@@ -189,8 +161,9 @@ impl Sender {
         if let Some(ip) = literal {
             self.destinations.check(ip).map_err(refused)?;
         }
-        let mut client = &self.client;
-        if let (Some(plain), Some(url)) = (&self.plain_client, &url) {
+        let target = &job.target;
+        let scheme = url.as_ref().map_or("https", |url| url.scheme());
+        if let (true, Some(url)) = (self.proxied, &url) {
             // Through the proxy the resolver is not asked, so the guard is asked first, and the relay asks
             // it again for the address it tunnels to.
             let (host, port) = (url.host_str().unwrap_or_default(), url.port_or_known_default().unwrap_or(80));
@@ -198,10 +171,41 @@ impl Sender {
                 resolve::ResolveError::Refused(refusal) => refused(refusal),
                 other => TransportFailure::Connect(other.to_string()),
             })?;
-            if url.scheme() == "http" {
-                client = plain;
-            }
         }
+        let client = self
+            .clients
+            .for_delivery(&target.webhook_id, target.tls.as_ref(), scheme)
+            .map_err(|error| TransportFailure::Tls(error.to_string()))?;
+        let Some(oauth2) = &target.oauth2 else { return self.post(&client, job, headers, body).await };
+        // A bearer token from the receiver's token URL; on 401, one new token and one more try.
+        let token = self.token(target, oauth2, None).await?;
+        let answer = self.post(&client, job, with_bearer(headers.clone(), &token), body.clone()).await?;
+        if answer.status != 401 {
+            return Ok(answer);
+        }
+        let renewed = self.token(target, oauth2, Some(&token)).await?;
+        self.post(&client, job, with_bearer(headers, &renewed), body).await
+    }
+
+    async fn token(
+        &self,
+        target: &super::target::Target,
+        credentials: &OAuth2Credentials,
+        rejected: Option<&str>,
+    ) -> Result<String, TransportFailure> {
+        let client = self.clients.shared();
+        let token = self.tokens.get(client, &target.webhook_id, credentials, rejected).await;
+        token.map_err(TransportFailure::Auth)
+    }
+
+    /// One POST, its answer read up to the response limit.
+    async fn post(
+        &self,
+        client: &reqwest::Client,
+        job: &DeliveryJob,
+        headers: HeaderMap,
+        body: bytes::Bytes,
+    ) -> Result<ReceivedResponse, TransportFailure> {
         let request = client.post(job.target.url.as_str()).headers(headers).body(body);
         let mut response = request.send().await.map_err(classify)?;
         let status = response.status().as_u16();
@@ -226,11 +230,24 @@ impl Sender {
     }
 }
 
+/// The headers with `Authorization: Bearer` set (over a custom `Authorization` header, if any).
+fn with_bearer(mut headers: HeaderMap, token: &str) -> HeaderMap {
+    match HeaderValue::from_str(&format!("Bearer {token}")) {
+        Ok(value) => {
+            headers.insert(AUTHORIZATION, value);
+        }
+        Err(_) => tracing::warn!("the OAuth2 token is not a valid header value"),
+    }
+    headers
+}
+
 fn classify(error: reqwest::Error) -> TransportFailure {
     // reqwest's own message names only the URL; the causes say what went wrong.
     let detail = error_chain(&error);
     if let Some(refused) = find_cause::<Refusal>(&error) {
         TransportFailure::Refused(refused.to_string())
+    } else if let Some(tls) = find_tls_error(&error) {
+        TransportFailure::Tls(format!("{tls} ({detail})"))
     } else if error.is_timeout() {
         TransportFailure::Timeout
     } else if error.is_connect() {
@@ -238,6 +255,22 @@ fn classify(error: reqwest::Error) -> TransportFailure {
     } else {
         TransportFailure::Broken(detail)
     }
+}
+
+/// The TLS error in an error's chain. rustls's errors travel inside `io::Error`s (sometimes one inside
+/// another), whose `source()` skips the error they carry, so the walk goes into what each one carries.
+fn find_tls_error<'e>(error: &'e (dyn std::error::Error + 'static)) -> Option<&'e rustls::Error> {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = cause {
+        if let Some(found) = current.downcast_ref::<rustls::Error>() {
+            return Some(found);
+        }
+        cause = match current.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()) {
+            Some(carried) => Some(carried as &(dyn std::error::Error + 'static)),
+            None => current.source(),
+        };
+    }
+    None
 }
 
 /// The first cause of type `T` in an error's chain.

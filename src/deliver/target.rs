@@ -5,6 +5,7 @@ use std::sync::Arc;
 use herald_signature::standard::{AsymmetricKey, SigningSecret};
 
 use super::broker::BrokerAddress;
+use super::endpoint_auth::{OAuth2Credentials, TlsIdentity};
 use super::format::Keys;
 use crate::domain::delivery_policy::{DeliveryPolicy, Sealed};
 use crate::domain::event_type::Subscription;
@@ -35,6 +36,10 @@ pub struct Target {
     pub filter: Option<Filter>,
     /// Where a broker destination is, with its secret put back; `None` for an HTTP URL.
     pub broker: Option<BrokerAddress>,
+    /// The OAuth2 client credentials deliveries get their bearer token with.
+    pub oauth2: Option<OAuth2Credentials>,
+    /// The client certificate (and the receiver's CA) for mutual TLS.
+    pub tls: Option<TlsIdentity>,
 }
 
 /// Why a stored target could not be prepared.
@@ -46,6 +51,8 @@ pub enum TargetError {
     Key(String, #[source] herald_signature::standard::SignatureError),
     #[error("the URL secret of webhook {0} could not be decrypted")]
     UrlSecret(String),
+    #[error("the OAuth2 client secret or TLS key of webhook {0} could not be decrypted")]
+    AuthSecret(String),
     #[error("webhook {0} is signed with the installation's PayPal key, which was not loaded")]
     NoPaypalIdentity(String),
 }
@@ -89,8 +96,29 @@ impl Target {
                 BrokerAddress::parse(&stored.url.with_secret(secret.as_deref()))
             }
         };
+        let unsealed =
+            |sealed: &Sealed| open_text(keyring, sealed).map_err(|()| TargetError::AuthSecret(id.to_owned()));
+        let oauth2 = match &stored.policy.oauth2 {
+            Some(client) => Some(OAuth2Credentials {
+                token_url: client.token_url.clone(),
+                client_id: client.client_id.clone(),
+                client_secret: unsealed(&client.client_secret)?,
+                scope: client.scope.clone(),
+            }),
+            None => None,
+        };
+        let tls = match &stored.policy.tls {
+            Some(tls) => Some(TlsIdentity {
+                certificate_pem: tls.client_certificate_pem.clone(),
+                key_pem: unsealed(&tls.client_key)?,
+                ca_pem: tls.ca_certificate_pem.clone(),
+            }),
+            None => None,
+        };
         Ok(Self {
             broker,
+            oauth2,
+            tls,
             webhook_id: stored.webhook_id.clone(),
             account_id: stored.account_id.clone(),
             url: stored.url.clone(),

@@ -35,6 +35,33 @@ pub struct DeliveryPolicy {
     /// The password (or token) of a broker URL, sealed; the URL itself shows `***` in its place.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url_secret: Option<Sealed>,
+    /// OAuth2 client credentials: every delivery carries a bearer token obtained with them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oauth2: Option<OAuth2Client>,
+    /// A client certificate for mutual TLS, and the CA the receiver's own certificate is checked against.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<ClientTls>,
+}
+
+/// The client-credentials grant (RFC 6749 §4.4) Herald performs against the receiver's token URL.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OAuth2Client {
+    pub token_url: String,
+    pub client_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    pub client_secret: Sealed,
+}
+
+/// What Herald presents to, and expects of, a receiver that requires mutual TLS.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientTls {
+    /// PEM: the client certificate, then any intermediates.
+    pub client_certificate_pem: String,
+    /// PEM: the only CA the receiver's certificate may chain to; `None` trusts the public roots.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ca_certificate_pem: Option<String>,
+    pub client_key: Sealed,
 }
 
 /// A secret sealed by the installation's keyring, as base64 text so that it fits the policy's JSON. Its

@@ -9,11 +9,12 @@ use herald_signature::standard::{AsymmetricKey, SigningSecret};
 
 use super::{Field, Refusal, ServiceError, ServiceResult, Services};
 use crate::domain::delivery_policy::{
-    DeliveryOrder, DeliveryPolicy, MAX_IN_FLIGHT_RANGE, RATE_LIMIT_RANGE, Sealed, check_headers,
+    ClientTls, DeliveryOrder, DeliveryPolicy, MAX_IN_FLIGHT_RANGE, OAuth2Client, RATE_LIMIT_RANGE, Sealed,
+    check_headers,
 };
 use crate::domain::event_type::Subscription;
 use crate::domain::model::{DeliveryFormat, SigningAlgorithm, Webhook, WebhookStatus};
-use crate::domain::webhook_url::{ParsedUrl, WebhookUrlError, hide_userinfo};
+use crate::domain::webhook_url::{DestinationKind, ParsedUrl, WebhookUrlError, hide_userinfo};
 use crate::domain::{AccountId, Timestamp, WebhookId, WebhookUrl};
 use crate::internal_error::InternalError;
 use crate::store::{NewWebhook, WebhookChanges};
@@ -45,8 +46,29 @@ pub struct WebhookInput {
     pub headers: Option<Vec<(String, String)>>,
     /// A CEL expression over the event object (`None` leaves it, `Some(None)` removes it).
     pub filter: Option<Option<String>>,
+    /// OAuth2 client credentials for the receiver's token URL (`Some(None)` removes them).
+    pub oauth2: Option<Option<OAuth2Input>>,
+    /// A client certificate for mutual TLS (`Some(None)` removes it).
+    pub tls: Option<Option<TlsInput>>,
     /// `ENABLED` or `DISABLED`; only an update changes it.
     pub status: Option<String>,
+}
+
+/// The client-credentials grant's settings as given; an update without `client_secret` keeps the current.
+#[derive(Clone, Debug, Default)]
+pub struct OAuth2Input {
+    pub token_url: String,
+    pub client_id: String,
+    pub client_secret: Option<String>,
+    pub scope: Option<String>,
+}
+
+/// Mutual TLS as given; an update without `client_key_pem` keeps the current key.
+#[derive(Clone, Debug, Default)]
+pub struct TlsInput {
+    pub client_certificate_pem: String,
+    pub client_key_pem: Option<String>,
+    pub ca_certificate_pem: Option<String>,
 }
 
 /// What a merchant verifies deliveries with: the shared secret, the public half of the key, or where the
@@ -98,7 +120,9 @@ pub async fn create(services: &Services, account: &AccountId, input: WebhookInpu
     check_combination(format, signing)?;
     let mut policy = parse_policy(&input, DeliveryPolicy::default())?;
     policy.url_secret = url_secret(services, &destination, None)?;
+    endpoint_auth(services, &input, &mut policy)?;
     let url = destination.url;
+    check_auth_fits(&url, &policy)?;
     let now = Timestamp::now();
     let webhook = Webhook {
         id: WebhookId::generate(),
@@ -144,6 +168,8 @@ pub async fn update(services: &Services, account: &AccountId, id: &str, input: W
         policy.url_secret = url_secret(services, &destination, current.policy.url_secret.as_ref())?;
         changes.url = Some(destination.url);
     }
+    endpoint_auth(services, &input, &mut policy)?;
+    check_auth_fits(changes.url.as_ref().unwrap_or(&current.url), &policy)?;
     changes.policy = (policy != current.policy).then_some(policy);
     let format = changes.format.unwrap_or(current.format);
     // A new format that cannot use the current algorithm gets its own default unless one is asked for.
@@ -297,6 +323,100 @@ fn url_secret(
         return current.cloned().map(Some).ok_or_else(|| invalid_url(destination.url.as_str(), hidden));
     }
     Ok(destination.secret.as_ref().map(|secret| seal_text(services, secret)))
+}
+
+/// Sets the policy's OAuth2 and TLS settings from the input, sealing their secrets; a secret left out
+/// keeps the policy's current one.
+fn endpoint_auth(services: &Services, input: &WebhookInput, policy: &mut DeliveryPolicy) -> Result<(), Refusal> {
+    if let Some(oauth2) = &input.oauth2 {
+        policy.oauth2 = match oauth2 {
+            None => None,
+            Some(given) => Some(oauth2_client(services, given, policy.oauth2.as_ref())?),
+        };
+    }
+    if let Some(tls) = &input.tls {
+        policy.tls = match tls {
+            None => None,
+            Some(given) => Some(client_tls(services, given, policy.tls.as_ref())?),
+        };
+    }
+    Ok(())
+}
+
+fn oauth2_client(
+    services: &Services,
+    given: &OAuth2Input,
+    current: Option<&OAuth2Client>,
+) -> Result<OAuth2Client, Refusal> {
+    let invalid = |within: &str, why: String| {
+        Refusal::invalid(Field { name: "oauth2", within: within.to_owned() }, "INVALID_OAUTH2", why)
+    };
+    let token_url = WebhookUrl::parse(&given.token_url).map_err(|e| invalid("/token_url", e.to_string()))?;
+    if services.rules.https_only && !token_url.as_str().starts_with("https://") {
+        return Err(invalid("/token_url", "this installation delivers to https:// URLs only".into()));
+    }
+    if given.client_id.is_empty() || given.client_id.len() > 256 {
+        return Err(invalid("/client_id", "client_id is 1 to 256 characters".into()));
+    }
+    if given.scope.as_ref().is_some_and(|scope| scope.len() > 1024) {
+        return Err(invalid("/scope", "scope is at most 1024 characters".into()));
+    }
+    let client_secret = match &given.client_secret {
+        Some(secret) if secret.is_empty() || secret.len() > 1024 => {
+            return Err(invalid("/client_secret", "client_secret is 1 to 1024 characters".into()));
+        }
+        Some(secret) => seal_text(services, secret),
+        None => current.map(|client| client.client_secret.clone()).ok_or_else(|| {
+            let field = Field { name: "oauth2", within: "/client_secret".into() };
+            Refusal::invalid(field, "MISSING_REQUIRED_PARAMETER", "client_secret is required")
+        })?,
+    };
+    Ok(OAuth2Client {
+        token_url: token_url.as_str().to_owned(),
+        client_id: given.client_id.clone(),
+        scope: given.scope.clone().filter(|scope| !scope.is_empty()),
+        client_secret,
+    })
+}
+
+fn client_tls(services: &Services, given: &TlsInput, current: Option<&ClientTls>) -> Result<ClientTls, Refusal> {
+    let invalid = |why: String| Refusal::invalid(Field::named("tls"), "INVALID_TLS", why);
+    let kept_key = match (&given.client_key_pem, current) {
+        (Some(_), _) => None,
+        (None, Some(current)) => Some(open_text(services, &current.client_key).map_err(invalid)?),
+        (None, None) => {
+            let field = Field { name: "tls", within: "/client_key_pem".into() };
+            return Err(Refusal::invalid(field, "MISSING_REQUIRED_PARAMETER", "client_key_pem is required"));
+        }
+    };
+    let key = given.client_key_pem.as_deref().or(kept_key.as_deref()).unwrap_or_default();
+    let ca = given.ca_certificate_pem.as_deref().filter(|ca| !ca.trim().is_empty());
+    crate::deliver::endpoint_auth::check_tls(&given.client_certificate_pem, key, ca).map_err(invalid)?;
+    Ok(ClientTls {
+        client_certificate_pem: given.client_certificate_pem.clone(),
+        ca_certificate_pem: ca.map(str::to_owned),
+        client_key: seal_text(services, key),
+    })
+}
+
+/// OAuth2 and client certificates are for HTTP receivers; a broker URL carries its own credentials.
+fn check_auth_fits(url: &WebhookUrl, policy: &DeliveryPolicy) -> Result<(), Refusal> {
+    if url.kind() == DestinationKind::Http {
+        return Ok(());
+    }
+    let why = "only an http(s) destination takes oauth2 or tls; a broker URL carries its own credentials";
+    match (&policy.oauth2, &policy.tls) {
+        (Some(_), _) => Err(Refusal::invalid(Field::named("oauth2"), "INVALID_PARAMETER_VALUE", why)),
+        (_, Some(_)) => Err(Refusal::invalid(Field::named("tls"), "INVALID_PARAMETER_VALUE", why)),
+        _ => Ok(()),
+    }
+}
+
+fn open_text(services: &Services, sealed: &Sealed) -> Result<String, String> {
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::STANDARD.decode(&sealed.0).map_err(|e| e.to_string())?;
+    let opened = services.keyring.open(&bytes).map_err(|e| e.to_string())?;
+    String::from_utf8(opened).map_err(|e| e.to_string())
 }
 
 fn seal_text(services: &Services, secret: &str) -> Sealed {

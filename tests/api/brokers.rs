@@ -28,18 +28,7 @@ async fn patient_app() -> TestApp {
 
 /// Every attempt's error code (`none` for a success) for the webhook's last 100 deliveries.
 async fn attempt_errors(app: &TestApp, merchant: &Merchant, webhook: &str) -> Vec<String> {
-    let path = format!("/v1/notifications/webhooks/{webhook}/deliveries");
-    let list = fetch_json(app.merchant(merchant, Method::GET, &format!("{path}?page_size=100"))).await;
-    let mut codes = Vec::new();
-    for delivery in list["deliveries"].as_array().unwrap() {
-        let detail =
-            fetch_json(app.merchant(merchant, Method::GET, &format!("{path}/{}", delivery["id"].as_str().unwrap())))
-                .await;
-        for attempt in detail["attempts"].as_array().unwrap() {
-            codes.push(attempt["error"]["code"].as_str().unwrap_or("none").to_owned());
-        }
-    }
-    codes
+    attempts_of(app, merchant, webhook).await.iter().map(error_code).collect()
 }
 
 fn the_event(message: &Consumed, event: &Value, secret: &str) {

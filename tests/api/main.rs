@@ -7,6 +7,7 @@ mod bad_input;
 mod brokers;
 mod delivery;
 mod egress;
+mod endpoint_auth;
 mod filters;
 mod formats;
 mod guessing;

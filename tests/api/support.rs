@@ -252,6 +252,24 @@ async fn record(State(recording): State<Arc<Recording>>, headers: HeaderMap, bod
 
 /// Polls `check` until it returns `Some`, or panics after `limit`.
 /// Sends a request and reads its answer as JSON, whatever the status.
+/// Every attempt (as the API shows it) of the webhook's last 100 deliveries.
+pub async fn attempts_of(app: &TestApp, merchant: &Merchant, webhook: &str) -> Vec<Value> {
+    let path = format!("/v1/notifications/webhooks/{webhook}/deliveries");
+    let list = fetch_json(app.merchant(merchant, reqwest::Method::GET, &format!("{path}?page_size=100"))).await;
+    let mut attempts = Vec::new();
+    for delivery in list["deliveries"].as_array().unwrap() {
+        let id = delivery["id"].as_str().unwrap();
+        let detail = fetch_json(app.merchant(merchant, reqwest::Method::GET, &format!("{path}/{id}"))).await;
+        attempts.extend(detail["attempts"].as_array().unwrap().iter().cloned());
+    }
+    attempts
+}
+
+/// An attempt's error code, or `none` for a success.
+pub fn error_code(attempt: &Value) -> String {
+    attempt["error"]["code"].as_str().unwrap_or("none").to_owned()
+}
+
 pub async fn fetch_json(request: reqwest::RequestBuilder) -> Value {
     request.send().await.unwrap().json().await.unwrap()
 }
