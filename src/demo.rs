@@ -171,6 +171,7 @@ pub async fn run(store: Arc<dyn Store>, publisher: Arc<Publisher>, account: Acco
             summary: None,
             resource_type: entry.resource_type.clone(),
             resource_version: entry.resource_version.clone(),
+            trace: None,
         };
         if let Err(error) = publisher.publish(vec![draft], None, ResponseShape::Single).await {
             tracing::warn!(error = %error, "the demo could not publish a sample event");

@@ -6,6 +6,7 @@
 //! answer. Deliveries that fit in the worker queue are stored leased to this process and handed over in
 //! memory at once; the rest are left for the poller. Resending and simulating events take the same path.
 
+use crate::domain::trace::TraceContext;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -44,6 +45,8 @@ pub struct EventDraft {
     pub summary: Option<String>,
     pub resource_type: Option<String>,
     pub resource_version: Option<String>,
+    /// The publisher's W3C trace context, which every delivery continues.
+    pub trace: Option<TraceContext>,
 }
 
 /// The request behind an event: its id and `Idempotency-Key`.
@@ -302,6 +305,7 @@ impl Publisher {
             summary: None,
             resource_type: None,
             resource_version: None,
+            trace: None,
         };
         let event = self.build_event(&draft, account, entry, now, true);
         match target {
@@ -344,6 +348,7 @@ impl Publisher {
             attempt_number: 1,
             lease: Lease { token: 0, until: Timestamp::now().plus(self.lease_duration) },
             body: event.body.clone(),
+            trace: event.trace.clone(),
             target: Arc::new(target),
             not_before: None,
         };
@@ -392,6 +397,7 @@ impl Publisher {
                     attempt_number: 1,
                     lease,
                     body: event.body.clone(),
+                    trace: event.trace.clone(),
                     target: target.clone(),
                     not_before: None,
                 });
@@ -590,6 +596,7 @@ impl Publisher {
             body: Bytes::from(body),
             resource_id: resource_id(&draft.resource),
             simulated,
+            trace: draft.trace.clone(),
         }
     }
 }
@@ -675,6 +682,7 @@ impl crate::notices::NoticePublisher for Publisher {
             summary: None,
             resource_type: None,
             resource_version: None,
+            trace: None,
         };
         self.publish(vec![draft], None, ResponseShape::Single).await?;
         Ok(())

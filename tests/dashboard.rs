@@ -770,6 +770,7 @@ async fn seed_history(data_dir: &std::path::Path, receiver: &str) -> Seeded {
                     body: Bytes::from_static(b"{\"id\":\"ping_seed\"}"),
                     resource_id: None,
                     simulated: false,
+                    trace: None,
                 };
                 let lease = Lease { token: 7, until: now.plus(Duration::from_secs(60)) };
                 let delivery = NewDelivery {

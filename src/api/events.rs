@@ -2,6 +2,7 @@
 //!
 //! A 202 is sent only after the events and all their deliveries are committed to disk.
 
+use crate::domain::trace::TraceContext;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -69,7 +70,8 @@ pub async fn publish_one(
 ) -> Result<Response, ApiError> {
     let key = idempotency_key(&headers, "/v1/events", &raw)?;
     let request = this_request(&key);
-    let draft = to_draft(event, None, state.limits.max_body_bytes, &request)?;
+    let trace = trace_context(&headers);
+    let draft = to_draft(event, None, state.limits.max_body_bytes, &request, &trace)?;
     let published = state.publisher.publish(vec![draft], key, ResponseShape::Single).await?;
     Ok(accepted(published))
 }
@@ -84,6 +86,7 @@ pub async fn publish_batch(
 ) -> Result<Response, ApiError> {
     let key = idempotency_key(&headers, "/v1/events/batch", &raw)?;
     let request = this_request(&key);
+    let trace = trace_context(&headers);
     if batch.events.is_empty() || batch.events.len() > MAX_BATCH {
         let detail =
             ErrorDetail::body("/events", "INVALID_BATCH_SIZE", format!("a batch holds 1 to {MAX_BATCH} events"));
@@ -93,7 +96,7 @@ pub async fn publish_batch(
         .events
         .into_iter()
         .enumerate()
-        .map(|(index, event)| to_draft(event, Some(index), state.limits.max_body_bytes, &request))
+        .map(|(index, event)| to_draft(event, Some(index), state.limits.max_body_bytes, &request, &trace))
         .collect::<Result<Vec<_>, _>>()?;
     let published = state.publisher.publish(drafts, key, ResponseShape::Batch).await?;
     Ok(accepted(published))
@@ -141,6 +144,7 @@ fn to_draft(
     index: Option<usize>,
     max_resource_bytes: usize,
     request: &Option<RequestRef>,
+    trace: &Option<TraceContext>,
 ) -> Result<EventDraft, ApiError> {
     let at = |field| event_pointer(index, field);
     let account_id = AccountId::parse(&event.account_id).map_err(|e| {
@@ -182,5 +186,12 @@ fn to_draft(
         summary: event.summary,
         resource_type: event.resource_type,
         resource_version: event.resource_version,
+        trace: trace.clone(),
     })
+}
+
+/// The W3C trace context the publish came with (`traceparent`, `tracestate`); a malformed one is ignored.
+fn trace_context(headers: &HeaderMap) -> Option<TraceContext> {
+    let value = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
+    TraceContext::parse(value("traceparent")?, value("tracestate"))
 }

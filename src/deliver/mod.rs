@@ -296,6 +296,7 @@ impl Worker {
                 attempt_number: delivery.attempt_count + 1,
                 lease,
                 body: delivery.body,
+                trace: delivery.trace,
                 target,
                 not_before: delivery.not_before,
             });

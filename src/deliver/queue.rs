@@ -28,6 +28,8 @@ pub struct DeliveryJob {
     pub attempt_number: u32,
     pub lease: Lease,
     pub body: Bytes,
+    /// The publisher's trace, which the attempt's request continues.
+    pub trace: Option<crate::domain::trace::TraceContext>,
     pub target: Arc<Target>,
     /// A paced delivery's send slot: the worker waits until then.
     pub not_before: Option<Timestamp>,

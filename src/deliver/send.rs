@@ -21,6 +21,7 @@ use super::{format, resolve};
 use crate::attempt_log::{Exchange, ReceivedResponse, Reply, TransportFailure};
 use crate::deliver::destination::{DestinationPolicy, Refusal};
 use crate::domain::Timestamp;
+use crate::domain::trace::TraceContext;
 use crate::error_chain::error_chain;
 
 /// What the sender needs to know about timeouts and limits.
@@ -92,6 +93,9 @@ impl Sender {
         let parties = format::Parties { event_id: job.event_id.as_str(), webhook_id: job.target.webhook_id.as_str() };
         let mut headers = format::headers_for(job.target.format, &job.target.keys, parties, &body, started_at);
         format::add_custom(&mut headers, &job.target.policy.headers);
+        if let Some(trace) = &job.trace {
+            add_trace(&mut headers, trace);
+        }
         let request_headers: Vec<(String, String)> = headers
             .iter()
             .map(|(name, value)| (name.as_str().to_owned(), value.to_str().unwrap_or_default().to_owned()))
@@ -227,6 +231,17 @@ impl Sender {
             body.extend_from_slice(&chunk);
         }
         Ok(ReceivedResponse { status, headers, body, truncated })
+    }
+}
+
+/// Continues the publisher's trace: a `traceparent` with the publisher's trace id and a span id of this
+/// request's own, and the publisher's `tracestate`.
+fn add_trace(headers: &mut HeaderMap, trace: &TraceContext) {
+    if let Ok(parent) = HeaderValue::from_str(&trace.child(rand::random())) {
+        headers.insert("traceparent", parent);
+    }
+    if let Some(state) = trace.tracestate().and_then(|state| HeaderValue::from_str(state).ok()) {
+        headers.insert("tracestate", state);
     }
 }
 

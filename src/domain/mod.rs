@@ -8,6 +8,7 @@ pub mod event_type;
 pub mod ids;
 pub mod model;
 pub mod time;
+pub mod trace;
 pub mod webhook_url;
 
 pub use credential::{ApiKey, KeyScope, Mode};

@@ -207,6 +207,8 @@ pub struct Event {
     pub resource_id: Option<String>,
     /// Made by simulate-event: delivered once, never listed among real events.
     pub simulated: bool,
+    /// The publisher's trace, which every delivery of the event continues.
+    pub trace: Option<crate::domain::trace::TraceContext>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

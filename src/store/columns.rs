@@ -18,7 +18,8 @@ pub const REQUEST_LOG_COLUMNS: &str = "id, account_id, api_key_id, mode, method,
      idempotency_key, client_address, event_id, request_body, response_body, created_at";
 pub const EVENT_TYPE_COLUMNS: &str =
     "name, description, resource_type, resource_version, sample, status, created_at, updated_at, schema";
-pub const EVENT_COLUMNS: &str = "id, account_id, event_type, created_at, body, resource_id, simulated";
+pub const EVENT_COLUMNS: &str =
+    "id, account_id, event_type, created_at, body, resource_id, simulated, traceparent, tracestate";
 pub const WEBHOOK_COLUMNS: &str = "id, account_id, url, event_types, status, format, description, disabled_reason, created_at, updated_at, \
      signing, api_version, policy";
 pub const LISTENER_COLUMNS: &str = "id, account_id, format, event_types, created_at, sealed_secret";

@@ -70,6 +70,8 @@ pub struct ClaimedDelivery {
     pub single_attempt: bool,
     pub attempt_count: u32,
     pub body: Bytes,
+    /// The publisher's trace, which the attempt continues.
+    pub trace: Option<crate::domain::trace::TraceContext>,
     pub target: StoredTarget,
     /// A paced delivery's send slot, when it is later than the claim.
     pub not_before: Option<Timestamp>,

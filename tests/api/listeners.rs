@@ -24,6 +24,7 @@ async fn store_event(app: &TestApp, merchant: &Merchant, id: &EventId) {
         body: Bytes::from(format!("{{\"id\":\"{id}\"}}")),
         resource_id: None,
         simulated: false,
+        trace: None,
     };
     app.store.publish(PublishBatch { idempotency: None, events: vec![event], deliveries: vec![] }).await.unwrap();
 }

@@ -19,4 +19,5 @@ mod metrics;
 mod policies;
 mod request_ids;
 mod support;
+mod traces;
 mod workspace;

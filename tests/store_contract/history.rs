@@ -151,6 +151,7 @@ async fn postgres_expires_whole_spans() {
         body: Bytes::from_static(b"{}"),
         resource_id: None,
         simulated: false,
+        trace: None,
     };
     store.publish(PublishBatch { idempotency: None, events: vec![stored], deliveries: vec![delivery] }).await.unwrap();
 

@@ -113,6 +113,7 @@ fn event(account: &AccountId, id: &EventId) -> Event {
         body: Bytes::from_static(b"{}"),
         resource_id: None,
         simulated: false,
+        trace: None,
     }
 }
 

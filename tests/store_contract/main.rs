@@ -142,6 +142,7 @@ pub async fn pending(
             body: Bytes::from(format!("{{\"n\":{n}}}")),
             resource_id: None,
             simulated: false,
+            trace: None,
         };
         deliveries.push(NewDelivery {
             id: DeliveryId::generate(),

@@ -105,5 +105,5 @@ pub async fn events_committed_after(
     let order = position.order.to_string();
     let params: Params = &[&account.as_str(), &order, &position.id, &i64::from(limit)];
     let found = query(c, &sql, params).await?;
-    found.iter().map(|row| Ok((CommitPosition { order: row.get(7), id: row.get(0) }, rows::event(row)?))).collect()
+    found.iter().map(|row| Ok((CommitPosition { order: row.get(9), id: row.get(0) }, rows::event(row)?))).collect()
 }

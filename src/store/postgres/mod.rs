@@ -47,6 +47,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0010_expiring_bookkeeping.sql"),
     include_str!("migrations/0011_events_in_commit_order.sql"),
     include_str!("migrations/0012_environments_and_keys.sql"),
+    include_str!("migrations/0013_event_trace_context.sql"),
 ];
 /// Serialises migrations when several nodes start at once.
 const MIGRATION_LOCK: i64 = 0x4845_5241_4c44; // "HERALD"

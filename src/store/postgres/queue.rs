@@ -1,5 +1,6 @@
 //! PostgreSQL: the delivery queue: publishing, adding deliveries, claims under a lease, recording attempts.
 
+use crate::domain::trace::TraceContext;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -134,13 +135,18 @@ pub async fn insert_events(c: &impl GenericClient, events: &[&Event]) -> StoreRe
     let bodies: Vec<&[u8]> = events.iter().map(|e| e.body.as_ref()).collect();
     let resources: Vec<Option<&str>> = events.iter().map(|e| e.resource_id.as_deref()).collect();
     let simulated: Vec<bool> = events.iter().map(|e| e.simulated).collect();
+    let parents: Vec<Option<&str>> = events.iter().map(|e| e.trace.as_ref().map(|t| t.traceparent())).collect();
+    let states: Vec<Option<&str>> = events.iter().map(|e| e.trace.as_ref().and_then(|t| t.tracestate())).collect();
     // The same statement tells every node's listener streams whose events these are, as the transaction
     // commits (a notification is delivered at commit, and not at all on rollback).
     let committed = Committed::of(events.iter().map(|e| &e.account_id)).payload();
     let sql = "WITH inserted AS (INSERT INTO events (id, account_id, event_type, created_at, body, resource_id, \
-               simulated) SELECT * FROM UNNEST($1::TEXT[], $2::TEXT[], $3::TEXT[], $4::BIGINT[], $5::BYTEA[], \
-               $6::TEXT[], $7::BOOLEAN[])) SELECT pg_notify('herald_events', $8)";
-    execute(c, sql, &[&ids, &accounts, &types, &created, &bodies, &resources, &simulated, &committed]).await?;
+               simulated, traceparent, tracestate) SELECT * FROM UNNEST($1::TEXT[], $2::TEXT[], $3::TEXT[], \
+               $4::BIGINT[], $5::BYTEA[], $6::TEXT[], $7::BOOLEAN[], $8::TEXT[], $9::TEXT[])) \
+               SELECT pg_notify('herald_events', $10)";
+    let values: [&(dyn tokio_postgres::types::ToSql + Sync); 10] =
+        [&ids, &accounts, &types, &created, &bodies, &resources, &simulated, &parents, &states, &committed];
+    execute(c, sql, &values).await?;
     Ok(())
 }
 
@@ -206,7 +212,8 @@ pub async fn claim_due(c: &impl GenericClient, claim: &ClaimRequest) -> StoreRes
         return Ok(Vec::new());
     }
     let sql = format!(
-        "SELECT d.id, d.event_id, d.trigger, d.attempt_count, e.body, d.single_attempt, {TARGET_COLUMNS} \
+        "SELECT d.id, d.event_id, d.trigger, d.attempt_count, e.body, d.single_attempt, e.traceparent, \
+         e.tracestate, {TARGET_COLUMNS} \
          FROM deliveries d JOIN events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id \
          WHERE d.id = ANY($1) AND d.event_id = ANY($2)"
     );
@@ -220,7 +227,8 @@ pub async fn claim_due(c: &impl GenericClient, claim: &ClaimRequest) -> StoreRes
             single_attempt: row.get(5),
             attempt_count: row.get::<_, i32>(3) as u32,
             body: Bytes::from(row.get::<_, Vec<u8>>(4)),
-            target: super::webhooks::target(c, super::webhooks::target_row(&row, 6), claim.now).await?,
+            trace: row.get::<_, Option<String>>(6).map(|parent| TraceContext::from_stored(parent, row.get(7))),
+            target: super::webhooks::target(c, super::webhooks::target_row(&row, 8), claim.now).await?,
             not_before: slots.get(row.get::<_, &str>(0)).copied(),
         });
     }

@@ -1,6 +1,7 @@
 //! PostgreSQL rows to domain records. Each `*_COLUMNS` list and its mapper go together; the column lists
 //! are the SQLite ones, so both backends read the same shape.
 
+use crate::domain::trace::TraceContext;
 use tokio_postgres::Row;
 
 use crate::domain::model::*;
@@ -87,6 +88,7 @@ pub fn event(row: &Row) -> Result<Event, StoreError> {
         body: bytes::Bytes::from(row.get::<_, Vec<u8>>(4)),
         resource_id: row.get(5),
         simulated: row.get(6),
+        trace: row.get::<_, Option<String>>(7).map(|parent| TraceContext::from_stored(parent, row.get(8))),
     })
 }
 

@@ -102,7 +102,7 @@ pub fn events_committed_after(
     let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
     let found = stmt
         .query_map(params![account.as_str(), position.order, limit], |row| {
-            Ok((CommitPosition { order: row.get(7)?, id: String::new() }, rows::event(row)?))
+            Ok((CommitPosition { order: row.get(9)?, id: String::new() }, rows::event(row)?))
         })
         .map_err(backend)?;
     found.collect::<Result<_, _>>().map_err(backend)

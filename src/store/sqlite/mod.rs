@@ -41,6 +41,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0011_expiring_bookkeeping.sql"),
     include_str!("migrations/0012_events_in_commit_order.sql"),
     include_str!("migrations/0013_environments_and_keys.sql"),
+    include_str!("migrations/0014_event_trace_context.sql"),
 ];
 const MAX_IDLE_READERS: usize = 8;
 

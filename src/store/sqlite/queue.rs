@@ -87,8 +87,8 @@ pub fn publish(conn: &Connection, batch: &PublishBatch) -> StoreResult<PublishOu
     }
     let mut insert_event = conn
         .prepare_cached(
-            "INSERT INTO events (id, account_id, event_type, created_at, body, resource_id, simulated) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO events (id, account_id, event_type, created_at, body, resource_id, simulated, \
+             traceparent, tracestate) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         )
         .map_err(backend)?;
     for event in &batch.events {
@@ -100,7 +100,9 @@ pub fn publish(conn: &Connection, batch: &PublishBatch) -> StoreResult<PublishOu
                 event.created_at.as_millis(),
                 event.body.as_ref(),
                 event.resource_id,
-                event.simulated
+                event.simulated,
+                event.trace.as_ref().map(|t| t.traceparent()),
+                event.trace.as_ref().and_then(|t| t.tracestate())
             ])
             .map_err(backend)?;
     }
@@ -269,20 +271,22 @@ fn load_claimed(
     now: Timestamp,
 ) -> StoreResult<ClaimedDelivery> {
     let sql = format!(
-        "SELECT d.event_id, d.trigger, d.attempt_count, e.body, d.single_attempt, {} FROM deliveries d \
+        "SELECT d.event_id, d.trigger, d.attempt_count, e.body, d.single_attempt, e.traceparent, e.tracestate, {} \
+         FROM deliveries d \
          JOIN events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id WHERE d.id = ?1",
         rows::TARGET_COLUMNS
     );
-    type Parts = (String, String, u32, Vec<u8>, bool, rows::TargetRow);
+    type Parts = (String, String, u32, Vec<u8>, bool, Option<String>, Option<String>, rows::TargetRow);
     let parts: Parts = conn
         .prepare_cached(&sql)
         .and_then(|mut stmt| {
             stmt.query_row([&id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, super::webhooks::target_row(r, 5)?))
+                let target = super::webhooks::target_row(r, 7)?;
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, target))
             })
         })
         .map_err(backend)?;
-    let (event_id, trigger, attempt_count, body, single_attempt, target) = parts;
+    let (event_id, trigger, attempt_count, body, single_attempt, traceparent, tracestate, target) = parts;
     Ok(ClaimedDelivery {
         delivery_id: DeliveryId::from_trusted(id),
         event_id: EventId::from_trusted(event_id),
@@ -290,6 +294,7 @@ fn load_claimed(
         single_attempt,
         attempt_count,
         body: Bytes::from(body),
+        trace: rows::trace_context(traceparent, tracestate),
         target: super::webhooks::target(conn, target, now)?,
         not_before,
     })

@@ -1,5 +1,6 @@
 //! SQLite rows to domain records, in the column order of `store::columns`.
 
+use crate::domain::trace::TraceContext;
 use rusqlite::Row;
 use rusqlite::types::Type;
 
@@ -88,7 +89,13 @@ pub fn event(row: &Row) -> rusqlite::Result<Event> {
         body: bytes::Bytes::from(row.get::<_, Vec<u8>>(4)?),
         resource_id: row.get(5)?,
         simulated: row.get(6)?,
+        trace: trace_context(row.get(7)?, row.get(8)?),
     })
+}
+
+/// The stored trace context, if the event came with one.
+pub fn trace_context(traceparent: Option<String>, tracestate: Option<String>) -> Option<TraceContext> {
+    traceparent.map(|parent| TraceContext::from_stored(parent, tracestate))
 }
 
 pub fn webhook(row: &Row) -> rusqlite::Result<Webhook> {
