@@ -600,6 +600,17 @@ async fn the_demo_fills_a_fresh_installation_with_deliveries_some_failing() {
 }
 
 /// The `data-issue` code and the text of the field error `id` on a page.
+/// A merchant signed in over plain HTTP, and the CSRF token of its session's forms.
+async fn signed_in(base: &str, client_id: &str, client_secret: &str) -> (Visitor, String) {
+    let mut merchant = Visitor::new(base);
+    let (_, page, _) = merchant.get("/dashboard/login").await;
+    let login_csrf = csrf_of(&page);
+    let form = [("csrf", login_csrf.as_str()), ("client_id", client_id), ("client_secret", client_secret)];
+    assert_eq!(merchant.post("/dashboard/login", &form).await.0, StatusCode::SEE_OTHER);
+    let csrf = csrf_of(&merchant.get("/dashboard/webhooks/new").await.1);
+    (merchant, csrf)
+}
+
 fn field_error(page: &str, id: &str) -> (String, String) {
     let start = page.find(&format!("id=\"{id}\"")).unwrap_or_else(|| panic!("no #{id} on the page"));
     let issue = page[start..].split("data-issue=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
@@ -624,12 +635,7 @@ async fn the_form_and_the_api_refuse_a_webhook_with_the_same_field_and_code() {
     let created = api_create(json!({ "url": taken, "event_types": [{ "name": "*" }] })).send().await.unwrap();
     assert_eq!(created.status(), StatusCode::CREATED);
 
-    let mut merchant = Visitor::new(&herald.base);
-    let (_, page, _) = merchant.get("/dashboard/login").await;
-    let login_csrf = csrf_of(&page);
-    let form = [("csrf", login_csrf.as_str()), ("client_id", client_id), ("client_secret", client_secret.unwrap())];
-    assert_eq!(merchant.post("/dashboard/login", &form).await.0, StatusCode::SEE_OTHER);
-    let csrf = csrf_of(&merchant.get("/dashboard/webhooks/new").await.1);
+    let (mut merchant, csrf) = signed_in(&herald.base, client_id, client_secret.unwrap()).await;
 
     let long = "x".repeat(501);
     // (form field, its value, the API body's field and value, the code both must give)
@@ -996,12 +1002,7 @@ async fn a_broker_destination_is_shown_without_its_password() {
     let account = create_account(&http, &herald.base, "Brokers").await;
     let (client_id, client_secret) =
         (account["client_id"].as_str().unwrap(), account["client_secret"].as_str().unwrap());
-    let mut merchant = Visitor::new(&herald.base);
-    let (_, page, _) = merchant.get("/dashboard/login").await;
-    let login_csrf = csrf_of(&page);
-    let form = [("csrf", login_csrf.as_str()), ("client_id", client_id), ("client_secret", client_secret)];
-    assert_eq!(merchant.post("/dashboard/login", &form).await.0, StatusCode::SEE_OTHER);
-    let csrf = csrf_of(&merchant.get("/dashboard/webhooks/new").await.1);
+    let (mut merchant, csrf) = signed_in(&herald.base, client_id, client_secret).await;
 
     let url = "amqp://shop:hunter2@127.0.0.1:5672/%2f?exchange=payments&routing_key=paid";
     let posted = [("csrf", csrf.as_str()), ("url", url), ("event_types", "*")];

@@ -13,7 +13,7 @@ use lapin::uri::{AMQPAuthority, AMQPQueryString, AMQPScheme, AMQPUri, AMQPUserIn
 use lapin::{BasicProperties, Channel, Confirmation, Connection, ConnectionProperties, ErrorKind};
 
 use super::connections::Connections;
-use super::{BrokerAddress, BrokerFailure, Message, Publish};
+use super::{BrokerAddress, BrokerFailure, Guard, Message, Publish};
 
 /// A connection and its confirming channel, per webhook URL (a channel a bad exchange closed must not
 /// take other webhooks' deliveries down with it).
@@ -64,12 +64,12 @@ impl Publish for Amqp {
     async fn publish(
         &self,
         to: &BrokerAddress,
-        at: SocketAddr,
+        guard: Guard<'_>,
         message: &Message<'_>,
     ) -> Result<String, BrokerFailure> {
         let key = format!("{}?{}", to.connection_key, url_query(to));
         let usable = |open: &Open| open.connection.status().connected() && open.channel.status().connected();
-        let open = self.open.get(&key, usable, self.connect(to, at)).await?;
+        let open = self.open.get(&key, usable, async { self.connect(to, guard.address(to).await?).await }).await?;
         let (exchange, routing_key) = (to.parameter("exchange"), to.parameter("routing_key"));
         let confirm = open
             .channel

@@ -99,11 +99,27 @@ pub enum BrokerFailure {
     Timeout,
 }
 
+/// What a broker connection may reach. Asked only when a connection is made, so a delivery over an open
+/// connection looks nothing up.
+#[derive(Clone, Copy)]
+struct Guard<'a>(&'a DestinationPolicy);
+
+impl Guard<'_> {
+    /// The first address of the broker's host that the policy allows.
+    async fn address(self, to: &BrokerAddress) -> Result<SocketAddr, BrokerFailure> {
+        Ok(resolve::allowed_addresses(self.0, &to.host, to.port).await?[0])
+    }
+}
+
 /// One kind of broker: publishes a message and returns the broker's receipt for it.
 #[async_trait::async_trait]
 trait Publish: Send + Sync {
-    async fn publish(&self, to: &BrokerAddress, at: SocketAddr, message: &Message<'_>)
-    -> Result<String, BrokerFailure>;
+    async fn publish(
+        &self,
+        to: &BrokerAddress,
+        guard: Guard<'_>,
+        message: &Message<'_>,
+    ) -> Result<String, BrokerFailure>;
 }
 
 /// Every broker kind, behind the guard and the delivery timeouts.
@@ -129,14 +145,13 @@ impl Brokers {
     /// Publishes `message` to `to` and returns the broker's receipt (which names where it was stored).
     pub async fn publish(&self, to: &BrokerAddress, message: &Message<'_>) -> Result<String, BrokerFailure> {
         let work = async {
-            let addresses = resolve::allowed_addresses(&self.destinations, &to.host, to.port).await?;
             let publisher: &dyn Publish = match to.kind {
                 DestinationKind::Amqp => &self.amqp,
                 DestinationKind::Nats => &self.nats,
                 DestinationKind::Redis => &self.redis,
                 DestinationKind::Http => unreachable!("an HTTP URL parses into no broker address"),
             };
-            publisher.publish(to, addresses[0], message).await
+            publisher.publish(to, Guard(&self.destinations), message).await
         };
         tokio::time::timeout(self.total_timeout, work).await.unwrap_or(Err(BrokerFailure::Timeout))
     }

@@ -11,7 +11,7 @@ use async_nats::jetstream::context::PublishErrorKind;
 use async_nats::{ConnectOptions, HeaderMap};
 
 use super::connections::Connections;
-use super::{BrokerAddress, BrokerFailure, Message, Publish};
+use super::{BrokerAddress, BrokerFailure, Guard, Message, Publish};
 
 pub struct Nats {
     clients: Connections<async_nats::Client>,
@@ -47,14 +47,17 @@ impl Publish for Nats {
     async fn publish(
         &self,
         to: &BrokerAddress,
-        at: SocketAddr,
+        guard: Guard<'_>,
         message: &Message<'_>,
     ) -> Result<String, BrokerFailure> {
         // A client reconnects by itself, but one that lost its server is replaced, so that a broker that is
         // down fails the attempt at once instead of holding it until the timeout.
         let usable =
             |client: &async_nats::Client| client.connection_state() == async_nats::connection::State::Connected;
-        let client = self.clients.get(&to.connection_key, usable, self.connect(to, at)).await?;
+        let client = self
+            .clients
+            .get(&to.connection_key, usable, async { self.connect(to, guard.address(to).await?).await })
+            .await?;
         let mut jetstream = async_nats::jetstream::new(client);
         jetstream.set_timeout(self.total_timeout);
         let mut headers = HeaderMap::new();

@@ -10,7 +10,7 @@ use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, ConnectionAddr, IntoConnectionInfo, RedisConnectionInfo};
 
 use super::connections::Connections;
-use super::{BrokerAddress, BrokerFailure, Message, Publish};
+use super::{BrokerAddress, BrokerFailure, Guard, Message, Publish};
 
 pub struct Redis {
     connections: Connections<MultiplexedConnection>,
@@ -50,10 +50,13 @@ impl Publish for Redis {
     async fn publish(
         &self,
         to: &BrokerAddress,
-        at: SocketAddr,
+        guard: Guard<'_>,
         message: &Message<'_>,
     ) -> Result<String, BrokerFailure> {
-        let mut connection = self.connections.get(&to.connection_key, |_| true, self.connect(to, at)).await?;
+        let mut connection = self
+            .connections
+            .get(&to.connection_key, |_| true, async { self.connect(to, guard.address(to).await?).await })
+            .await?;
         let stream = to.parameter("stream");
         let mut command = redis::cmd("XADD");
         command.arg(stream).arg("*").arg("body").arg(message.body);
