@@ -194,7 +194,7 @@ pub struct ServeArgs {
     pub deliver_only_to_allowed: bool,
     /// Send every HTTP delivery through this HTTP CONNECT proxy, e.g. "http://egress.internal:3128"; the
     /// guard still decides what may be reached [default: direct]
-    #[arg(long, env = "HERALD_EGRESS_PROXY", value_parser = egress_proxy)]
+    #[arg(long, env = "HERALD_EGRESS_PROXY", value_parser = egress_proxy, hide_env_values = true)]
     pub egress_proxy: Option<crate::deliver::egress::EgressProxy>,
     /// Accept and deliver to https:// webhook URLs only
     #[arg(long, env = "HERALD_HTTPS_ONLY", default_value_t = false, action = clap::ArgAction::Set)]

@@ -25,17 +25,28 @@ use super::resolve;
 /// The longest request or response head the relay reads.
 const MAX_HEAD: usize = 16 * 1024;
 
+/// The header of the relay's own answers (a refusal, a proxy that would not open a tunnel), so that the
+/// sender does not take them for the receiver's.
+pub const REFUSAL_HEADER: &str = "x-herald-refusal";
+
 /// The operator's proxy: where it is, and its credentials if its URL carries any.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct EgressProxy {
     address: String,
     authorization: Option<String>,
 }
 
+impl std::fmt::Debug for EgressProxy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "EgressProxy({})", self.address)
+    }
+}
+
 impl EgressProxy {
     /// Parses `http://[user:pass@]host:port`.
     pub fn parse(text: &str) -> Result<Self, String> {
-        let url = url::Url::parse(text).map_err(|e| format!("{text} is not a URL: {e}"))?;
+        let shown = crate::domain::webhook_url::hide_userinfo(text).unwrap_or_else(|| text.to_owned());
+        let url = url::Url::parse(text).map_err(|e| format!("{shown} is not a URL: {e}"))?;
         if url.scheme() != "http" {
             return Err("the egress proxy is an http:// URL (an HTTP CONNECT proxy)".into());
         }
@@ -85,7 +96,10 @@ async fn relay(
     destinations: &DestinationPolicy,
     connect_timeout: Duration,
 ) -> std::io::Result<()> {
-    let (head, rest) = read_head(&mut client).await?;
+    let Ok(read) = tokio::time::timeout(connect_timeout, read_head(&mut client)).await else {
+        return answer(&mut client, "408 Request Timeout", "no request head in time").await;
+    };
+    let (head, rest) = read?;
     let Some(request) = Request::parse(&head) else {
         return answer(&mut client, "400 Bad Request", "not a proxy request").await;
     };
@@ -110,7 +124,14 @@ async fn relay(
         }
     }
     upstream.write_all(&rest).await?;
-    tokio::io::copy_bidirectional(&mut client, &mut upstream).await?;
+    // Either side ending ends the tunnel: a client that gave up must not leave it open to a receiver that
+    // never closes.
+    let (mut from_client, mut to_client) = client.split();
+    let (mut from_upstream, mut to_upstream) = upstream.split();
+    tokio::select! {
+        _ = tokio::io::copy(&mut from_client, &mut to_upstream) => {}
+        _ = tokio::io::copy(&mut from_upstream, &mut to_client) => {}
+    }
     Ok(())
 }
 
@@ -184,7 +205,7 @@ async fn read_head<S: AsyncRead + Unpin>(stream: &mut S) -> std::io::Result<(Vec
 async fn answer<S: AsyncWrite + Unpin>(stream: &mut S, status: &str, why: &str) -> std::io::Result<()> {
     let reason = why.replace(['\r', '\n'], " ");
     let response =
-        format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\nX-Herald-Refusal: {reason}\r\nConnection: close\r\n\r\n");
+        format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\n{REFUSAL_HEADER}: {reason}\r\nConnection: close\r\n\r\n");
     stream.write_all(response.as_bytes()).await
 }
 

@@ -55,6 +55,15 @@ struct Pair {
     plain: Option<reqwest::Client>,
 }
 
+impl Pair {
+    fn for_scheme(&self, scheme: &str) -> reqwest::Client {
+        match (scheme, &self.plain) {
+            ("http", Some(plain)) => plain.clone(),
+            _ => self.pooled.clone(),
+        }
+    }
+}
+
 /// Why a webhook's client could not be built.
 #[derive(Debug, thiserror::Error)]
 #[error("the client certificate could not be used: {0}")]
@@ -72,9 +81,9 @@ impl HttpClients {
         Ok(Self { recipe, shared, per_webhook: Mutex::new(HashMap::new()) })
     }
 
-    /// The shared pooled client (token requests use it too).
-    pub fn shared(&self) -> &reqwest::Client {
-        &self.shared.pooled
+    /// The shared client for a URL of `scheme` (token requests use it).
+    pub fn shared_for(&self, scheme: &str) -> reqwest::Client {
+        self.shared.for_scheme(scheme)
     }
 
     /// The client for a delivery to `webhook` at a URL of `scheme`, with the webhook's certificate if any.
@@ -84,13 +93,9 @@ impl HttpClients {
         tls: Option<&TlsIdentity>,
         scheme: &str,
     ) -> Result<reqwest::Client, ClientError> {
-        let pair = match tls {
-            None => self.shared.clone(),
-            Some(identity) => self.of_webhook(webhook, identity)?,
-        };
-        Ok(match (scheme, pair.plain) {
-            ("http", Some(plain)) => plain,
-            _ => pair.pooled,
+        Ok(match tls {
+            None => self.shared.for_scheme(scheme),
+            Some(identity) => self.of_webhook(webhook, identity)?.for_scheme(scheme),
         })
     }
 

@@ -56,6 +56,7 @@ pub struct Sender {
     destinations: Arc<DestinationPolicy>,
     /// Whether HTTP deliveries go through the egress proxy.
     proxied: bool,
+    total_timeout: Duration,
     node: Arc<str>,
 }
 
@@ -81,6 +82,7 @@ impl Sender {
             max_response_body: limits.max_response_body,
             destinations,
             proxied: relay.is_some(),
+            total_timeout: limits.total_timeout,
             node: limits.node.as_str().into(),
         })
     }
@@ -102,7 +104,12 @@ impl Sender {
             .collect();
         let result = match &job.target.broker {
             Some(broker) => self.publish(job, broker, &request_headers, &body).await,
-            None => self.exchange(job, headers, body).await.map(Reply::Http),
+            // One bound for everything the exchange does (token requests, the proxy's check, a second
+            // POST after a 401), so an attempt never outlives the lease it was started under.
+            None => match tokio::time::timeout(self.total_timeout, self.exchange(job, headers, body)).await {
+                Ok(result) => result.map(Reply::Http),
+                Err(_) => Err(TransportFailure::Timeout),
+            },
         };
         Exchange {
             delivery_id: job.delivery_id.clone(),
@@ -197,8 +204,9 @@ impl Sender {
         credentials: &OAuth2Credentials,
         rejected: Option<&str>,
     ) -> Result<String, TransportFailure> {
-        let client = self.clients.shared();
-        let token = self.tokens.get(client, &target.webhook_id, credentials, rejected).await;
+        let scheme = credentials.token_url.split(':').next().unwrap_or("https");
+        let client = self.clients.shared_for(scheme);
+        let token = self.tokens.get(&client, &target.webhook_id, credentials, rejected).await;
         token.map_err(TransportFailure::Auth)
     }
 
@@ -212,6 +220,15 @@ impl Sender {
     ) -> Result<ReceivedResponse, TransportFailure> {
         let request = client.post(job.target.url.as_str()).headers(headers).body(body);
         let mut response = request.send().await.map_err(classify)?;
+        if self.proxied
+            && let Some(why) = response.headers().get(egress::REFUSAL_HEADER)
+        {
+            let why = String::from_utf8_lossy(why.as_bytes()).into_owned();
+            return Err(match response.status().as_u16() {
+                403 => TransportFailure::Refused(why),
+                _ => TransportFailure::Connect(format!("through the egress proxy: {why}")),
+            });
+        }
         let status = response.status().as_u16();
         let headers = response
             .headers()

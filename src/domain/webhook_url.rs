@@ -96,7 +96,9 @@ pub enum WebhookUrlError {
     DuplicateParameter(String),
     #[error("{0}")]
     BadParameter(String),
-    #[error("the password {HIDDEN} stands for a hidden one; give the real password")]
+    #[error(
+        "the password {HIDDEN} stands for the one kept for this broker and user; give the real password for a new one"
+    )]
     HiddenSecret,
 }
 
@@ -158,6 +160,22 @@ impl WebhookUrl {
     pub fn kind(&self) -> DestinationKind {
         let scheme = self.0.split(':').next().unwrap_or_default();
         DestinationKind::of_scheme(scheme).unwrap_or(DestinationKind::Http)
+    }
+
+    /// Whether `other` names the same broker and user (scheme, host, port, user name): the only case in
+    /// which a kept secret may go with it.
+    pub fn same_endpoint(&self, other: &WebhookUrl) -> bool {
+        let identity = |url: &WebhookUrl| {
+            let parsed = url::Url::parse(&url.0).ok()?;
+            let port = parsed.port().unwrap_or(url.kind().default_port());
+            Some((
+                parsed.scheme().to_owned(),
+                parsed.host_str()?.to_ascii_lowercase(),
+                port,
+                parsed.username().to_owned(),
+            ))
+        };
+        identity(self).is_some_and(|mine| identity(other) == Some(mine))
     }
 
     /// Whether the URL has a hidden secret that [`WebhookUrl::with_secret`] puts back.
@@ -327,6 +345,17 @@ mod tests {
         assert_eq!((plain.secret, plain.keeps_secret, plain.url.hides_secret()), (None, false, false));
         let shown_back = WebhookUrl::parse_destination("redis://:***@127.0.0.1/0?stream=s").unwrap();
         assert_eq!((shown_back.secret, shown_back.keeps_secret), (None, true));
+        let other_stream = WebhookUrl::parse_destination("redis://:***@127.0.0.1:6379/1?stream=t").unwrap();
+        assert!(shown_back.url.same_endpoint(&other_stream.url), "another stream on the same broker");
+        for elsewhere in [
+            "redis://:***@127.0.0.2/0?stream=s",
+            "redis://:***@127.0.0.1:6380/0?stream=s",
+            "redis://u:***@127.0.0.1/0?stream=s",
+            "nats://***@127.0.0.1:6379?subject=s",
+        ] {
+            let moved = WebhookUrl::parse_destination(elsewhere).unwrap();
+            assert!(!shown_back.url.same_endpoint(&moved.url), "{elsewhere}");
+        }
     }
 
     #[test]

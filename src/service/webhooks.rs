@@ -165,7 +165,8 @@ pub async fn update(services: &Services, account: &AccountId, id: &str, input: W
     };
     let mut policy = parse_policy(&input, current.policy.clone())?;
     if let Some(destination) = destination {
-        policy.url_secret = url_secret(services, &destination, current.policy.url_secret.as_ref())?;
+        let kept = current.policy.url_secret.as_ref().map(|secret| (secret, &current.url));
+        policy.url_secret = url_secret(services, &destination, kept)?;
         changes.url = Some(destination.url);
     }
     endpoint_auth(services, &input, &mut policy)?;
@@ -311,16 +312,18 @@ fn invalid_url(text: &str, why: String) -> Refusal {
     Refusal::invalid(Field::named("url"), "INVALID_URL", why).with_value(shown)
 }
 
-/// The sealed secret a webhook keeps for its URL: the new URL's, or `current` when the URL was sent back
-/// as shown (with `***`), which a create cannot do.
+/// The sealed secret a webhook keeps for its URL: the new URL's, or the current one when the URL was sent
+/// back as shown (with `***`) for the same broker and user — never for another host, which could be
+/// anyone's. A create has none to keep.
 fn url_secret(
     services: &Services,
     destination: &ParsedUrl,
-    current: Option<&Sealed>,
+    current: Option<(&Sealed, &WebhookUrl)>,
 ) -> Result<Option<Sealed>, Refusal> {
     if destination.keeps_secret {
+        let same = current.filter(|(_, url)| url.same_endpoint(&destination.url)).map(|(secret, _)| secret.clone());
         let hidden = WebhookUrlError::HiddenSecret.to_string();
-        return current.cloned().map(Some).ok_or_else(|| invalid_url(destination.url.as_str(), hidden));
+        return same.map(Some).ok_or_else(|| invalid_url(destination.url.as_str(), hidden));
     }
     Ok(destination.secret.as_ref().map(|secret| seal_text(services, secret)))
 }
@@ -366,10 +369,15 @@ fn oauth2_client(
             return Err(invalid("/client_secret", "client_secret is 1 to 1024 characters".into()));
         }
         Some(secret) => seal_text(services, secret),
-        None => current.map(|client| client.client_secret.clone()).ok_or_else(|| {
-            let field = Field { name: "oauth2", within: "/client_secret".into() };
-            Refusal::invalid(field, "MISSING_REQUIRED_PARAMETER", "client_secret is required")
-        })?,
+        // Kept only for the same token URL: the secret never goes anywhere it did not go.
+        None => current
+            .filter(|client| client.token_url == token_url.as_str())
+            .map(|client| client.client_secret.clone())
+            .ok_or_else(|| {
+                let field = Field { name: "oauth2", within: "/client_secret".into() };
+                let why = "client_secret is required (and again when the token URL changes)";
+                Refusal::invalid(field, "MISSING_REQUIRED_PARAMETER", why)
+            })?,
     };
     Ok(OAuth2Client {
         token_url: token_url.as_str().to_owned(),

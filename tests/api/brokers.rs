@@ -280,6 +280,9 @@ async fn a_url_sent_back_as_shown_keeps_its_password_and_a_wrong_one_fails_clear
     assert_eq!(kept.status(), 422, "a parameter twice is refused");
     let kept = patch(shown.clone()).await.unwrap();
     assert_eq!(kept.status(), 200);
+    // The kept password goes to this broker and user only, never to another host.
+    let moved = patch(shown.replace("@127.0.0.1:", "@127.0.0.2:")).await.unwrap();
+    assert_eq!(moved.status(), 422, "a hidden password does not follow the URL to another host");
     app.publish_ok(&merchant, "charge.succeeded", json!({"id": "ch_2"})).await;
     rabbit.wait_for(2, WAIT).await;
 

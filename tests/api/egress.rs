@@ -95,4 +95,20 @@ async fn deliveries_go_through_the_proxy_to_checked_addresses_only() {
     assert_eq!(proxy.asked().len(), 2, "only the two deliveries to the receiver were tunnelled: {:?}", proxy.asked());
     assert!(proxy.asked().iter().all(|line| !line.contains("10.0.0.1")));
     assert_eq!(hook["url"], by_name.as_str());
+
+    // HTTPS goes through a tunnel too, TLS end to end (here with a client certificate).
+    let ca = crate::endpoint_auth::TestCa::new("Merchant CA");
+    let (secure, seen) = crate::endpoint_auth::mtls_receiver(&ca).await;
+    let (cert, key) = ca.issue(&["herald.client"], rcgen::ExtendedKeyUsagePurpose::ClientAuth);
+    let tls = json!({"client_certificate_pem": cert.pem(), "client_key_pem": key.serialize_pem(), "ca_certificate_pem": ca.pem()});
+    app.put_event_type("charge.refunded").await;
+    app.create_webhook_with(&merchant, &secure, json!({"tls": tls, "event_types": [{"name": "charge.refunded"}]}))
+        .await;
+    for n in 0..3 {
+        app.publish_ok(&merchant, "charge.refunded", json!({"n": n})).await;
+    }
+    eventually(Duration::from_secs(10), || async { (seen.lock().unwrap().len() >= 3).then_some(()) }).await;
+    let port = secure.split(':').nth(2).unwrap().split('/').next().unwrap().to_owned();
+    let tunnels = proxy.asked().iter().filter(|line| line.contains(&format!("127.0.0.1:{port}"))).count();
+    assert!(tunnels >= 1, "the HTTPS receiver was reached through the proxy: {:?}", proxy.asked());
 }

@@ -97,6 +97,16 @@ async fn an_oauth2_token_is_fetched_once_reused_and_refreshed_after_a_401() {
         .await
         .unwrap();
     assert_eq!(changed.status(), 200);
+    // The kept secret never goes to another token URL.
+    let elsewhere = json!([{"op": "replace", "path": "/oauth2", "value": {"token_url": "http://127.0.0.2:9/token", "client_id": "herald"}}]);
+    let refused = app
+        .merchant(&merchant, Method::PATCH, &format!("/v1/notifications/webhooks/{id}"))
+        .header("content-type", "application/json-patch+json")
+        .body(elsewhere.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 422);
     app.publish_ok(&merchant, "charge.succeeded", json!({"n": 5})).await;
     let failed = eventually(WAIT, || async {
         let errors = attempt_errors(&app, &merchant, id).await;
@@ -109,12 +119,12 @@ async fn an_oauth2_token_is_fetched_once_reused_and_refreshed_after_a_401() {
 }
 
 /// A certificate authority of the test's own.
-struct TestCa {
+pub struct TestCa {
     issuer: rcgen::CertifiedIssuer<'static, rcgen::KeyPair>,
 }
 
 impl TestCa {
-    fn new(name: &str) -> Self {
+    pub fn new(name: &str) -> Self {
         let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
         params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
         params.distinguished_name.push(rcgen::DnType::CommonName, name);
@@ -122,12 +132,12 @@ impl TestCa {
         Self { issuer: rcgen::CertifiedIssuer::self_signed(params, rcgen::KeyPair::generate().unwrap()).unwrap() }
     }
 
-    fn pem(&self) -> String {
+    pub fn pem(&self) -> String {
         self.issuer.pem()
     }
 
     /// A certificate for `names` (and its key), for a server or a client.
-    fn issue(&self, names: &[&str], usage: rcgen::ExtendedKeyUsagePurpose) -> (rcgen::Certificate, rcgen::KeyPair) {
+    pub fn issue(&self, names: &[&str], usage: rcgen::ExtendedKeyUsagePurpose) -> (rcgen::Certificate, rcgen::KeyPair) {
         let key = rcgen::KeyPair::generate().unwrap();
         let mut params =
             rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>()).unwrap();
@@ -139,7 +149,7 @@ impl TestCa {
 
 /// An HTTPS receiver on 127.0.0.1 that requires a client certificate issued by `ca`; it notes the
 /// subject-bearing certificate of every request it serves.
-async fn mtls_receiver(ca: &TestCa) -> (String, Arc<Mutex<Vec<Vec<u8>>>>) {
+pub async fn mtls_receiver(ca: &TestCa) -> (String, Arc<Mutex<Vec<Vec<u8>>>>) {
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let (cert, key) = ca.issue(&["127.0.0.1"], rcgen::ExtendedKeyUsagePurpose::ServerAuth);

@@ -67,7 +67,7 @@ impl Publish for Amqp {
         guard: Guard<'_>,
         message: &Message<'_>,
     ) -> Result<String, BrokerFailure> {
-        let key = format!("{}?{}", to.connection_key, url_query(to));
+        let key = channel_key(to);
         let usable = |open: &Open| open.connection.status().connected() && open.channel.status().connected();
         let open = self.open.get(&key, usable, async { self.connect(to, guard.address(to).await?).await }).await?;
         let (exchange, routing_key) = (to.parameter("exchange"), to.parameter("routing_key"));
@@ -85,7 +85,13 @@ impl Publish for Amqp {
             Ok(confirm) => confirm.await,
             Err(error) => Err(error),
         };
-        let confirmation = confirmation.inspect_err(|_| self.open.forget(&key)).map_err(|error| failure(error, to))?;
+        let confirmation = match confirmation {
+            Ok(confirmation) => confirmation,
+            Err(error) => {
+                self.open.forget(&key).await;
+                return Err(failure(error, to));
+            }
+        };
         match confirmation {
             Confirmation::Ack(None) => {
                 Ok(format!("confirmed by RabbitMQ: exchange \"{exchange}\", routing key \"{routing_key}\""))
@@ -98,10 +104,15 @@ impl Publish for Amqp {
             Confirmation::NotRequested => Err(BrokerFailure::Broken("the channel is not in confirm mode".into())),
         }
     }
+
+    async fn forget(&self, to: &BrokerAddress) {
+        self.open.forget(&channel_key(to)).await;
+    }
 }
 
-fn url_query(to: &BrokerAddress) -> String {
-    format!("exchange={}&routing_key={}", to.parameter("exchange"), to.parameter("routing_key"))
+/// A channel per webhook URL: the connection's and the target's (exchange and routing key).
+fn channel_key(to: &BrokerAddress) -> String {
+    format!("{}?exchange={}&routing_key={}", to.connection_key, to.parameter("exchange"), to.parameter("routing_key"))
 }
 
 /// The delivery's headers as AMQP headers of the same names, and the body's type and id as properties.

@@ -32,8 +32,12 @@ impl<C: Clone> Connections<C> {
         Ok(connection)
     }
 
-    /// Drops the connection for `key` (it failed), so that the next delivery connects anew.
-    pub fn forget(&self, key: &str) {
-        self.slots.lock().expect("the connection map is never poisoned").remove(key);
+    /// Drops the connection for `key` (it failed or stopped answering), so that the next delivery
+    /// connects anew. The slot stays, so a delivery already waiting on it sees the connection gone.
+    pub async fn forget(&self, key: &str) {
+        let slot = self.slots.lock().expect("the connection map is never poisoned").get(key).cloned();
+        if let Some(slot) = slot {
+            *slot.lock().await = None;
+        }
     }
 }

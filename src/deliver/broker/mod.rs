@@ -120,6 +120,9 @@ trait Publish: Send + Sync {
         guard: Guard<'_>,
         message: &Message<'_>,
     ) -> Result<String, BrokerFailure>;
+
+    /// Drops the connection a publish to `to` used: it did not answer within the delivery timeout.
+    async fn forget(&self, to: &BrokerAddress);
 }
 
 /// Every broker kind, behind the guard and the delivery timeouts.
@@ -144,16 +147,21 @@ impl Brokers {
 
     /// Publishes `message` to `to` and returns the broker's receipt (which names where it was stored).
     pub async fn publish(&self, to: &BrokerAddress, message: &Message<'_>) -> Result<String, BrokerFailure> {
-        let work = async {
-            let publisher: &dyn Publish = match to.kind {
-                DestinationKind::Amqp => &self.amqp,
-                DestinationKind::Nats => &self.nats,
-                DestinationKind::Redis => &self.redis,
-                DestinationKind::Http => unreachable!("an HTTP URL parses into no broker address"),
-            };
-            publisher.publish(to, Guard(&self.destinations), message).await
+        let publisher: &dyn Publish = match to.kind {
+            DestinationKind::Amqp => &self.amqp,
+            DestinationKind::Nats => &self.nats,
+            DestinationKind::Redis => &self.redis,
+            DestinationKind::Http => unreachable!("an HTTP URL parses into no broker address"),
         };
-        tokio::time::timeout(self.total_timeout, work).await.unwrap_or(Err(BrokerFailure::Timeout))
+        let work = publisher.publish(to, Guard(&self.destinations), message);
+        match tokio::time::timeout(self.total_timeout, work).await {
+            Ok(result) => result,
+            Err(_) => {
+                // A connection that let the timeout run out may be half open; the next attempt makes a new one.
+                publisher.forget(to).await;
+                Err(BrokerFailure::Timeout)
+            }
+        }
     }
 }
 

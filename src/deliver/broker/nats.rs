@@ -67,10 +67,13 @@ impl Publish for Nats {
         headers.insert("Nats-Msg-Id", message.id);
         let subject = to.parameter("subject").to_owned();
         let payload = bytes::Bytes::copy_from_slice(message.body);
-        let sent = jetstream.publish_with_headers(subject.clone(), headers, payload).await.map_err(|error| {
-            self.clients.forget(&to.connection_key);
-            BrokerFailure::Broken(format!("could not publish to NATS: {error}"))
-        })?;
+        let sent = match jetstream.publish_with_headers(subject.clone(), headers, payload).await {
+            Ok(sent) => sent,
+            Err(error) => {
+                self.clients.forget(&to.connection_key).await;
+                return Err(BrokerFailure::Broken(format!("could not publish to NATS: {error}")));
+            }
+        };
         let ack = sent.await.map_err(|error| match error.kind() {
             PublishErrorKind::StreamNotFound => {
                 BrokerFailure::Rejected(format!("no JetStream stream takes the subject \"{subject}\""))
@@ -79,5 +82,9 @@ impl Publish for Nats {
             _ => BrokerFailure::Rejected(format!("JetStream did not store the message: {error}")),
         })?;
         Ok(format!("stored by JetStream: stream \"{}\", sequence {}", ack.stream, ack.sequence))
+    }
+
+    async fn forget(&self, to: &BrokerAddress) {
+        self.clients.forget(&to.connection_key).await;
     }
 }

@@ -63,14 +63,18 @@ impl Publish for Redis {
         for (name, value) in message.headers {
             command.arg(name).arg(value);
         }
-        let id: String = command.query_async(&mut connection).await.map_err(|error| {
-            if error.is_io_error() || error.is_connection_dropped() || error.is_timeout() {
-                self.connections.forget(&to.connection_key);
-                BrokerFailure::Broken(format!("the connection to Redis broke: {error}"))
-            } else {
-                BrokerFailure::Rejected(format!("Redis refused XADD to \"{stream}\": {error}"))
+        let id: String = match command.query_async(&mut connection).await {
+            Ok(id) => id,
+            Err(error) if error.is_io_error() || error.is_connection_dropped() || error.is_timeout() => {
+                self.connections.forget(&to.connection_key).await;
+                return Err(BrokerFailure::Broken(format!("the connection to Redis broke: {error}")));
             }
-        })?;
+            Err(error) => return Err(BrokerFailure::Rejected(format!("Redis refused XADD to \"{stream}\": {error}"))),
+        };
         Ok(format!("appended to Redis stream \"{stream}\" as {id}"))
+    }
+
+    async fn forget(&self, to: &BrokerAddress) {
+        self.connections.forget(&to.connection_key).await;
     }
 }
