@@ -31,6 +31,23 @@ async fn attempt_errors(app: &TestApp, merchant: &Merchant, webhook: &str) -> Ve
     attempts_of(app, merchant, webhook).await.iter().map(error_code).collect()
 }
 
+/// The webhook's attempt error codes, once `enough` says they are.
+async fn errors_once(app: &TestApp, merchant: &Merchant, webhook: &str, enough: fn(&[String]) -> bool) -> Vec<String> {
+    eventually(WAIT, || async {
+        let errors = attempt_errors(app, merchant, webhook).await;
+        enough(&errors).then_some(errors)
+    })
+    .await
+}
+
+fn any(errors: &[String]) -> bool {
+    !errors.is_empty()
+}
+
+fn two_failures(errors: &[String]) -> bool {
+    errors.iter().filter(|code| *code != "none").count() >= 2
+}
+
 fn the_event(message: &Consumed, event: &Value, secret: &str) {
     message.verify(secret);
     verified_by_the_cli(message, secret);
@@ -88,11 +105,7 @@ async fn a_published_event_arrives_signed_on_each_broker() {
     // Each delivery succeeded on its first attempt, logged against the URL as shown.
     for hook in [&amqp_hook, &nats_hook, &redis_hook] {
         let id = hook["id"].as_str().unwrap();
-        let errors = eventually(WAIT, || async {
-            let errors = attempt_errors(&app, &merchant, id).await;
-            (!errors.is_empty()).then_some(errors)
-        })
-        .await;
+        let errors = errors_once(&app, &merchant, id, any).await;
         assert_eq!(errors, ["none"], "{}", hook["url"]);
         let path = format!("/v1/notifications/webhooks/{id}/deliveries");
         let list = fetch_json(app.merchant(&merchant, Method::GET, &path)).await;
@@ -138,11 +151,7 @@ async fn a_broker_that_is_down_fails_the_attempts_and_gets_the_event_once_it_is_
     let event = app.publish_ok(&merchant, "charge.succeeded", json!({"id": "ch_1"})).await;
     for hook in &hooks {
         let id = hook["id"].as_str().unwrap();
-        let failed = eventually(WAIT, || async {
-            let errors = attempt_errors(&app, &merchant, id).await;
-            (errors.iter().filter(|code| *code != "none").count() >= 2).then_some(errors)
-        })
-        .await;
+        let failed = errors_once(&app, &merchant, id, two_failures).await;
         let failure = failed.iter().find(|code| *code != "none").unwrap();
         assert!(
             ["connection_failed", "connection_broken", "timeout"].contains(&failure.as_str()),
@@ -175,11 +184,7 @@ async fn a_missing_exchange_or_stream_fails_the_attempts_until_it_exists() {
     let event = app.publish_ok(&merchant, "charge.succeeded", json!({"id": "ch_1"})).await;
     for hook in [&amqp_hook, &nats_hook] {
         let id = hook["id"].as_str().unwrap();
-        let failed = eventually(WAIT, || async {
-            let errors = attempt_errors(&app, &merchant, id).await;
-            (errors.len() >= 2).then_some(errors)
-        })
-        .await;
+        let failed = errors_once(&app, &merchant, id, |errors| errors.len() >= 2).await;
         assert!(failed.iter().all(|code| code == "broker_rejected"), "{}: {failed:?}", hook["url"]);
     }
     let path = format!("/v1/notifications/webhooks/{}/deliveries", nats_hook["id"].as_str().unwrap());
@@ -223,11 +228,7 @@ async fn fifo_order_holds_on_a_broker_through_an_outage() {
         published.push(event["id"].as_str().unwrap().to_owned());
     }
     let id = hook["id"].as_str().unwrap();
-    eventually(WAIT, || async {
-        let errors = attempt_errors(&app, &merchant, id).await;
-        (errors.iter().filter(|code| *code != "none").count() >= 2).then_some(())
-    })
-    .await;
+    errors_once(&app, &merchant, id, two_failures).await;
     proxy.restore();
     let got = redis.wait_for(30, WAIT).await;
     let order: Vec<String> = got.iter().map(|m| m.header("webhook-id").to_owned()).collect();
@@ -255,11 +256,7 @@ async fn a_url_sent_back_as_shown_keeps_its_password_and_a_wrong_one_fails_clear
         .await;
     let id = hook["id"].as_str().unwrap();
     app.publish_ok(&merchant, "charge.succeeded", json!({"id": "ch_1"})).await;
-    let failed = eventually(WAIT, || async {
-        let errors = attempt_errors(&app, &merchant, id).await;
-        (!errors.is_empty()).then_some(errors)
-    })
-    .await;
+    let failed = errors_once(&app, &merchant, id, any).await;
     assert_eq!(failed[0], "connection_failed", "a refused login cannot connect");
 
     let patch = |value: String| {
@@ -307,10 +304,6 @@ async fn the_guard_refuses_a_broker_host_before_connecting() {
     let hook = app.create_webhook(&merchant, "redis://10.0.0.1:6379/0?stream=s", &["*"]).await;
     app.publish_ok(&merchant, "charge.succeeded", json!({"id": "ch_1"})).await;
     let id = hook["id"].as_str().unwrap();
-    let errors = eventually(WAIT, || async {
-        let errors = attempt_errors(&app, &merchant, id).await;
-        (!errors.is_empty()).then_some(errors)
-    })
-    .await;
+    let errors = errors_once(&app, &merchant, id, any).await;
     assert_eq!(errors[0], "destination_refused");
 }
