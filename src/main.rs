@@ -51,6 +51,14 @@ enum Command {
     Events(herald::cli::events::EventsArgs),
     /// List, create and delete the merchant's webhooks.
     Webhooks(herald::cli::webhooks::WebhooksArgs),
+    /// Print the OpenAPI document of the HTTP API (what GET /v1/openapi.json serves).
+    ///
+    /// Example: herald openapi --server-url https://herald.example.com > openapi.json
+    Openapi {
+        /// The server URL the document names.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        server_url: String,
+    },
     /// Print a shell completion script.
     ///
     /// Example: herald completions bash > /etc/bash_completion.d/herald
@@ -79,6 +87,7 @@ fn main() -> ExitCode {
         Command::Trigger(args) => runtime.block_on(herald::cli::trigger::run(args)).map_err(Into::into),
         Command::Events(args) => runtime.block_on(herald::cli::events::run(args)).map_err(Into::into),
         Command::Webhooks(args) => runtime.block_on(herald::cli::webhooks::run(args)).map_err(Into::into),
+        Command::Openapi { server_url } => print_openapi(&server_url),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "herald", &mut std::io::stdout());
             Ok(())
@@ -99,6 +108,12 @@ fn init_logs() {
         Ok("json") => builder.json().with_current_span(true).with_span_list(false).init(),
         _ => builder.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).init(),
     }
+}
+
+fn print_openapi(server_url: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let document = herald::api::document(server_url.trim_end_matches('/'));
+    println!("{}", serde_json::to_string_pretty(&document)?);
+    Ok(())
 }
 
 /// The command line; for `serve`, `demo` and `migrate` with `--config`, parsed again with the file's

@@ -55,7 +55,7 @@ impl From<Account> for AccountView {
     }
 }
 
-#[utoipa::path(post, path = "/v1/accounts", tag = "operator", request_body = CreateAccount, security(("admin_token" = [])), responses((status = 201, body = AccountView), Errors))]
+#[utoipa::path(operation_id = "create_account", post, path = "/v1/accounts", tag = "operator", request_body = CreateAccount, security(("admin_token" = [])), responses((status = 201, body = AccountView), Errors))]
 pub async fn create(
     _: Operator,
     State(state): State<AppState>,
@@ -79,7 +79,7 @@ pub struct AccountList {
     links: Vec<Link>,
 }
 
-#[utoipa::path(get, path = "/v1/accounts", tag = "operator", params(PageQuery), security(("admin_token" = [])), responses((status = 200, body = AccountList), Errors))]
+#[utoipa::path(operation_id = "list_accounts", get, path = "/v1/accounts", tag = "operator", params(PageQuery), security(("admin_token" = [])), responses((status = 200, body = AccountList), Errors))]
 pub async fn list(
     _: Operator,
     State(state): State<AppState>,
@@ -94,7 +94,7 @@ pub async fn list(
     Ok(Json(AccountList { accounts: accounts.into_iter().map(AccountView::from).collect(), next_cursor, links }))
 }
 
-#[utoipa::path(get, path = "/v1/accounts/{id}", tag = "operator", params(("id" = String, Path, description = "Account id")), security(("admin_token" = [])), responses((status = 200, body = AccountView), Errors))]
+#[utoipa::path(operation_id = "show_account", get, path = "/v1/accounts/{id}", tag = "operator", params(("id" = String, Path, description = "Account id")), security(("admin_token" = [])), responses((status = 200, body = AccountView), Errors))]
 pub async fn show(
     _: Operator,
     State(state): State<AppState>,
@@ -104,7 +104,7 @@ pub async fn show(
 }
 
 /// A new client secret for the account; the old one and every access token stop working at once.
-#[utoipa::path(post, path = "/v1/accounts/{id}/credentials/roll", tag = "operator", params(("id" = String, Path, description = "Account id")), security(("admin_token" = [])), responses((status = 200, description = "The account with its new client_secret", body = AccountView), Errors))]
+#[utoipa::path(operation_id = "roll_account_credentials", post, path = "/v1/accounts/{id}/credentials/roll", tag = "operator", params(("id" = String, Path, description = "Account id")), security(("admin_token" = [])), responses((status = 200, description = "The account with its new client_secret", body = AccountView), Errors))]
 pub async fn roll_credentials(
     _: Operator,
     State(state): State<AppState>,

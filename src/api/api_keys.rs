@@ -80,13 +80,13 @@ pub struct RollApiKey {
 impl RequestBody for RollApiKey {}
 
 /// The account's keys that the caller may see: both modes for a live key, test keys for a test key.
-#[utoipa::path(get, path = "/v1/api-keys", tag = "api_keys", security(("client_credentials" = []), ("access_token" = [])), responses((status = 200, body = ApiKeyList), Errors))]
+#[utoipa::path(operation_id = "list_api_keys", get, path = "/v1/api-keys", tag = "api_keys", security(("client_credentials" = []), ("access_token" = [])), responses((status = 200, body = ApiKeyList), Errors))]
 pub async fn list(merchant: Merchant, State(state): State<AppState>) -> Result<Json<ApiKeyList>, ApiError> {
     let keys = api_keys::list(&state, &merchant.key).await?;
     Ok(Json(ApiKeyList { api_keys: keys.into_iter().map(ApiKeyView::from).collect() }))
 }
 
-#[utoipa::path(post, path = "/v1/api-keys", tag = "api_keys", request_body = CreateApiKey, security(("client_credentials" = []), ("access_token" = [])), responses((status = 201, description = "The key with its client_secret, shown this once", body = ApiKeyView), Errors))]
+#[utoipa::path(operation_id = "create_api_key", post, path = "/v1/api-keys", tag = "api_keys", request_body = CreateApiKey, security(("client_credentials" = []), ("access_token" = [])), responses((status = 201, description = "The key with its client_secret, shown this once", body = ApiKeyView), Errors))]
 pub async fn create(
     merchant: Merchant,
     State(state): State<AppState>,
@@ -97,7 +97,7 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(created.into())))
 }
 
-#[utoipa::path(get, path = "/v1/api-keys/{id}", tag = "api_keys", params(("id" = String, Path, description = "API key id")), security(("client_credentials" = []), ("access_token" = [])), responses((status = 200, body = ApiKeyView), Errors))]
+#[utoipa::path(operation_id = "show_api_key", get, path = "/v1/api-keys/{id}", tag = "api_keys", params(("id" = String, Path, description = "API key id")), security(("client_credentials" = []), ("access_token" = [])), responses((status = 200, body = ApiKeyView), Errors))]
 pub async fn show(
     merchant: Merchant,
     State(state): State<AppState>,
@@ -107,7 +107,7 @@ pub async fn show(
 }
 
 /// Revokes the key and every access token of it at once.
-#[utoipa::path(delete, path = "/v1/api-keys/{id}", tag = "api_keys", params(("id" = String, Path, description = "API key id")), security(("client_credentials" = []), ("access_token" = [])), responses((status = 204, description = "The key no longer works"), Errors))]
+#[utoipa::path(operation_id = "revoke_api_key", delete, path = "/v1/api-keys/{id}", tag = "api_keys", params(("id" = String, Path, description = "API key id")), security(("client_credentials" = []), ("access_token" = [])), responses((status = 204, description = "The key no longer works"), Errors))]
 pub async fn revoke(
     merchant: Merchant,
     State(state): State<AppState>,
@@ -118,7 +118,7 @@ pub async fn revoke(
 }
 
 /// A new secret; the one before and the key's access tokens keep working for the grace period asked for.
-#[utoipa::path(post, path = "/v1/api-keys/{id}/roll", tag = "api_keys", request_body(content = Option<RollApiKey>), params(("id" = String, Path, description = "API key id")), security(("client_credentials" = []), ("access_token" = [])), responses((status = 200, description = "The key with its new client_secret, shown this once", body = ApiKeyView), Errors))]
+#[utoipa::path(operation_id = "roll_api_key", post, path = "/v1/api-keys/{id}/roll", tag = "api_keys", request_body(content = Option<RollApiKey>), params(("id" = String, Path, description = "API key id")), security(("client_credentials" = []), ("access_token" = [])), responses((status = 200, description = "The key with its new client_secret, shown this once", body = ApiKeyView), Errors))]
 pub async fn roll(
     merchant: Merchant,
     State(state): State<AppState>,

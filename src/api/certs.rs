@@ -11,7 +11,7 @@ use super::error::ApiError;
 use super::openapi::Errors;
 use super::state::AppState;
 
-#[utoipa::path(get, path = "/v1/notifications/certs/{id}", tag = "events", params(("id" = String, Path, description = "Certificate id, the last segment of PAYPAL-CERT-URL")), responses((status = 200, description = "The installation's signing certificate (PEM)", content_type = "application/x-pem-file", body = String), Errors))]
+#[utoipa::path(operation_id = "show_certificate", get, path = "/v1/notifications/certs/{id}", tag = "events", params(("id" = String, Path, description = "Certificate id, the last segment of PAYPAL-CERT-URL")), responses((status = 200, description = "The installation's signing certificate (PEM)", content_type = "application/x-pem-file", body = String), Errors))]
 pub async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
     let identity = state.paypal.existing().await?.filter(|identity| identity.certificate_id() == id);
     let identity = identity.ok_or_else(|| ApiError::not_found("certificate"))?;

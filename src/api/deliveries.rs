@@ -65,7 +65,7 @@ pub struct DeliveryList {
 }
 
 /// `GET /v1/notifications/webhooks/{id}/deliveries?status=succeeded|failed|pending`, newest first.
-#[utoipa::path(get, path = "/v1/notifications/webhooks/{id}/deliveries", tag = "webhooks", params(("id" = String, Path, description = "Webhook id"), DeliveryQuery), security(("client_credentials" = []), ("access_token" = [])), responses((status = 200, body = DeliveryList), Errors))]
+#[utoipa::path(operation_id = "list_deliveries", get, path = "/v1/notifications/webhooks/{id}/deliveries", tag = "webhooks", params(("id" = String, Path, description = "Webhook id"), DeliveryQuery), security(("client_credentials" = []), ("access_token" = [])), responses((status = 200, body = DeliveryList), Errors))]
 pub async fn list(
     merchant: Merchant,
     State(state): State<AppState>,
@@ -165,7 +165,7 @@ fn attempt_view(attempt: Attempt, request_body: &str) -> AttemptView {
 }
 
 /// `GET /v1/notifications/webhooks/{id}/deliveries/{delivery_id}`: one delivery with every attempt.
-#[utoipa::path(get, path = "/v1/notifications/webhooks/{id}/deliveries/{delivery_id}", tag = "webhooks", params(("id" = String, Path, description = "Webhook id"), ("delivery_id" = String, Path, description = "Delivery id")), security(("client_credentials" = []), ("access_token" = [])), responses((status = 200, body = DeliveryDetail), Errors))]
+#[utoipa::path(operation_id = "show_delivery", get, path = "/v1/notifications/webhooks/{id}/deliveries/{delivery_id}", tag = "webhooks", params(("id" = String, Path, description = "Webhook id"), ("delivery_id" = String, Path, description = "Delivery id")), security(("client_credentials" = []), ("access_token" = [])), responses((status = 200, body = DeliveryDetail), Errors))]
 pub async fn show(
     merchant: Merchant,
     State(state): State<AppState>,
@@ -194,7 +194,7 @@ pub struct Recovered {
 
 /// `POST /v1/notifications/webhooks/{id}/recover`: every failed delivery created in the window gets one
 /// more attempt now.
-#[utoipa::path(post, path = "/v1/notifications/webhooks/{id}/recover", tag = "webhooks", request_body = Recover, params(("id" = String, Path, description = "Webhook id")), security(("client_credentials" = []), ("access_token" = [])), responses((status = 202, body = Recovered), Errors))]
+#[utoipa::path(operation_id = "recover_failed_deliveries", post, path = "/v1/notifications/webhooks/{id}/recover", tag = "webhooks", request_body = Recover, params(("id" = String, Path, description = "Webhook id")), security(("client_credentials" = []), ("access_token" = [])), responses((status = 202, body = Recovered), Errors))]
 pub async fn recover(
     merchant: Merchant,
     State(state): State<AppState>,

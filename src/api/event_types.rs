@@ -68,7 +68,7 @@ pub fn is_object(raw: &RawValue) -> bool {
     raw.get().trim_start().starts_with('{')
 }
 
-#[utoipa::path(put, path = "/v1/event-types/{name}", tag = "operator", request_body = PutEventType, params(("name" = String, Path, description = "Event type name")), security(("admin_token" = [])), responses((status = 200, description = "Updated", body = EventTypeView), (status = 201, description = "Created", body = EventTypeView), Errors))]
+#[utoipa::path(operation_id = "put_event_type", put, path = "/v1/event-types/{name}", tag = "operator", request_body = PutEventType, params(("name" = String, Path, description = "Event type name")), security(("admin_token" = [])), responses((status = 200, description = "Updated", body = EventTypeView), (status = 201, description = "Created", body = EventTypeView), Errors))]
 pub async fn put(
     _: Operator,
     State(state): State<AppState>,
@@ -122,7 +122,7 @@ pub struct EventTypeList {
     event_types: Vec<EventTypeView>,
 }
 
-#[utoipa::path(get, path = "/v1/event-types", tag = "operator", security(("admin_token" = [])), responses((status = 200, body = EventTypeList), Errors))]
+#[utoipa::path(operation_id = "list_event_types", get, path = "/v1/event-types", tag = "operator", security(("admin_token" = [])), responses((status = 200, body = EventTypeList), Errors))]
 pub async fn list(_: Operator, State(state): State<AppState>) -> Result<Json<EventTypeList>, ApiError> {
     let entries = state.store.list_event_types().await?;
     Ok(Json(EventTypeList { event_types: entries.into_iter().map(EventTypeView::from).collect() }))
@@ -153,7 +153,7 @@ pub struct AvailableEventTypes {
     event_types: Vec<AvailableEventType>,
 }
 
-#[utoipa::path(get, path = "/v1/notifications/webhooks-event-types", tag = "events", security(("client_credentials" = []), ("access_token" = [])), responses((status = 200, body = AvailableEventTypes), Errors))]
+#[utoipa::path(operation_id = "list_available_event_types", get, path = "/v1/notifications/webhooks-event-types", tag = "events", security(("client_credentials" = []), ("access_token" = [])), responses((status = 200, body = AvailableEventTypes), Errors))]
 pub async fn list_available(_: Merchant, State(state): State<AppState>) -> Result<Json<AvailableEventTypes>, ApiError> {
     let entries = state.store.list_event_types().await?;
     Ok(Json(AvailableEventTypes { event_types: entries.into_iter().map(AvailableEventType::from).collect() }))

@@ -12,12 +12,12 @@ use super::error::ApiError;
 use super::openapi::Errors;
 use super::state::AppState;
 
-#[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, description = "The process answers", body = Object), Errors))]
+#[utoipa::path(operation_id = "healthz", get, path = "/healthz", tag = "health", responses((status = 200, description = "The process answers", body = Object), Errors))]
 pub async fn healthz() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
-#[utoipa::path(get, path = "/readyz", tag = "health", responses((status = 200, description = "The store answers too", body = Object), Errors))]
+#[utoipa::path(operation_id = "readyz", get, path = "/readyz", tag = "health", responses((status = 200, description = "The store answers too", body = Object), Errors))]
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     state.store.ping().await.map_err(ApiError::not_ready)?;
     state.memory.admit().map_err(ApiError::over_memory)?;
@@ -25,7 +25,7 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiErr
 }
 
 /// Counters, histograms and gauges for Prometheus to scrape; unauthenticated, like the health checks.
-#[utoipa::path(get, path = "/metrics", tag = "health", responses((status = 200, description = "Prometheus text format", content_type = "text/plain", body = String)))]
+#[utoipa::path(operation_id = "metrics", get, path = "/metrics", tag = "health", responses((status = 200, description = "Prometheus text format", content_type = "text/plain", body = String)))]
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     // The queue gauges are read from the store at scrape time, so every node reports the cluster's queue.
     let overview = state.store.overview(crate::domain::Timestamp::now(), 0).await;

@@ -82,7 +82,7 @@ fn view(state: &AppState, listener: &Listener, secret: &SigningSecret) -> Listen
 }
 
 /// `POST /v1/notifications/listeners`: a new channel; its events start with those published from now on.
-#[utoipa::path(post, path = "/v1/notifications/listeners", tag = "listeners", request_body(content = Option<CreateListener>), security(("client_credentials" = []), ("access_token" = [])), responses((status = 201, body = ListenerView), Errors))]
+#[utoipa::path(operation_id = "create_listener", post, path = "/v1/notifications/listeners", tag = "listeners", request_body(content = Option<CreateListener>), security(("client_credentials" = []), ("access_token" = [])), responses((status = 201, body = ListenerView), Errors))]
 pub async fn create(
     merchant: Merchant,
     State(state): State<AppState>,
@@ -124,7 +124,7 @@ async fn owned(state: &AppState, merchant: &Merchant, id: &str) -> Result<(Liste
 }
 
 /// `GET /v1/notifications/listeners/{id}`: the listener and its secret (a CLI resuming after a restart).
-#[utoipa::path(get, path = "/v1/notifications/listeners/{id}", tag = "listeners", params(("id" = String, Path, description = "Listener id")), security(("client_credentials" = []), ("access_token" = [])), responses((status = 200, body = ListenerView), Errors))]
+#[utoipa::path(operation_id = "show_listener", get, path = "/v1/notifications/listeners/{id}", tag = "listeners", params(("id" = String, Path, description = "Listener id")), security(("client_credentials" = []), ("access_token" = [])), responses((status = 200, body = ListenerView), Errors))]
 pub async fn show(
     merchant: Merchant,
     State(state): State<AppState>,
@@ -135,7 +135,7 @@ pub async fn show(
 }
 
 /// `DELETE /v1/notifications/listeners/{id}`: the channel goes; its stream ends.
-#[utoipa::path(delete, path = "/v1/notifications/listeners/{id}", tag = "listeners", params(("id" = String, Path, description = "Listener id")), security(("client_credentials" = []), ("access_token" = [])), responses((status = 204, description = "Deleted"), Errors))]
+#[utoipa::path(operation_id = "delete_listener", delete, path = "/v1/notifications/listeners/{id}", tag = "listeners", params(("id" = String, Path, description = "Listener id")), security(("client_credentials" = []), ("access_token" = [])), responses((status = 204, description = "Deleted"), Errors))]
 pub async fn delete(
     merchant: Merchant,
     State(state): State<AppState>,
@@ -170,7 +170,7 @@ pub struct StreamedDelivery {
 /// `GET /v1/notifications/listeners/{id}/events`: the account's events as server-sent events (`id:` the
 /// event id, `event: delivery`, `data:` a [`StreamedDelivery`]), from after `Last-Event-ID` (or `?after=`,
 /// or the listener's creation) on, for as long as the client reads and the listener exists.
-#[utoipa::path(get, path = "/v1/notifications/listeners/{id}/events", tag = "streams", params(("id" = String, Path, description = "Listener id"), StreamQuery), security(("client_credentials" = []), ("access_token" = [])), responses((status = 200, description = "A stream of `delivery` events", content_type = "text/event-stream", body = StreamedDelivery), Errors))]
+#[utoipa::path(operation_id = "stream_listener_events", get, path = "/v1/notifications/listeners/{id}/events", tag = "streams", params(("id" = String, Path, description = "Listener id"), StreamQuery), security(("client_credentials" = []), ("access_token" = [])), responses((status = 200, description = "A stream of `delivery` events", content_type = "text/event-stream", body = StreamedDelivery), Errors))]
 pub async fn stream(
     merchant: Merchant,
     State(state): State<AppState>,

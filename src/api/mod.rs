@@ -46,7 +46,25 @@ pub use state::{ApiContext, ApiLimits, AppState};
 /// (`GET /v1/openapi.json`) and its readable rendering (`GET /docs`). The application merges other routers
 /// (the dashboard's) beside it and then adds [`fallbacks`].
 pub fn router(state: &AppState) -> Router<AppState> {
-    let (router, api) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+    let (router, api) = routes().split_for_parts();
+    let document = serde_json::to_value(openapi::document(api, &state.public_url)).expect("the document serialises");
+    let reference: Arc<str> = reference::render(&document).into();
+    let document: Arc<str> = document.to_string().into();
+    let json =
+        move || async move { ([(header::CONTENT_TYPE, "application/json")], document.to_string()).into_response() };
+    let html = move || async move { axum::response::Html(reference.to_string()) };
+    router.route("/v1/openapi.json", axum::routing::get(json)).route("/docs", axum::routing::get(html))
+}
+
+/// The OpenAPI document as `GET /v1/openapi.json` serves it, with `public_url` as its server: what
+/// `herald openapi` prints and the client libraries are generated from.
+pub fn document(public_url: &str) -> utoipa::openapi::OpenApi {
+    openapi::document(routes().split_for_parts().1, public_url)
+}
+
+/// Every route with its handler's OpenAPI description.
+fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .routes(routes!(health::metrics))
@@ -82,14 +100,6 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .routes(routes!(request_logs::show))
         .routes(routes!(verify::verify_signature))
         .routes(routes!(certs::show))
-        .split_for_parts();
-    let document = serde_json::to_value(openapi::document(api, &state.public_url)).expect("the document serialises");
-    let reference: Arc<str> = reference::render(&document).into();
-    let document: Arc<str> = document.to_string().into();
-    let json =
-        move || async move { ([(header::CONTENT_TYPE, "application/json")], document.to_string()).into_response() };
-    let html = move || async move { axum::response::Html(reference.to_string()) };
-    router.route("/v1/openapi.json", axum::routing::get(json)).route("/docs", axum::routing::get(html))
 }
 
 /// The API's answers (in its error shape) for a path no route has, and for a method a path does not take.

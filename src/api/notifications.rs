@@ -27,7 +27,7 @@ fn parse_event_id(id: &str) -> Result<EventId, ApiError> {
 }
 
 /// The event object exactly as its deliveries carry it; another account's event is simply not found.
-#[utoipa::path(get, path = "/v1/notifications/webhooks-events/{id}", tag = "events", params(("id" = String, Path, description = "Event id")), security(("client_credentials" = []), ("access_token" = [])), responses((status = 200, body = crate::publish::Envelope), Errors))]
+#[utoipa::path(operation_id = "show_event", get, path = "/v1/notifications/webhooks-events/{id}", tag = "events", params(("id" = String, Path, description = "Event id")), security(("client_credentials" = []), ("access_token" = [])), responses((status = 200, body = crate::publish::Envelope), Errors))]
 pub async fn show_event(
     merchant: Merchant,
     State(state): State<AppState>,
@@ -80,7 +80,7 @@ fn event_filter(query: &EventQuery) -> Result<EventFilter, ApiError> {
 }
 
 /// `GET /v1/notifications/webhooks-events`: the account's events, newest first, filtered and paged.
-#[utoipa::path(get, path = "/v1/notifications/webhooks-events", tag = "events", params(EventQuery), security(("client_credentials" = []), ("access_token" = [])), responses((status = 200, body = EventList), Errors))]
+#[utoipa::path(operation_id = "list_events", get, path = "/v1/notifications/webhooks-events", tag = "events", params(EventQuery), security(("client_credentials" = []), ("access_token" = [])), responses((status = 200, body = EventList), Errors))]
 pub async fn list_events(
     merchant: Merchant,
     State(state): State<AppState>,
@@ -119,7 +119,7 @@ pub struct Resend {
 impl RequestBody for Resend {}
 
 /// `POST /v1/notifications/webhooks-events/{id}/resend`: new manual deliveries of the same bytes.
-#[utoipa::path(post, path = "/v1/notifications/webhooks-events/{id}/resend", tag = "events", request_body(content = Option<Resend>), params(("id" = String, Path, description = "Event id")), security(("client_credentials" = []), ("access_token" = [])), responses((status = 202, body = crate::publish::Envelope), Errors))]
+#[utoipa::path(operation_id = "resend_event", post, path = "/v1/notifications/webhooks-events/{id}/resend", tag = "events", request_body(content = Option<Resend>), params(("id" = String, Path, description = "Event id")), security(("client_credentials" = []), ("access_token" = [])), responses((status = 202, body = crate::publish::Envelope), Errors))]
 pub async fn resend(
     merchant: Merchant,
     State(state): State<AppState>,
@@ -145,7 +145,7 @@ pub struct Simulate {
 impl RequestBody for Simulate {}
 
 /// `POST /v1/notifications/simulate-event`: the type's sample, sent once to a webhook or a bare URL.
-#[utoipa::path(post, path = "/v1/notifications/simulate-event", tag = "events", request_body = Simulate, security(("client_credentials" = []), ("access_token" = [])), responses((status = 202, body = crate::publish::Envelope), Errors))]
+#[utoipa::path(operation_id = "simulate_event", post, path = "/v1/notifications/simulate-event", tag = "events", request_body = Simulate, security(("client_credentials" = []), ("access_token" = [])), responses((status = 202, body = crate::publish::Envelope), Errors))]
 pub async fn simulate(
     merchant: Merchant,
     State(state): State<AppState>,

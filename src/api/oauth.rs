@@ -44,7 +44,7 @@ fn form<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     })
 }
 
-#[utoipa::path(post, path = "/v1/oauth2/token", tag = "oauth", request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"), security(("client_credentials" = [])), responses((status = 200, body = TokenResponse), Errors))]
+#[utoipa::path(operation_id = "issue_token", post, path = "/v1/oauth2/token", tag = "oauth", request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"), security(("client_credentials" = [])), responses((status = 200, body = TokenResponse), Errors))]
 pub async fn issue(
     credentials: ClientCredentials,
     State(state): State<AppState>,
@@ -86,7 +86,7 @@ struct TerminateRequest {
 }
 
 /// Revokes one access token of the calling key (another key's token is not touched, whoever holds it).
-#[utoipa::path(post, path = "/v1/oauth2/token/terminate", tag = "oauth", request_body(content = TerminateRequest, content_type = "application/x-www-form-urlencoded"), security(("client_credentials" = [])), responses((status = 204, description = "The token no longer works"), Errors))]
+#[utoipa::path(operation_id = "terminate_token", post, path = "/v1/oauth2/token/terminate", tag = "oauth", request_body(content = TerminateRequest, content_type = "application/x-www-form-urlencoded"), security(("client_credentials" = [])), responses((status = 204, description = "The token no longer works"), Errors))]
 pub async fn terminate(
     credentials: ClientCredentials,
     State(state): State<AppState>,

@@ -105,7 +105,7 @@ impl RequestLogQuery {
 }
 
 /// The environment's requests, newest first.
-#[utoipa::path(get, path = "/v1/request-logs", tag = "request_logs", params(RequestLogQuery), security(("client_credentials" = []), ("access_token" = [])), responses((status = 200, body = RequestLogList), Errors))]
+#[utoipa::path(operation_id = "list_request_logs", get, path = "/v1/request-logs", tag = "request_logs", params(RequestLogQuery), security(("client_credentials" = []), ("access_token" = [])), responses((status = 200, body = RequestLogList), Errors))]
 pub async fn list(
     merchant: Merchant,
     State(state): State<AppState>,
@@ -131,7 +131,7 @@ pub async fn list(
 }
 
 /// One request with its bodies.
-#[utoipa::path(get, path = "/v1/request-logs/{id}", tag = "request_logs", params(("id" = String, Path, description = "Request id (the Request-Id header)")), security(("client_credentials" = []), ("access_token" = [])), responses((status = 200, body = RequestLogView), Errors))]
+#[utoipa::path(operation_id = "show_request_log", get, path = "/v1/request-logs/{id}", tag = "request_logs", params(("id" = String, Path, description = "Request id (the Request-Id header)")), security(("client_credentials" = []), ("access_token" = [])), responses((status = 200, body = RequestLogView), Errors))]
 pub async fn show(
     merchant: Merchant,
     State(state): State<AppState>,

@@ -72,7 +72,7 @@ enum Claim {
 
 /// `POST /v1/notifications/verify-webhook-signature`: SUCCESS when the webhook's key signed these headers
 /// and body (or this PayPal transmission) within the last five minutes.
-#[utoipa::path(post, path = "/v1/notifications/verify-webhook-signature", tag = "events", request_body = VerifyRequest, security(("client_credentials" = []), ("access_token" = [])), responses((status = 200, body = VerifyResponse), Errors))]
+#[utoipa::path(operation_id = "verify_webhook_signature", post, path = "/v1/notifications/verify-webhook-signature", tag = "events", request_body = VerifyRequest, security(("client_credentials" = []), ("access_token" = [])), responses((status = 200, body = VerifyResponse), Errors))]
 pub async fn verify_signature(
     merchant: Merchant,
     State(state): State<AppState>,

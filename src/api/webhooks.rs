@@ -239,7 +239,7 @@ pub(super) async fn catalog_descriptions(state: &AppState) -> Result<HashMap<Str
     Ok(operations::catalog_descriptions(state).await?)
 }
 
-#[utoipa::path(post, path = "/v1/notifications/webhooks", tag = "webhooks", request_body = CreateWebhook, security(("client_credentials" = []), ("access_token" = [])), responses((status = 201, description = "Created; the only answer that shows the secret", body = WebhookView), Errors))]
+#[utoipa::path(operation_id = "create_webhook", post, path = "/v1/notifications/webhooks", tag = "webhooks", request_body = CreateWebhook, security(("client_credentials" = []), ("access_token" = [])), responses((status = 201, description = "Created; the only answer that shows the secret", body = WebhookView), Errors))]
 pub async fn create(
     merchant: Merchant,
     State(state): State<AppState>,
@@ -270,7 +270,7 @@ pub struct WebhookList {
     webhooks: Vec<WebhookView>,
 }
 
-#[utoipa::path(get, path = "/v1/notifications/webhooks", tag = "webhooks", security(("client_credentials" = []), ("access_token" = [])), responses((status = 200, body = WebhookList), Errors))]
+#[utoipa::path(operation_id = "list_webhooks", get, path = "/v1/notifications/webhooks", tag = "webhooks", security(("client_credentials" = []), ("access_token" = [])), responses((status = 200, body = WebhookList), Errors))]
 pub async fn list(merchant: Merchant, State(state): State<AppState>) -> Result<Json<WebhookList>, ApiError> {
     let descriptions = catalog_descriptions(&state).await?;
     let webhooks = state.store.list_webhooks(&merchant.account_id).await?;
@@ -278,7 +278,7 @@ pub async fn list(merchant: Merchant, State(state): State<AppState>) -> Result<J
     Ok(Json(WebhookList { webhooks }))
 }
 
-#[utoipa::path(get, path = "/v1/notifications/webhooks/{id}", tag = "webhooks", params(("id" = String, Path, description = "Webhook id")), security(("client_credentials" = []), ("access_token" = [])), responses((status = 200, body = WebhookView), Errors))]
+#[utoipa::path(operation_id = "show_webhook", get, path = "/v1/notifications/webhooks/{id}", tag = "webhooks", params(("id" = String, Path, description = "Webhook id")), security(("client_credentials" = []), ("access_token" = [])), responses((status = 200, body = WebhookView), Errors))]
 pub async fn show(
     merchant: Merchant,
     State(state): State<AppState>,
@@ -289,7 +289,7 @@ pub async fn show(
     Ok(Json(view(webhook, &descriptions, &state.public_url)))
 }
 
-#[utoipa::path(delete, path = "/v1/notifications/webhooks/{id}", tag = "webhooks", params(("id" = String, Path, description = "Webhook id")), security(("client_credentials" = []), ("access_token" = [])), responses((status = 204, description = "Deleted; its pending deliveries are cancelled"), Errors))]
+#[utoipa::path(operation_id = "delete_webhook", delete, path = "/v1/notifications/webhooks/{id}", tag = "webhooks", params(("id" = String, Path, description = "Webhook id")), security(("client_credentials" = []), ("access_token" = [])), responses((status = 204, description = "Deleted; its pending deliveries are cancelled"), Errors))]
 pub async fn delete(
     merchant: Merchant,
     State(state): State<AppState>,
@@ -342,7 +342,7 @@ const PATCHABLE: [&str; 14] = [
     "/tls",
 ];
 
-#[utoipa::path(patch, path = "/v1/notifications/webhooks/{id}", tag = "webhooks", request_body(content = Patch, content_type = "application/json"), params(("id" = String, Path, description = "Webhook id")), security(("client_credentials" = []), ("access_token" = [])), responses((status = 200, body = WebhookView), Errors))]
+#[utoipa::path(operation_id = "update_webhook", patch, path = "/v1/notifications/webhooks/{id}", tag = "webhooks", request_body(content = Patch, content_type = "application/json"), params(("id" = String, Path, description = "Webhook id")), security(("client_credentials" = []), ("access_token" = [])), responses((status = 200, body = WebhookView), Errors))]
 pub async fn update(
     merchant: Merchant,
     State(state): State<AppState>,
@@ -431,7 +431,7 @@ fn patch_into(input: &mut WebhookInput, index: usize, operation: PatchOperation)
 }
 
 /// `GET /v1/notifications/webhooks/{id}/event-types`: what the webhook subscribes to.
-#[utoipa::path(get, path = "/v1/notifications/webhooks/{id}/event-types", tag = "webhooks", params(("id" = String, Path, description = "Webhook id")), security(("client_credentials" = []), ("access_token" = [])), responses((status = 200, body = SubscriptionList), Errors))]
+#[utoipa::path(operation_id = "list_webhook_event_types", get, path = "/v1/notifications/webhooks/{id}/event-types", tag = "webhooks", params(("id" = String, Path, description = "Webhook id")), security(("client_credentials" = []), ("access_token" = [])), responses((status = 200, body = SubscriptionList), Errors))]
 pub async fn subscriptions_of(
     merchant: Merchant,
     State(state): State<AppState>,
@@ -481,7 +481,7 @@ impl From<Secrets> for SecretView {
 }
 
 /// `GET /v1/notifications/webhooks/{id}/secret`: the current signing secret and those still in their grace period.
-#[utoipa::path(get, path = "/v1/notifications/webhooks/{id}/secret", tag = "webhooks", params(("id" = String, Path, description = "Webhook id")), security(("client_credentials" = []), ("access_token" = [])), responses((status = 200, body = SecretView), Errors))]
+#[utoipa::path(operation_id = "show_webhook_secret", get, path = "/v1/notifications/webhooks/{id}/secret", tag = "webhooks", params(("id" = String, Path, description = "Webhook id")), security(("client_credentials" = []), ("access_token" = [])), responses((status = 200, body = SecretView), Errors))]
 pub async fn reveal_secret(
     merchant: Merchant,
     State(state): State<AppState>,
@@ -500,7 +500,7 @@ impl RequestBody for RollSecret {}
 
 /// `POST /v1/notifications/webhooks/{id}/secret/roll`: a new secret signs from now on; the previous one
 /// keeps signing too until its grace period ends.
-#[utoipa::path(post, path = "/v1/notifications/webhooks/{id}/secret/roll", tag = "webhooks", request_body(content = Option<RollSecret>), params(("id" = String, Path, description = "Webhook id")), security(("client_credentials" = []), ("access_token" = [])), responses((status = 200, body = SecretView), Errors))]
+#[utoipa::path(operation_id = "roll_webhook_secret", post, path = "/v1/notifications/webhooks/{id}/secret/roll", tag = "webhooks", request_body(content = Option<RollSecret>), params(("id" = String, Path, description = "Webhook id")), security(("client_credentials" = []), ("access_token" = [])), responses((status = 200, body = SecretView), Errors))]
 pub async fn roll_secret(
     merchant: Merchant,
     State(state): State<AppState>,
