@@ -57,6 +57,8 @@ pub enum StartupError {
     OperatorUrl(String),
     #[error("cannot prepare the operator's notices")]
     Notices(#[from] NoticeSetupError),
+    #[error("cannot start span export")]
+    Telemetry(#[from] crate::telemetry::TelemetryError),
     #[error("cannot prepare the demo")]
     Demo(#[source] demo::DemoError),
 }
@@ -80,6 +82,8 @@ pub struct Application {
     demo: Option<(AccountId, DemoLogin, Arc<Publisher>)>,
     /// Writes the request log (or, with it off, the keys' last use).
     recorder: crate::request_log::RecorderTask,
+    /// Sends the spans, with `HERALD_OTLP_ENDPOINT`.
+    exporter: Option<crate::telemetry::Exporter>,
 }
 
 impl Application {
@@ -119,7 +123,8 @@ impl Application {
             }
             None => (Notices::default(), None, None),
         };
-        let delivery = DeliveryConfig { notices, ..delivery_config(&settings) };
+        let (telemetry, exporter) = crate::telemetry::Telemetry::start(&settings.otlp)?;
+        let delivery = DeliveryConfig { notices, telemetry: telemetry.clone(), ..delivery_config(&settings) };
         let lease_duration = delivery.lease_duration;
         let paypal = Arc::new(PaypalIdentities::new(store.clone(), keyring.clone(), public_url.clone()));
         let metrics = Arc::new(Metrics::default());
@@ -134,6 +139,7 @@ impl Application {
             public_url: public_url.clone(),
             lease_duration,
             idempotency_lifetime: settings.idempotency_key_lifetime,
+            telemetry,
         };
         let publisher = Arc::new(Publisher::new(store.clone(), parts));
         let streams_stop = CancellationToken::new();
@@ -196,6 +202,7 @@ impl Application {
             streams_stop,
             demo,
             recorder,
+            exporter,
         })
     }
 
@@ -246,6 +253,9 @@ impl Application {
         served_all.cancel();
         let _ = delivering.await;
         let _ = recording.await;
+        if let Some(exporter) = self.exporter {
+            let _ = tokio::task::spawn_blocking(move || exporter.shutdown()).await;
+        }
         served
     }
 }
@@ -289,5 +299,6 @@ fn delivery_config(settings: &Settings) -> DeliveryConfig {
         shutdown_grace: settings.shutdown_grace,
         disable_after: settings.disable_after,
         notices: Notices::default(),
+        telemetry: Default::default(),
     }
 }

@@ -60,6 +60,14 @@ fn byte_size(text: &str) -> Result<u64, String> {
     number.checked_mul(scale).ok_or_else(|| format!("{text:?} is too large"))
 }
 
+/// A share from 0 to 1, such as `0.1`.
+fn share(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(share) if (0.0..=1.0).contains(&share) => Ok(share),
+        _ => Err(format!("{text:?} is not a share from 0 to 1, such as 0.1")),
+    }
+}
+
 /// Comma-separated subnets, parsed.
 #[derive(Clone, Debug, Default)]
 pub struct Subnets(pub Vec<ipnet::IpNet>);
@@ -196,6 +204,17 @@ pub struct ServeArgs {
     /// guard still decides what may be reached [default: direct]
     #[arg(long, env = "HERALD_EGRESS_PROXY", value_parser = egress_proxy, hide_env_values = true)]
     pub egress_proxy: Option<crate::deliver::egress::EgressProxy>,
+    /// Export spans of publishes and delivery attempts over OTLP/HTTP (protobuf) to this collector, e.g.
+    /// "http://otel-collector:4318" [default: no export]
+    #[arg(long, env = "HERALD_OTLP_ENDPOINT")]
+    pub otlp_endpoint: Option<String>,
+    /// The share of traces Herald starts that are exported, 0 to 1; a publish's traceparent decides for
+    /// its own trace
+    #[arg(long, env = "HERALD_OTLP_SAMPLING", default_value_t = 1.0, value_parser = share)]
+    pub otlp_sampling: f64,
+    /// The service.name of the exported spans
+    #[arg(long, env = "HERALD_OTLP_SERVICE_NAME", default_value = "herald")]
+    pub otlp_service_name: String,
     /// Accept and deliver to https:// webhook URLs only
     #[arg(long, env = "HERALD_HTTPS_ONLY", default_value_t = false, action = clap::ArgAction::Set)]
     pub https_only: bool,
@@ -284,6 +303,8 @@ pub struct Settings {
     /// Where deliveries may go.
     pub destinations: crate::deliver::destination::DestinationPolicy,
     pub egress_proxy: Option<crate::deliver::egress::EgressProxy>,
+    /// Span export.
+    pub otlp: crate::telemetry::OtlpSettings,
     pub database_pool: crate::store::postgres::PoolSettings,
     /// How long a claim on a delivery holds (at least four delivery timeouts).
     pub lease_duration: Duration,
@@ -358,6 +379,11 @@ impl Settings {
                 hosts: Vec::new(),
             },
             egress_proxy: args.egress_proxy,
+            otlp: crate::telemetry::OtlpSettings {
+                endpoint: non_empty(args.otlp_endpoint),
+                sampling: args.otlp_sampling,
+                service_name: args.otlp_service_name,
+            },
             database_pool: crate::store::postgres::PoolSettings {
                 max_connections: args.database_pool_size.max(2),
                 wait_timeout: args.database_timeout,

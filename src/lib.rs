@@ -34,3 +34,4 @@ pub mod server;
 pub mod service;
 pub mod signals;
 pub mod store;
+pub mod telemetry;

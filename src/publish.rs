@@ -27,6 +27,8 @@ use crate::paypal_identity::{IdentityError, PaypalIdentities};
 use crate::publish_cache::{PublishCache, Targets};
 use crate::resource_schema::{SchemaCache, Violation};
 use crate::store::{IdempotencyRecord, Lease, NewDelivery, PublishBatch, PublishOutcome, Store, StoreError};
+use crate::telemetry::{PublishSpan, Telemetry};
+use tracing::Instrument;
 
 /// The version of the event envelope Herald sends.
 pub const EVENT_VERSION: &str = "1.0";
@@ -96,6 +98,25 @@ pub enum PublishError {
     Store(#[from] StoreError),
 }
 
+impl PublishError {
+    /// A short name of what went wrong, for the publish's span.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::UnknownEventType { .. } => "unknown_event_type",
+            Self::UnknownAccount { .. } => "unknown_account",
+            Self::EventNotFound => "event_not_found",
+            Self::WebhookNotFound(_) => "webhook_not_found",
+            Self::NoSample(_) => "no_sample",
+            Self::SchemaViolation { .. } => "schema_violation",
+            Self::BrokenSchema(_) => "broken_schema",
+            Self::Target(_) => "target_keys",
+            Self::PaypalIdentity(_) => "paypal_identity",
+            Self::Internal(_) => "internal",
+            Self::Store(_) => "store",
+        }
+    }
+}
+
 /// Whether the response is one event or `{"events": [...]}`.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum ResponseShape {
@@ -126,6 +147,7 @@ pub struct Publisher {
     public_url: String,
     lease_duration: std::time::Duration,
     idempotency_lifetime: std::time::Duration,
+    telemetry: Telemetry,
     schemas: SchemaCache,
     metrics: Arc<Metrics>,
     /// The catalog's entries and the accounts' targets this node read lately.
@@ -153,6 +175,8 @@ pub struct PublisherParts {
     pub lease_duration: std::time::Duration,
     /// How long an idempotency key replays its first answer.
     pub idempotency_lifetime: std::time::Duration,
+    /// Makes each publish's span.
+    pub telemetry: Telemetry,
 }
 
 /// Deliveries planned for events, and the jobs to hand over once they are committed.
@@ -175,6 +199,7 @@ impl Publisher {
             public_url,
             lease_duration,
             idempotency_lifetime,
+            telemetry,
         } = parts;
         let schemas = SchemaCache::default();
         let cache = PublishCache::following(store.changes());
@@ -187,6 +212,7 @@ impl Publisher {
             public_url,
             lease_duration,
             idempotency_lifetime,
+            telemetry,
             schemas,
             metrics,
             cache,
@@ -200,12 +226,33 @@ impl Publisher {
         self.queue.wake_poller();
     }
 
-    /// Publishes `drafts` all or nothing and returns the response body to send.
+    /// Publishes `drafts` all or nothing and returns the response body to send, in a span of its own
+    /// whose context the events keep (see `telemetry`).
     pub async fn publish(
+        &self,
+        mut drafts: Vec<EventDraft>,
+        idempotency: Option<IdempotencyKey>,
+        shape: ResponseShape,
+    ) -> Result<Published, PublishError> {
+        let mut span = self.telemetry.publish(drafts.first().and_then(|d| d.trace.as_ref()), drafts.len());
+        let stored = span.stored_context();
+        drafts.iter_mut().for_each(|draft| draft.trace = stored.clone());
+        let log_span = tracing::info_span!("publish", trace.id = span.trace_id());
+        let result = self.publish_in_span(drafts, idempotency, shape, &mut span).instrument(log_span).await;
+        span.finish(match &result {
+            Ok(Published::Created(_)) => Ok("committed"),
+            Ok(Published::Replayed(_)) => Ok("replayed"),
+            Err(error) => Err(error.kind()),
+        });
+        result
+    }
+
+    async fn publish_in_span(
         &self,
         drafts: Vec<EventDraft>,
         idempotency: Option<IdempotencyKey>,
         shape: ResponseShape,
+        span: &mut PublishSpan,
     ) -> Result<Published, PublishError> {
         let now = Timestamp::now();
         let position = |index| (shape == ResponseShape::Batch).then_some(index);
@@ -232,8 +279,14 @@ impl Publisher {
         });
         let types: Vec<(EventTypeName, Mode)> =
             events.iter().zip(&drafts).map(|(event, draft)| (event.event_type.clone(), draft.mode)).collect();
+        if let [event] = &events[..] {
+            span.describe(event.id.as_str(), event.event_type.as_str(), event.account_id.as_str());
+        }
         let batch = PublishBatch { idempotency, events, deliveries: plan.deliveries };
-        match self.store.publish(batch).await? {
+        let commit = span.commit();
+        let committed = self.store.publish(batch).await;
+        drop(commit);
+        match committed? {
             PublishOutcome::Replayed { response } => Ok(Published::Replayed(response)),
             PublishOutcome::Committed => {
                 self.hand_over(plan.jobs, plan.reservation, plan.waiting);
@@ -354,7 +407,7 @@ impl Publisher {
         };
         let sender = self.sender.clone();
         tokio::spawn(async move {
-            let exchange = sender.attempt(&job).await;
+            let exchange = sender.attempt(&job, None).await;
             let status = exchange.status();
             tracing::info!(event.id = %job.event_id, status, "sent a simulated event to a bare URL");
         });

@@ -129,9 +129,50 @@ impl Modify for Security {
 )]
 pub struct ApiDoc;
 
-/// The document with the server it is served from.
-pub fn document(api: utoipa::openapi::OpenApi, public_url: &str) -> utoipa::openapi::OpenApi {
+/// The document with the server it is served from. A free-form object (a resource, a sample, a schema)
+/// says that it takes any member, so that generated clients type it as a map rather than an empty object.
+pub fn document(api: utoipa::openapi::OpenApi, public_url: &str) -> serde_json::Value {
     let mut api = api;
     api.servers = Some(vec![Server::new(public_url)]);
-    api
+    let mut document = serde_json::to_value(api).expect("the document serialises");
+    open_free_form_objects(&mut document);
+    describe_every_response(&mut document);
+    document
+}
+
+/// A response a handler gave no description gets its status's reason phrase (OpenAPI requires one).
+fn describe_every_response(document: &mut serde_json::Value) {
+    let Some(paths) = document.get_mut("paths").and_then(|p| p.as_object_mut()) else { return };
+    for operation in paths.values_mut().filter_map(|p| p.as_object_mut()).flat_map(|p| p.values_mut()) {
+        let Some(responses) = operation.get_mut("responses").and_then(|r| r.as_object_mut()) else { continue };
+        for (status, response) in responses.iter_mut() {
+            let Some(response) = response.as_object_mut() else { continue };
+            if response.get("description").and_then(|d| d.as_str()).is_none_or(str::is_empty) {
+                let reason = status.parse().ok().and_then(|code| http::StatusCode::from_u16(code).ok());
+                let reason = reason.and_then(|code| code.canonical_reason()).unwrap_or("Response");
+                response.insert("description".into(), reason.into());
+            }
+        }
+    }
+}
+
+fn open_free_form_objects(node: &mut serde_json::Value) {
+    match node {
+        serde_json::Value::Object(members) => {
+            let is_object = match members.get("type") {
+                Some(serde_json::Value::String(kind)) => kind == "object",
+                Some(serde_json::Value::Array(kinds)) => kinds.iter().any(|k| k == "object"),
+                _ => false,
+            };
+            let shaped = ["properties", "additionalProperties", "$ref", "allOf", "oneOf", "anyOf"]
+                .iter()
+                .any(|key| members.contains_key(*key));
+            if is_object && !shaped {
+                members.insert("additionalProperties".into(), serde_json::Value::Bool(true));
+            }
+            members.values_mut().for_each(open_free_form_objects);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(open_free_form_objects),
+        _ => {}
+    }
 }

@@ -306,7 +306,7 @@ pub struct PatchOperation {
     op: String,
     path: String,
     /// Present as `null` (which clears a nullable field) is not the same as left out.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Value, required = false)]
     #[serde(default, deserialize_with = "present")]
     value: Option<serde_json::Value>,
     from: Option<String>,

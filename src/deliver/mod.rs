@@ -42,6 +42,7 @@ use crate::retry::{self, Decision, RetrySchedule};
 use crate::store::{
     AttemptRecord, ClaimRequest, DeliveryTransition, FailingLimit, HealthChange, Lease, RecordOutcome, Store,
 };
+use crate::telemetry::{AttemptAbout, Telemetry};
 use queue::{DeliveryJob, JobQueue, JobReceiver};
 use send::{SendLimits, Sender};
 use target::Target;
@@ -64,6 +65,8 @@ pub struct DeliveryConfig {
     pub disable_after: Duration,
     /// Where health changes and exhausted deliveries are reported (nowhere without an operator URL).
     pub notices: Notices,
+    /// Makes each attempt's span.
+    pub telemetry: Telemetry,
 }
 
 impl DeliveryConfig {
@@ -163,7 +166,8 @@ impl Worker {
             event.id = %job.event_id,
             webhook.id = %job.target.webhook_id,
             delivery.id = %job.delivery_id,
-            attempt.n = job.attempt_number
+            attempt.n = job.attempt_number,
+            trace.id = job.trace.as_ref().map(|t| t.trace_id())
         );
         self.attempt_in_span(job).instrument(span).await;
     }
@@ -182,8 +186,17 @@ impl Worker {
             tracing::debug!("lease too close to its end after the last look; the poller will claim it again");
             return;
         }
+        let about = AttemptAbout {
+            event_id: job.event_id.as_str(),
+            webhook_id: job.target.webhook_id.as_str(),
+            delivery_id: job.delivery_id.as_str(),
+            number: job.attempt_number,
+            destination: &crate::telemetry::destination(job.target.url.as_str()),
+            http: job.target.broker.is_none(),
+        };
+        let span = self.config.telemetry.attempt(job.trace.as_ref(), &about);
         let in_flight = self.metrics.attempt_started();
-        let exchange = self.sender.attempt(&job).await;
+        let exchange = self.sender.attempt(&job, span.outgoing()).await;
         drop(in_flight);
         let (attempt, outcome) = attempt_log::record(exchange);
         let took = Duration::from_millis(attempt.duration_ms);
@@ -206,6 +219,16 @@ impl Worker {
             DeliveryTransition::RetryAt(_) => AttemptEnd::Retrying,
             DeliveryTransition::Exhausted => AttemptEnd::Failed,
         };
+        span.finish(&crate::telemetry::AttemptEnd {
+            status: status_code,
+            error: error_code.as_deref(),
+            outcome: match end {
+                AttemptEnd::Succeeded => "delivered",
+                AttemptEnd::Retrying => "retrying",
+                AttemptEnd::Failed => "failed",
+            },
+            duration: took,
+        });
         let since_publish = (job.attempt_number == 1).then(|| Timestamp::now().since(job.event_id.created_at()));
         self.metrics.attempt_finished(end, status_code, took, since_publish);
         // Only a failure can end a failing streak in a disable; a success needs no cutoff.

@@ -87,15 +87,16 @@ impl Sender {
         })
     }
 
-    /// Makes the attempt described by `job` and reports what happened.
-    pub async fn attempt(&self, job: &DeliveryJob) -> Exchange {
+    /// Makes the attempt described by `job`, its request carrying the trace context `trace` (the attempt's
+    /// own, see `telemetry`), and reports what happened.
+    pub async fn attempt(&self, job: &DeliveryJob, trace: Option<&TraceContext>) -> Exchange {
         let started_at = Timestamp::now();
         let clock = Instant::now();
         let body = format::body_for(job.target.format, job.target.api_version.as_deref(), &job.body);
         let parties = format::Parties { event_id: job.event_id.as_str(), webhook_id: job.target.webhook_id.as_str() };
         let mut headers = format::headers_for(job.target.format, &job.target.keys, parties, &body, started_at);
         format::add_custom(&mut headers, &job.target.policy.headers);
-        if let Some(trace) = &job.trace {
+        if let Some(trace) = trace {
             add_trace(&mut headers, trace);
         }
         let request_headers: Vec<(String, String)> = headers
@@ -251,10 +252,9 @@ impl Sender {
     }
 }
 
-/// Continues the publisher's trace: a `traceparent` with the publisher's trace id and a span id of this
-/// request's own, and the publisher's `tracestate`.
+/// The W3C headers of the attempt's trace context.
 fn add_trace(headers: &mut HeaderMap, trace: &TraceContext) {
-    if let Ok(parent) = HeaderValue::from_str(&trace.child(rand::random())) {
+    if let Ok(parent) = HeaderValue::from_str(trace.traceparent()) {
         headers.insert("traceparent", parent);
     }
     if let Some(state) = trace.tracestate().and_then(|state| HeaderValue::from_str(state).ok()) {
