@@ -60,7 +60,7 @@ impl RequestBody for PublishBatch {
     }
 }
 
-#[utoipa::path(operation_id = "publish_event", post, path = "/v1/events", tag = "operator", request_body = PublishEvent, params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried publish return the first answer and create nothing new")), security(("admin_token" = [])), responses((status = 202, description = "Committed to disk with all its deliveries", body = crate::publish::Envelope), Errors))]
+#[utoipa::path(operation_id = "publish_event", post, path = "/v1/events", tag = "operator", request_body = PublishEvent, params(("Idempotency-Key" = Option<String>, Header, nullable = false, description = "Makes a retried publish return the first answer and create nothing new")), security(("admin_token" = [])), responses((status = 202, description = "Committed to disk with all its deliveries", body = crate::publish::Envelope), Errors))]
 pub async fn publish_one(
     _: Operator,
     _: WithinMemoryBudget,
@@ -76,7 +76,7 @@ pub async fn publish_one(
     Ok(accepted(published))
 }
 
-#[utoipa::path(operation_id = "publish_event_batch", post, path = "/v1/events/batch", tag = "operator", request_body = PublishBatch, params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried publish return the first answer and create nothing new")), security(("admin_token" = [])), responses((status = 202, description = "All committed, or none", body = BatchAccepted), Errors))]
+#[utoipa::path(operation_id = "publish_event_batch", post, path = "/v1/events/batch", tag = "operator", request_body = PublishBatch, params(("Idempotency-Key" = Option<String>, Header, nullable = false, description = "Makes a retried publish return the first answer and create nothing new")), security(("admin_token" = [])), responses((status = 202, description = "All committed, or none", body = BatchAccepted), Errors))]
 pub async fn publish_batch(
     _: Operator,
     _: WithinMemoryBudget,

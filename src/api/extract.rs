@@ -59,7 +59,8 @@ pub async fn read_body(state: &AppState, body: axum::body::Body, limit: usize) -
 /// A parsed JSON body together with its raw bytes (idempotency keys hash the bytes).
 pub struct JsonBody<T>(pub T, pub Bytes);
 
-/// A JSON body that may be left out entirely (no body, no content type): then `T::default()`.
+/// A JSON body that may be left out entirely (no body, with or without a content type): then
+/// `T::default()`.
 pub struct OptionalJsonBody<T>(pub T);
 
 impl<T: RequestBody + Default> FromRequest<AppState> for OptionalJsonBody<T> {
@@ -68,6 +69,9 @@ impl<T: RequestBody + Default> FromRequest<AppState> for OptionalJsonBody<T> {
     async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
         let headers = request.headers();
         let declared_empty = headers.get(CONTENT_LENGTH).is_some_and(|v| v == "0");
+        if declared_empty && is_json(headers) {
+            return Ok(Self(T::default()));
+        }
         if headers.get(CONTENT_TYPE).is_none() && (declared_empty || headers.get(CONTENT_LENGTH).is_none()) {
             let bytes = read_body(state, request.into_body(), 1).await.unwrap_or_default();
             if bytes.is_empty() {

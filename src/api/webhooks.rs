@@ -111,11 +111,18 @@ pub struct TlsView {
     ca_certificate_pem: Option<String>,
 }
 
-#[derive(Deserialize, Serialize, utoipa::ToSchema)]
+/// An event type to subscribe to, by name (`*` for every type).
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventTypeRef {
     pub(super) name: String,
-    #[serde(default, skip_deserializing, skip_serializing_if = "Option::is_none")]
+}
+
+/// An event type a webhook subscribes to, with the catalog's description.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SubscribedType {
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     description: Option<String>,
 }
 
@@ -126,7 +133,7 @@ pub struct WebhookView {
     url: WebhookUrl,
     /// The kind of destination the URL names: `http`, `amqp`, `nats` or `redis`.
     destination: &'static str,
-    event_types: Vec<EventTypeRef>,
+    event_types: Vec<SubscribedType>,
     status: &'static str,
     format: &'static str,
     signing: &'static str,
@@ -173,7 +180,7 @@ fn view(webhook: Webhook, descriptions: &HashMap<String, String>, public_url: &s
     let event_types = webhook
         .event_types
         .iter()
-        .map(|sub| EventTypeRef {
+        .map(|sub| SubscribedType {
             name: sub.as_str().to_owned(),
             description: match sub {
                 Subscription::All => Some("All events".to_owned()),
@@ -445,7 +452,7 @@ pub async fn subscriptions_of(
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct SubscriptionList {
-    event_types: Vec<EventTypeRef>,
+    event_types: Vec<SubscribedType>,
 }
 
 /// The merchant's webhook with this id, or 404 (also for another account's webhook).
