@@ -1,4 +1,5 @@
-//! Where the client subcommands connect and as whom, and the HTTP calls they share.
+//! Where the client subcommands connect and as whom: a `herald-client` connection per caller, and the one
+//! place Herald's errors become the command's.
 //!
 //! The connection comes from flags, else `HERALD_*` variables, else a TOML file (`--cli-config`, default
 //! `$XDG_CONFIG_HOME/herald/cli.toml` or `~/.config/herald/cli.toml`) with the keys `url`, `client_id`,
@@ -8,7 +9,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use reqwest::Method;
+use herald_client::{Herald, HeraldError, ResponseValue, types};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -47,8 +48,12 @@ pub enum CliError {
     },
     #[error("{status} {name}: {message}{details}")]
     Refused { status: u16, name: String, message: String, details: String },
-    #[error("Herald's answer was not what this version expects")]
-    Unexpected(#[source] reqwest::Error),
+    #[error("Herald's answer was not what this version expects: {0}")]
+    Unexpected(String),
+    #[error("cannot connect: {0}")]
+    Connection(String),
+    #[error("{0}")]
+    Invalid(String),
     #[error("the config file {path} is not valid: {message}")]
     Config { path: String, message: String },
     #[error(
@@ -61,6 +66,12 @@ pub enum CliError {
         #[source]
         source: std::io::Error,
     },
+}
+
+impl From<HeraldError> for CliError {
+    fn from(error: HeraldError) -> Self {
+        Self::Connection(error.to_string())
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -103,95 +114,83 @@ impl Connection {
     }
 }
 
-/// A connection to one Herald.
+/// A connection to one Herald, through the client library: as the merchant, as the operator, or both.
 #[derive(Clone)]
 pub struct Api {
-    http: reqwest::Client,
     pub base: String,
     pub client_id: Option<String>,
-    client_secret: Option<String>,
-    admin_token: Option<String>,
+    merchant: Option<Herald>,
+    operator: Option<Herald>,
+    /// For requests that are not Herald's API (forwarding to a local URL).
+    plain: reqwest::Client,
 }
 
 impl Api {
     pub fn connect(connection: Connection) -> Result<Self, CliError> {
         let connection = connection.resolved()?;
-        let http = reqwest::Client::builder()
+        let base = connection.url.unwrap_or_else(|| DEFAULT_URL.to_owned()).trim_end_matches('/').to_owned();
+        let merchant = match (&connection.client_id, &connection.client_secret) {
+            (Some(id), Some(secret)) => Some(Herald::merchant(&base, id, secret)?),
+            _ => None,
+        };
+        let operator = connection.admin_token.as_deref().map(|token| Herald::operator(&base, token)).transpose()?;
+        let plain = reqwest::Client::builder()
             .connect_timeout(std::time::Duration::from_secs(10))
             .build()
-            .map_err(CliError::Unexpected)?;
-        let base = connection.url.unwrap_or_else(|| DEFAULT_URL.to_owned()).trim_end_matches('/').to_owned();
-        Ok(Self {
-            http,
-            base,
-            client_id: connection.client_id,
-            client_secret: connection.client_secret,
-            admin_token: connection.admin_token,
-        })
+            .map_err(|e| CliError::Unexpected(e.to_string()))?;
+        Ok(Self { base, client_id: connection.client_id, merchant, operator, plain })
     }
 
     pub fn has_admin_token(&self) -> bool {
-        self.admin_token.is_some()
+        self.operator.is_some()
     }
 
-    pub fn has_merchant(&self) -> bool {
-        self.client_id.is_some() && self.client_secret.is_some()
+    /// Herald's API as the merchant.
+    pub fn merchant(&self) -> Result<&Herald, CliError> {
+        self.merchant.as_ref().ok_or(CliError::Missing(
+            "this needs the merchant's credentials: --client-id and --client-secret (or HERALD_CLIENT_ID and \
+             HERALD_CLIENT_SECRET)",
+        ))
     }
 
-    /// A request as the merchant.
-    pub fn merchant(&self, method: Method, path: &str) -> Result<reqwest::RequestBuilder, CliError> {
-        let (Some(id), Some(secret)) = (&self.client_id, &self.client_secret) else {
-            return Err(CliError::Missing(
-                "this needs the merchant's credentials: --client-id and --client-secret (or HERALD_CLIENT_ID and \
-                 HERALD_CLIENT_SECRET)",
-            ));
-        };
-        Ok(self.http.request(method, format!("{}{path}", self.base)).basic_auth(id, Some(secret)))
-    }
-
-    /// A request as the operator.
-    pub fn operator(&self, method: Method, path: &str) -> Result<reqwest::RequestBuilder, CliError> {
-        let Some(token) = &self.admin_token else {
-            return Err(CliError::Missing(
-                "this needs the operator's admin token: --admin-token (or HERALD_ADMIN_TOKEN)",
-            ));
-        };
-        Ok(self.http.request(method, format!("{}{path}", self.base)).bearer_auth(token))
+    /// Herald's API as the operator.
+    pub fn operator(&self) -> Result<&Herald, CliError> {
+        self.operator
+            .as_ref()
+            .ok_or(CliError::Missing("this needs the operator's admin token: --admin-token (or HERALD_ADMIN_TOKEN)"))
     }
 
     /// A plain request (to a local receiver, say).
-    pub fn plain(&self, method: Method, url: &str) -> reqwest::RequestBuilder {
-        self.http.request(method, url)
+    pub fn plain(&self, method: reqwest::Method, url: &str) -> reqwest::RequestBuilder {
+        self.plain.request(method, url)
     }
 
-    /// Sends and returns the answer, or Herald's refusal as an error.
-    pub async fn send(&self, request: reqwest::RequestBuilder) -> Result<reqwest::Response, CliError> {
-        let response =
-            request.send().await.map_err(|source| CliError::Unreachable { url: self.base.clone(), source })?;
-        if response.status().is_success() {
-            return Ok(response);
+    /// The error of a failed call, with Herald's base URL where it could not be reached.
+    pub fn failed(&self, error: impl Into<HeraldError>) -> CliError {
+        match error.into() {
+            HeraldError::Refused(refusal) => {
+                let details: Vec<String> =
+                    refusal.details.iter().map(|(field, why)| format!("{field}: {why}")).collect();
+                let details = if details.is_empty() { String::new() } else { format!(" ({})", details.join("; ")) };
+                CliError::Refused { status: refusal.status, name: refusal.name, message: refusal.message, details }
+            }
+            HeraldError::Unreachable(source) => CliError::Unreachable { url: self.base.clone(), source },
+            other => CliError::Unexpected(other.to_string()),
         }
-        let status = response.status().as_u16();
-        let body: Value = response.json().await.unwrap_or(Value::Null);
-        let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
-        let details: Vec<String> = body["details"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|d| format!("{}: {}", text(&d["field"]), text(&d["description"])))
-            .collect();
-        let details = if details.is_empty() { String::new() } else { format!(" ({})", details.join("; ")) };
-        Err(CliError::Refused { status, name: text(&body["name"]), message: text(&body["message"]), details })
     }
 
-    /// Sends and parses a JSON answer (`null` for an empty one).
-    pub async fn json(&self, request: reqwest::RequestBuilder) -> Result<Value, CliError> {
-        let response = self.send(request).await?;
-        let bytes = response.bytes().await.map_err(CliError::Unexpected)?;
-        if bytes.is_empty() {
-            return Ok(Value::Null);
-        }
-        Ok(serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    /// A request body of the generated API's type, from JSON.
+    pub fn body<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, CliError> {
+        serde_json::from_value(value).map_err(|e| CliError::Invalid(e.to_string()))
+    }
+
+    /// The answer of a call as JSON, or its error.
+    pub fn json<T: serde::Serialize>(
+        &self,
+        answer: Result<ResponseValue<T>, herald_client::Error<types::ErrorBody>>,
+    ) -> Result<Value, CliError> {
+        let answer = answer.map_err(|e| self.failed(e))?.into_inner();
+        serde_json::to_value(answer).map_err(|e| CliError::Unexpected(e.to_string()))
     }
 }
 

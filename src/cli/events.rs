@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
-use reqwest::Method;
+use herald_client::types;
 use serde_json::{Value, json};
 
 use super::client::{Api, CliError, Connection, field};
@@ -55,12 +55,8 @@ pub async fn run(args: EventsArgs) -> Result<(), CliError> {
         }
         EventsCommand::Resend { id, webhook, connection } => {
             let api = Api::connect(connection)?;
-            let body = match &webhook {
-                Some(webhook) => json!({ "webhook_ids": [webhook] }),
-                None => json!({}),
-            };
-            let path = format!("/v1/notifications/webhooks-events/{id}/resend");
-            api.json(api.merchant(Method::POST, &path)?.json(&body)).await?;
+            let body = types::Resend { webhook_ids: webhook.clone().map(|w| vec![w]) };
+            api.json(api.merchant()?.api().resend_event(&id, Some(&body)).await)?;
             println!("Resent {id}{}", webhook.map(|w| format!(" to {w}")).unwrap_or_default());
             Ok(())
         }
@@ -72,7 +68,7 @@ type Seen = HashMap<String, (String, u64)>;
 
 /// The most deliveries one page of a look asks for, and the most pages one look reads (a delivery retrying
 /// for days would otherwise make every look page back through everything since).
-const PAGE: u32 = 500;
+const PAGE: i32 = 500;
 const MAX_PAGES: usize = 20;
 
 async fn tail(
@@ -84,11 +80,11 @@ async fn tail(
 ) -> Result<(), CliError> {
     let webhooks = match webhook {
         Some(id) => {
-            let found = api.json(api.merchant(Method::GET, &format!("/v1/notifications/webhooks/{id}"))?).await?;
+            let found = api.json(api.merchant()?.api().show_webhook(&id).await)?;
             vec![(id, field(&found, "url"))]
         }
         None => {
-            let list = api.json(api.merchant(Method::GET, "/v1/notifications/webhooks")?).await?;
+            let list = api.json(api.merchant()?.api().list_webhooks().await)?;
             list["webhooks"].as_array().into_iter().flatten().map(|w| (field(w, "id"), field(w, "url"))).collect()
         }
     };
@@ -140,14 +136,8 @@ async fn look(
     let mut found = Vec::new();
     let mut cursor: Option<String> = None;
     for _ in 0..MAX_PAGES {
-        let mut path = format!("/v1/notifications/webhooks/{webhook}/deliveries?page_size={PAGE}");
-        if let Some(status) = status {
-            path.push_str(&format!("&status={status}"));
-        }
-        if let Some(cursor) = &cursor {
-            path.push_str(&format!("&cursor={cursor}"));
-        }
-        let page = api.json(api.merchant(Method::GET, &path)?).await?;
+        let deliveries = api.merchant()?.api().list_deliveries(webhook, cursor.as_deref(), Some(PAGE), status);
+        let page = api.json(deliveries.await)?;
         let deliveries = page["deliveries"].as_array().cloned().unwrap_or_default();
         let oldest_on_page = deliveries.last().map(|d| field(d, "id"));
         found.extend(deliveries);

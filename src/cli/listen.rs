@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Args;
+use herald_client::types;
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -130,8 +131,7 @@ pub async fn run(args: ListenArgs) -> Result<(), CliError> {
         result = follow(&api, &args.forward_to, &path, &mut state) => result?,
         _ = &mut stopped => {}
     }
-    let path_to_delete = format!("/v1/notifications/listeners/{}", state.listener_id);
-    match api.send(api.merchant(Method::DELETE, &path_to_delete)?).await {
+    match api.json(api.merchant()?.api().delete_listener(&state.listener_id).await) {
         Ok(_) | Err(CliError::Refused { status: 404, .. }) => println!("Listener {} deleted", state.listener_id),
         Err(error) => eprintln!("herald: could not delete listener {}: {error}", state.listener_id),
     }
@@ -142,8 +142,7 @@ pub async fn run(args: ListenArgs) -> Result<(), CliError> {
 /// The listener of a previous run of the same command, if Herald still has it; else a new one.
 async fn resume_or_create(api: &Api, args: &ListenArgs, path: &Path, client_id: &str) -> Result<ListenState, CliError> {
     if let Some(state) = load(path).filter(|s| s.base == api.base && s.client_id == client_id) {
-        let show = api.merchant(Method::GET, &format!("/v1/notifications/listeners/{}", state.listener_id))?;
-        match api.json(show).await {
+        match api.json(api.merchant()?.api().show_listener(&state.listener_id).await) {
             Ok(_) => {
                 let after = state.last_event_id.as_deref().unwrap_or("its start");
                 println!("Resuming listener {} after {after}", state.listener_id);
@@ -157,7 +156,8 @@ async fn resume_or_create(api: &Api, args: &ListenArgs, path: &Path, client_id: 
     if !args.events.is_empty() {
         body["event_types"] = args.events.iter().map(|name| json!({ "name": name.trim() })).collect();
     }
-    let created = api.json(api.merchant(Method::POST, "/v1/notifications/listeners")?.json(&body)).await?;
+    let body: types::CreateListener = Api::body(body)?;
+    let created = api.json(api.merchant()?.api().create_listener(Some(&body)).await)?;
     Ok(ListenState {
         base: api.base.clone(),
         client_id: client_id.to_owned(),
@@ -172,12 +172,9 @@ async fn resume_or_create(api: &Api, args: &ListenArgs, path: &Path, client_id: 
 async fn follow(api: &Api, forward_to: &str, path: &Path, state: &mut ListenState) -> Result<(), CliError> {
     let mut pause = Duration::from_millis(250);
     loop {
-        let stream = format!("/v1/notifications/listeners/{}/events", state.listener_id);
-        let mut request = api.merchant(Method::GET, &stream)?.header("accept", "text/event-stream");
-        if let Some(last) = &state.last_event_id {
-            request = request.header("last-event-id", last);
-        }
-        match api.send(request).await {
+        let merchant = api.merchant()?.api();
+        let opened = merchant.stream_listener_events(&state.listener_id, state.last_event_id.as_deref()).await;
+        match opened.map_err(|e| api.failed(e)) {
             Ok(response) => {
                 pause = Duration::from_millis(250);
                 match read_stream(api, response, forward_to, path, state).await {
@@ -265,13 +262,15 @@ fn normalise_line_ends(bytes: &mut Vec<u8>, from: usize) {
 
 async fn read_stream(
     api: &Api,
-    mut response: reqwest::Response,
+    response: herald_client::ResponseValue<herald_client::ByteStream>,
     forward_to: &str,
     path: &Path,
     state: &mut ListenState,
 ) -> Result<(), CliError> {
     let mut buffer = StreamBuffer::default();
-    while let Some(chunk) = response.chunk().await.map_err(CliError::Unexpected)? {
+    let mut stream = response.into_inner_stream();
+    while let Some(chunk) = futures_util::StreamExt::next(&mut stream).await {
+        let chunk = chunk.map_err(|e| CliError::Unexpected(e.to_string()))?;
         for message in buffer.push(&chunk) {
             if message.event.as_deref() != Some("delivery") {
                 continue;

@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use reqwest::Method;
+use herald_client::types;
 use serde_json::{Value, json};
 
 use super::client::{Api, CliError, Connection, field};
@@ -59,8 +59,8 @@ async fn simulate(api: &Api, args: &TriggerArgs, webhook: &str) -> Result<Value,
     if args.resource.is_some() {
         return Err(CliError::Missing("--resource needs publishing (the admin token); --webhook sends the sample"));
     }
-    let body = json!({ "webhook_id": webhook, "event_type": args.event_type });
-    api.json(api.merchant(Method::POST, "/v1/notifications/simulate-event")?.json(&body)).await
+    let body: types::Simulate = Api::body(json!({ "webhook_id": webhook, "event_type": args.event_type }))?;
+    api.json(api.merchant()?.api().simulate_event(&body).await)
 }
 
 async fn publish(api: &Api, args: &TriggerArgs) -> Result<Value, CliError> {
@@ -77,13 +77,14 @@ async fn publish(api: &Api, args: &TriggerArgs) -> Result<Value, CliError> {
         }
         None => sample(api, &args.event_type).await?,
     };
-    let body = json!({ "account_id": account, "event_type": args.event_type, "resource": resource });
-    api.json(api.operator(Method::POST, "/v1/events")?.json(&body)).await
+    let event = Api::body(json!({ "account_id": account, "event_type": args.event_type, "resource": resource }))?;
+    let published = api.operator()?.publish(&event).await.map_err(|e| api.failed(e))?;
+    serde_json::to_value(published).map_err(|e| CliError::Unexpected(e.to_string()))
 }
 
 /// The catalog's sample of the type.
 async fn sample(api: &Api, event_type: &str) -> Result<Value, CliError> {
-    let catalog = api.json(api.operator(Method::GET, "/v1/event-types")?).await?;
+    let catalog = api.json(api.operator()?.api().list_event_types().await)?;
     let entry = catalog["event_types"].as_array().into_iter().flatten().find(|e| e["name"] == event_type);
     match entry {
         Some(entry) if !entry["sample"].is_null() => Ok(entry["sample"].clone()),
@@ -99,11 +100,7 @@ async fn account_of_client(api: &Api) -> Result<String, CliError> {
     };
     let mut cursor: Option<String> = None;
     loop {
-        let path = match &cursor {
-            Some(cursor) => format!("/v1/accounts?page_size=100&cursor={cursor}"),
-            None => "/v1/accounts?page_size=100".to_owned(),
-        };
-        let page = api.json(api.operator(Method::GET, &path)?).await?;
+        let page = api.json(api.operator()?.api().list_accounts(cursor.as_deref(), Some(100)).await)?;
         if let Some(account) = page["accounts"].as_array().into_iter().flatten().find(|a| a["client_id"] == *client_id)
         {
             return Ok(field(account, "id"));

@@ -1,7 +1,7 @@
 //! `herald webhooks list|create|delete`: the merchant's webhooks, as a table for people or `--json`.
 
 use clap::{Args, Subcommand};
-use reqwest::Method;
+use herald_client::types;
 use serde_json::json;
 
 use super::client::{Api, CliError, Connection, field, print_table};
@@ -56,7 +56,7 @@ pub async fn run(args: WebhooksArgs) -> Result<(), CliError> {
     match args.command {
         WebhooksCommand::List { json, connection } => {
             let api = Api::connect(connection)?;
-            let list = api.json(api.merchant(Method::GET, "/v1/notifications/webhooks")?).await?;
+            let list = api.json(api.merchant()?.api().list_webhooks().await)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&list["webhooks"]).unwrap_or_default());
                 return Ok(());
@@ -85,7 +85,8 @@ pub async fn run(args: WebhooksArgs) -> Result<(), CliError> {
             if let Some(description) = description {
                 body["description"] = json!(description);
             }
-            let created = api.json(api.merchant(Method::POST, "/v1/notifications/webhooks")?.json(&body)).await?;
+            let body: types::CreateWebhook = Api::body(body)?;
+            let created = api.json(api.merchant()?.api().create_webhook(&body).await)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&created).unwrap_or_default());
             } else {
@@ -99,7 +100,7 @@ pub async fn run(args: WebhooksArgs) -> Result<(), CliError> {
         }
         WebhooksCommand::Delete { id, connection } => {
             let api = Api::connect(connection)?;
-            api.send(api.merchant(Method::DELETE, &format!("/v1/notifications/webhooks/{id}"))?).await?;
+            api.merchant()?.api().delete_webhook(&id).await.map_err(|e| api.failed(e))?;
             println!("Deleted {id}");
         }
     }

@@ -22,7 +22,7 @@ mod verify;
 use std::time::Duration;
 
 pub use errors::{HeraldError, Refusal};
-pub use generated::{ByteStream, Client, ResponseValue, types};
+pub use generated::{ByteStream, Client, Error, ResponseValue, types};
 pub use pages::{EventQuery, Pages};
 pub use publish::RetryPolicy;
 pub use verify::{VerifyError, verify};
