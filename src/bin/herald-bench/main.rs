@@ -11,6 +11,7 @@
 mod consumer;
 mod cost;
 mod dashboard;
+mod otlp;
 mod receiver;
 mod stats;
 
@@ -82,6 +83,13 @@ struct Args {
     /// time every dashboard page (server time from `Server-Timing`, and the whole request).
     #[arg(long)]
     dashboard_attempts: Option<usize>,
+    /// Export spans to a loopback OTLP collector this bench runs (HERALD_OTLP_SAMPLING in the environment
+    /// applies) and report the bytes exported per delivery.
+    #[arg(long)]
+    otlp_sink: bool,
+    /// The sink's URL, once started.
+    #[arg(skip)]
+    otlp_url: Option<String>,
 }
 
 /// What one run measured.
@@ -102,12 +110,20 @@ fn main() -> BenchResult<()> {
     runtime.block_on(run(args))
 }
 
-async fn run(args: Args) -> BenchResult<()> {
+async fn run(mut args: Args) -> BenchResult<()> {
     if let Some(attempts) = args.dashboard_attempts {
         return dashboard::run(attempts, args.runs).await;
     }
     let arrivals = Arc::new(receiver::Arrivals::default());
     let receiver_url = receiver::start(arrivals.clone()).await?;
+    let exported = match args.otlp_sink {
+        true => {
+            let (url, exported) = otlp::start().await?;
+            args.otlp_url = Some(url);
+            Some(exported)
+        }
+        false => None,
+    };
     let http = reqwest::Client::builder().pool_max_idle_per_host(args.concurrency * 2).tcp_nodelay(true).build()?;
     let body = resource(args.resource_bytes);
     println!(
@@ -141,6 +157,10 @@ async fn run(args: Args) -> BenchResult<()> {
             let figures = through_herald(&args, &http, &target, &arrivals, &body).await?;
             consumer::remove(kind, &target).await?;
             report(&format!("run {run} herald to {kind}"), &figures);
+            if let Some(exported) = &exported {
+                let (requests, bytes) = exported.take();
+                println!("  OTLP: {requests} exports, {:.0} B per delivery", bytes as f64 / args.events as f64);
+            }
             runs.push(figures);
         }
     }
@@ -382,8 +402,10 @@ async fn start_cluster(args: &Args) -> BenchResult<Cluster> {
     let url = schema.as_ref().map(|s| s.url.as_str());
     let mut bases = Vec::new();
     let mut nodes = Vec::new();
+    // Spans are flushed often, so that few are still queued when a run's Herald is stopped.
+    let otlp = args.otlp_url.as_deref().map(|url| [("HERALD_OTLP_ENDPOINT", url), ("OTEL_BSP_SCHEDULE_DELAY", "200")]);
     for node in 0..args.nodes.max(1) {
-        let (base, spawned) = spawn_herald(url, node, &[])?;
+        let (base, spawned) = spawn_herald(url, node, otlp.as_ref().map_or(&[][..], |env| &env[..]))?;
         bases.push(base);
         nodes.push(spawned);
     }
