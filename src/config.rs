@@ -472,6 +472,20 @@ mod tests {
     }
 
     #[test]
+    fn span_export_is_off_unless_an_endpoint_is_set_and_sampling_is_a_share() {
+        let settings = parse(&[]).unwrap();
+        assert_eq!((settings.otlp.endpoint, settings.otlp.sampling), (None, 1.0));
+        assert_eq!(settings.otlp.service_name, "herald");
+        let settings = parse(&["--otlp-endpoint", "http://127.0.0.1:4318", "--otlp-sampling", "0.1"]).unwrap();
+        assert_eq!(settings.otlp.endpoint.as_deref(), Some("http://127.0.0.1:4318"));
+        assert_eq!(settings.otlp.sampling, 0.1);
+        for bad in ["1.5", "2", "ten percent"] {
+            let error = parse(&["--otlp-sampling", bad]).unwrap_err();
+            assert!(error.contains("--otlp-sampling"), "{error}");
+        }
+    }
+
+    #[test]
     fn sizes_take_units() {
         assert_eq!(byte_size("0"), Ok(0));
         assert_eq!(byte_size("512"), Ok(512));

@@ -237,7 +237,11 @@ impl Publisher {
         let mut span = self.telemetry.publish(drafts.first().and_then(|d| d.trace.as_ref()), drafts.len());
         let stored = span.stored_context();
         drafts.iter_mut().for_each(|draft| draft.trace = stored.clone());
-        let log_span = tracing::info_span!("publish", trace.id = span.trace_id());
+        // A span for the log lines only when there is a trace to name in them.
+        let log_span = match span.trace_id() {
+            Some(trace_id) => tracing::info_span!("publish", trace.id = trace_id),
+            None => tracing::Span::none(),
+        };
         let result = self.publish_in_span(drafts, idempotency, shape, &mut span).instrument(log_span).await;
         span.finish(match &result {
             Ok(Published::Created(_)) => Ok("committed"),

@@ -7,7 +7,9 @@
 //!
 //! Spans carry ids, counts, statuses and codes, never a payload, a header value or a URL's userinfo or
 //! query. Without an endpoint there is no tracer: an attempt still continues a stored trace (a
-//! `traceparent` with a span id of its own), and nothing is recorded or sent.
+//! `traceparent` with a span id of its own), and nothing is recorded or sent. The same holds for a trace
+//! that is not sampled, so its attempts cost nothing more; and a trace Herald started itself but did not
+//! sample is not stored with the event at all.
 //!
 //! The exporter runs on the SDK's batch thread; its HTTP requests run on Herald's Tokio runtime with
 //! Herald's own HTTP client, so export never blocks a request or a delivery. When the queue of finished
@@ -122,7 +124,9 @@ impl Telemetry {
             .with_kind(SpanKind::Server)
             .with_attributes([KeyValue::new("herald.event.count", events as i64)])
             .start_with_context(tracer, &parent);
-        let stored = Some(trace_context(span.span_context(), publisher));
+        // A trace Herald started and does not record is not kept: its attempts would carry it for nothing.
+        let kept = span.span_context().is_sampled() || publisher.is_some();
+        let stored = kept.then(|| trace_context(span.span_context(), publisher));
         let context = parent.with_remote_span_context(span.span_context().clone());
         PublishSpan { tracer: Some(tracer.clone()), span: Some(span), context, stored }
     }
@@ -130,7 +134,9 @@ impl Telemetry {
     /// The span of one delivery attempt, a child of the stored publish context (none without one).
     pub fn attempt(&self, stored: Option<&TraceContext>, about: &AttemptAbout<'_>) -> AttemptSpan {
         let Some(stored) = stored else { return AttemptSpan { span: None, outgoing: None } };
-        let (Some(tracer), Some(parent)) = (&self.tracer, remote_context(stored)) else {
+        // An unsampled trace records nothing: the request only continues it, as the SDK's span would.
+        let recording = self.tracer.as_ref().filter(|_| stored.sampled());
+        let (Some(tracer), Some(parent)) = (recording, remote_context(stored)) else {
             let outgoing = TraceContext::parse(&stored.child(rand::random()), stored.tracestate());
             return AttemptSpan { span: None, outgoing };
         };
@@ -139,7 +145,7 @@ impl Telemetry {
             KeyValue::new("herald.webhook.id", about.webhook_id.to_owned()),
             KeyValue::new("herald.delivery.id", about.delivery_id.to_owned()),
             KeyValue::new("herald.attempt.number", i64::from(about.number)),
-            KeyValue::new("herald.destination", about.destination.to_owned()),
+            KeyValue::new("herald.destination", destination(about.url)),
         ];
         if about.http {
             attributes.push(KeyValue::new("http.request.method", "POST"));
@@ -161,8 +167,8 @@ pub struct AttemptAbout<'a> {
     pub webhook_id: &'a str,
     pub delivery_id: &'a str,
     pub number: u32,
-    /// Scheme, host, port and path: no userinfo, no query.
-    pub destination: &'a str,
+    /// The webhook's URL as shown (a span keeps only its scheme, host, port and path).
+    pub url: &'a str,
     /// An HTTP POST rather than a hand-over to a broker.
     pub http: bool,
 }
@@ -260,7 +266,7 @@ impl AttemptSpan {
 }
 
 /// A destination URL as a span shows it: scheme, host, port and path, without userinfo or query.
-pub fn destination(url: &str) -> String {
+fn destination(url: &str) -> String {
     match url::Url::parse(url) {
         Ok(url) => {
             let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
@@ -358,7 +364,7 @@ mod tests {
             webhook_id: "wh_1",
             delivery_id: "dlv_1",
             number: 1,
-            destination: "https://shop.example/hooks",
+            url: "https://shop.example/hooks?token=s3cret",
             http: true,
         };
         let span = Telemetry::default().attempt(stored.as_ref(), &about);

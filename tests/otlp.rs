@@ -2,8 +2,8 @@
 //! this test runs on loopback, which decodes each export with the OpenTelemetry protocol's definitions.
 //! A publish that comes with a `traceparent` is a span in that trace, with the store's commit as its
 //! child; each attempt (a failed one and its retry) is a span under the publish; the receiver gets the
-//! attempt span's own `traceparent`; log lines carry the trace id; and no secret, credential or payload
-//! is in any exported attribute.
+//! attempt span's own `traceparent`; a trace the publisher does not sample is continued but not recorded;
+//! log lines carry the trace id; and no secret, credential or payload is in any exported attribute.
 
 mod common;
 
@@ -194,6 +194,34 @@ async fn a_publish_and_its_attempts_are_spans_in_the_publishers_trace() {
             assert!(!span.name.contains(secret) && values.iter().all(|v| !v.contains(secret)), "{values:?}");
         }
     }
+
+    // A publisher's trace that is not sampled is continued (the receiver joins it) but nothing is recorded.
+    let unsampled = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00";
+    let published = http
+        .post(format!("{base}/v1/events"))
+        .bearer_auth(TOKEN)
+        .header("traceparent", unsampled)
+        .json(&json!({"account_id": tenant.account_id, "event_type": "charge.succeeded", "resource": {"n": 2}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(published.status(), 202);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let delivered = loop {
+        let delivered = requests.lock().unwrap().clone();
+        if delivered.len() >= 3 {
+            break delivered;
+        }
+        assert!(Instant::now() < deadline, "the unsampled event was not delivered");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let parts: Vec<String> = delivered[2].0["traceparent"].to_str().unwrap().split('-').map(str::to_owned).collect();
+    assert_eq!((parts[1].as_str(), parts[3].as_str()), ("0af7651916cd43dd8448eb211c80319c", "00"));
+    assert_ne!(parts[2], "b7ad6b7169203331", "a span id of the attempt's own");
+    // Several export intervals pass; none brings a span of that trace.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let spans = collected.lock().unwrap().spans.clone();
+    assert!(spans.iter().all(|(_, s)| hex(&s.trace_id) != "0af7651916cd43dd8448eb211c80319c"));
 
     // The attempt's log lines carry the trace id.
     let lines = std::fs::read_to_string(&log_path).unwrap();

@@ -191,7 +191,7 @@ impl Worker {
             webhook_id: job.target.webhook_id.as_str(),
             delivery_id: job.delivery_id.as_str(),
             number: job.attempt_number,
-            destination: &crate::telemetry::destination(job.target.url.as_str()),
+            url: job.target.url.as_str(),
             http: job.target.broker.is_none(),
         };
         let span = self.config.telemetry.attempt(job.trace.as_ref(), &about);

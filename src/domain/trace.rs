@@ -58,6 +58,11 @@ impl TraceContext {
         &self.traceparent[3..35]
     }
 
+    /// Whether the trace is being recorded (the `sampled` flag).
+    pub fn sampled(&self) -> bool {
+        u8::from_str_radix(&self.traceparent[53..55], 16).is_ok_and(|flags| flags & 1 == 1)
+    }
+
     /// The `traceparent` of a request made within this trace with span id `span` (16 hex digits), keeping
     /// the publisher's sampling flags.
     pub fn child(&self, span: u64) -> String {
@@ -77,6 +82,8 @@ mod tests {
         let context = TraceContext::parse(PARENT, Some("congo=t61rcWkgMzE")).unwrap();
         assert_eq!(context.trace_id(), "4bf92f3577b34da6a3ce929d0e0e4736");
         assert_eq!(context.tracestate(), Some("congo=t61rcWkgMzE"));
+        assert!(context.sampled());
+        assert!(!TraceContext::parse(&PARENT.replace("-01", "-00"), None).unwrap().sampled());
         assert_eq!(context.child(0xabc), "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000abc-01");
         let malformed = [
             "",
