@@ -6,18 +6,19 @@
 //! answer. Deliveries that fit in the worker queue are stored leased to this process and handed over in
 //! memory at once; the rest are left for the poller. Resending and simulating events take the same path.
 
-use crate::domain::trace::TraceContext;
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use serde::Serialize;
 use serde_json::value::RawValue;
+use tracing::Instrument;
 
 use crate::deliver::queue::{DeliveryJob, JobQueue, Reservation};
 use crate::deliver::send::Sender;
 use crate::deliver::target::{Target, TargetError};
 use crate::domain::model::{DeliveryFormat, Event, EventType, Trigger};
+use crate::domain::trace::TraceContext;
 use crate::domain::{AccountId, DeliveryId, EventId, EventTypeName, Mode, RequestId, Timestamp, WebhookId, WebhookUrl};
 use crate::fanout;
 use crate::internal_error::InternalError;
@@ -28,7 +29,6 @@ use crate::publish_cache::{PublishCache, Targets};
 use crate::resource_schema::{SchemaCache, Violation};
 use crate::store::{IdempotencyRecord, Lease, NewDelivery, PublishBatch, PublishOutcome, Store, StoreError};
 use crate::telemetry::{PublishSpan, Telemetry};
-use tracing::Instrument;
 
 /// The version of the event envelope Herald sends.
 pub const EVENT_VERSION: &str = "1.0";

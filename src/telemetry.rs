@@ -137,8 +137,7 @@ impl Telemetry {
         // An unsampled trace records nothing: the request only continues it, as the SDK's span would.
         let recording = self.tracer.as_ref().filter(|_| stored.sampled());
         let (Some(tracer), Some(parent)) = (recording, remote_context(stored)) else {
-            let outgoing = TraceContext::parse(&stored.child(rand::random()), stored.tracestate());
-            return AttemptSpan { span: None, outgoing };
+            return AttemptSpan { span: None, outgoing: Some(stored.child(rand::random())) };
         };
         let mut attributes = vec![
             KeyValue::new("herald.event.id", about.event_id.to_owned()),

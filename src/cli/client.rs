@@ -169,9 +169,7 @@ impl Api {
     pub fn failed(&self, error: impl Into<HeraldError>) -> CliError {
         match error.into() {
             HeraldError::Refused(refusal) => {
-                let details: Vec<String> =
-                    refusal.details.iter().map(|(field, why)| format!("{field}: {why}")).collect();
-                let details = if details.is_empty() { String::new() } else { format!(" ({})", details.join("; ")) };
+                let details = refusal.details_line();
                 CliError::Refused { status: refusal.status, name: refusal.name, message: refusal.message, details }
             }
             HeraldError::Unreachable(source) => CliError::Unreachable { url: self.base.clone(), source },

@@ -63,11 +63,12 @@ impl TraceContext {
         u8::from_str_radix(&self.traceparent[53..55], 16).is_ok_and(|flags| flags & 1 == 1)
     }
 
-    /// The `traceparent` of a request made within this trace with span id `span` (16 hex digits), keeping
-    /// the publisher's sampling flags.
-    pub fn child(&self, span: u64) -> String {
+    /// The context of a request made within this trace with span id `span`, keeping the sampling flags
+    /// and the `tracestate`.
+    pub fn child(&self, span: u64) -> Self {
         let span = span.max(1);
-        format!("00-{}-{span:016x}-{}", self.trace_id(), &self.traceparent[53..55])
+        let traceparent = format!("00-{}-{span:016x}-{}", self.trace_id(), &self.traceparent[53..55]);
+        Self { traceparent, tracestate: self.tracestate.clone() }
     }
 }
 
@@ -84,7 +85,7 @@ mod tests {
         assert_eq!(context.tracestate(), Some("congo=t61rcWkgMzE"));
         assert!(context.sampled());
         assert!(!TraceContext::parse(&PARENT.replace("-01", "-00"), None).unwrap().sampled());
-        assert_eq!(context.child(0xabc), "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000abc-01");
+        assert_eq!(context.child(0xabc).traceparent(), "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000abc-01");
         let malformed = [
             "",
             "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",

@@ -37,14 +37,20 @@ pub struct Refusal {
     pub retry_after: Option<Duration>,
 }
 
+impl Refusal {
+    /// The details as ` (field: issue; field: issue)`, or nothing when there are none.
+    pub fn details_line(&self) -> String {
+        if self.details.is_empty() {
+            return String::new();
+        }
+        let details: Vec<String> = self.details.iter().map(|(field, issue)| format!("{field}: {issue}")).collect();
+        format!(" ({})", details.join("; "))
+    }
+}
+
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}: {}", self.status, self.name, self.message)?;
-        if !self.details.is_empty() {
-            let details: Vec<String> = self.details.iter().map(|(field, issue)| format!("{field}: {issue}")).collect();
-            write!(f, " ({})", details.join("; "))?;
-        }
-        Ok(())
+        write!(f, "{} {}: {}{}", self.status, self.name, self.message, self.details_line())
     }
 }
 
